@@ -1,0 +1,54 @@
+"""Exceptions raised by gongshu_geo.
+
+Every error the package raises on purpose subclasses :class:`GongshuGeoError`, so
+callers (and the CLI) can tell a problem with the input from a bug.
+"""
+
+from __future__ import annotations
+
+
+class GongshuGeoError(Exception):
+    """Base class for every error gongshu_geo raises on purpose."""
+
+
+class InputError(GongshuGeoError, ValueError):
+    """An input file or frame cannot be used as it is.
+
+    Parameters
+    ----------
+    problems : list of str
+        One readable line per problem; the message lists all of them.
+    source : str, optional
+        The file or object the problems were found in.
+    """
+
+    def __init__(self, problems, source=None):
+        if isinstance(problems, str):
+            problems = [problems]
+        self.problems = list(problems)
+        self.source = source
+        head = f"{source}: " if source and len(self.problems) == 1 else ""
+        if len(self.problems) == 1:
+            message = head + self.problems[0]
+        else:
+            where = f" in {source}" if source else ""
+            lines = [f"{len(self.problems)} problems{where}:"]
+            lines += [f"  - {p}" for p in self.problems]
+            message = "\n".join(lines)
+        super().__init__(message)
+
+
+class ValidationError(InputError):
+    """Data that was read but does not satisfy the schema."""
+
+
+class CRSError(InputError):
+    """A coordinate reference system is missing, unknown or not allowed here."""
+
+
+class OutputError(GongshuGeoError, OSError):
+    """An output cannot be written (folder not writable, disk full, ...)."""
+
+
+class MissingDependencyError(GongshuGeoError, ImportError):
+    """An optional dependency is needed for this call but is not installed."""

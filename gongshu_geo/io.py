@@ -1,0 +1,444 @@
+"""Reading the packaged data and the user's own files into validated GeoDataFrames."""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from . import crs as _crs
+from ._errors import CRSError, InputError, ValidationError
+from ._geojson import decode_text, load_feature_collection, parse_feature
+from .schema import CATEGORIES, check_geometry_type, check_properties, feature_label
+
+logger = logging.getLogger(__name__)
+
+STREET_COLUMNS = ["street_code", "name", "name_en", "area_km2", "population"]
+
+
+def data_path(*parts) -> Path:
+    """Path of a packaged data file (``data/`` in the repository).
+
+    Parameters
+    ----------
+    *parts : str
+        Path components below ``data/``, e.g. ``("boundaries", "streets.geojson")``.
+    """
+    try:
+        base = resources.files("gongshu_geo._data")
+        candidate = Path(str(base.joinpath(*parts)))
+        if candidate.exists():
+            return candidate
+    except ModuleNotFoundError:
+        pass
+    return Path(__file__).resolve().parent.parent / "data" / Path(*parts)
+
+
+def _label(path) -> str:
+    return str(path)
+
+
+def read_projects(
+    path=None,
+    *,
+    skip_invalid: bool = False,
+    fix_geometry: bool = False,
+    encoding: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read and validate plan projects.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        GeoJSON (checked feature by feature), GeoPackage or Shapefile. Defaults
+        to the packaged ``data/projects.geojson``.
+    skip_invalid : bool
+        Drop features with problems instead of raising; what was skipped is
+        logged and kept in ``gdf.attrs["skipped"]``.
+    fix_geometry : bool
+        Close unclosed rings and repair invalid polygons with
+        :func:`shapely.make_valid`; what changed is in ``gdf.attrs["fixed"]``.
+    encoding : str, optional
+        Text encoding of the file; by default UTF-8, with a clear error for GBK.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per project in EPSG:4326, indexed from 0, with the schema's
+        properties as columns.
+
+    Raises
+    ------
+    InputError
+        Listing every problem found, each naming the feature, field, expected
+        value and what was found.
+    """
+    path = Path(path) if path is not None else data_path("projects.geojson")
+    source = _label(path)
+    if not path.exists():
+        raise InputError(f"{source}: no such file")
+    if path.suffix.lower() in (".geojson", ".json"):
+        rows, problems, fixes = _read_geojson_rows(path, fix_geometry=fix_geometry, encoding=encoding)
+    else:
+        rows, problems, fixes = _read_ogr_rows(path, encoding=encoding)
+    return _finish_projects(rows, problems, fixes, source, skip_invalid=skip_invalid)
+
+
+def _read_geojson_rows(path: Path, *, fix_geometry: bool, encoding):
+    source = _label(path)
+    text = decode_text(path.read_bytes(), source, encoding=encoding)
+    features = load_feature_collection(text, source)
+    rows, problems, fixes = [], [], []
+    seen: dict = {}
+    for index, feature in enumerate(features):
+        props, geom, feature_problems, feature_fixes = parse_feature(
+            feature, index, fix_geometry=fix_geometry
+        )
+        feature_problems += check_properties(props, index, seen_ids=seen)
+        if geom is not None:
+            feature_problems += check_geometry_type(
+                props.get("category"), geom.geom_type, feature_label(props.get("id"), index)
+            )
+        rows.append((index, props, geom, feature_problems))
+        problems += feature_problems
+        fixes += feature_fixes
+    return rows, problems, fixes
+
+
+def _read_ogr_rows(path: Path, *, encoding):
+    source = _label(path)
+    gdf = _read_ogr(path, encoding=encoding)
+    if gdf.crs is None:
+        raise CRSError(f"{source}: the layer has no CRS (.prj missing?); pass --crs")
+    gdf = gdf.to_crs(_crs.WGS84)
+    rows, problems = [], []
+    seen: dict = {}
+    for index, (props, geom) in enumerate(
+        zip(gdf.drop(columns="geometry").to_dict("records"), gdf.geometry)
+    ):
+        props = {k: (None if _isna(v) else v) for k, v in props.items()}
+        label = feature_label(props.get("id"), index)
+        feature_problems = check_properties(props, index, seen_ids=seen)
+        if geom is None or geom.is_empty:
+            feature_problems.append(f"{label}: geometry is null; every project needs a location")
+            geom = None
+        else:
+            feature_problems += check_geometry_type(props.get("category"), geom.geom_type, label)
+            if not geom.is_valid:
+                feature_problems.append(f"{label}: invalid {geom.geom_type}")
+        rows.append((index, props, geom, feature_problems))
+        problems += feature_problems
+    return rows, problems, []
+
+
+def _isna(value) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _finish_projects(rows, problems, fixes, source, *, skip_invalid):
+    for fix in fixes:
+        logger.warning("%s: %s", source, fix)
+    if problems and not skip_invalid:
+        raise ValidationError(problems, source=source)
+    kept = [(props, geom) for _, props, geom, probs in rows if not probs]
+    skipped = [probs for _, _, _, probs in rows if probs]
+    for probs in skipped:
+        for p in probs:
+            logger.warning("%s: skipped %s", source, p)
+    if not kept:
+        raise ValidationError(
+            (problems or []) + ["no valid feature is left after skipping the invalid ones"],
+            source=source,
+        )
+    gdf = gpd.GeoDataFrame(
+        [props for props, _ in kept],
+        geometry=[geom for _, geom in kept],
+        crs=_crs.WGS84,
+    )
+    gdf.attrs["source"] = source
+    gdf.attrs["skipped"] = [p for probs in skipped for p in probs]
+    gdf.attrs["fixed"] = list(fixes)
+    logger.info("read %d projects from %s (%d skipped)", len(gdf), source, len(skipped))
+    return gdf
+
+
+def _read_ogr(path: Path, *, encoding=None, layer=None) -> gpd.GeoDataFrame:
+    import pyogrio
+
+    source = _label(path)
+    kwargs = {}
+    if encoding:
+        kwargs["encoding"] = encoding
+    if layer is not None:
+        kwargs["layer"] = layer
+    try:
+        return gpd.read_file(path, engine="pyogrio", **kwargs)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise InputError(f"{source}: cannot be read as a vector layer ({exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{source}: text cannot be decoded ({exc}); pass --encoding gbk (or the right encoding)"
+        ) from exc
+
+
+def filter_projects(projects, *, categories=None, subcategories=None, statuses=None):
+    """Select projects by category, subcategory and status.
+
+    Parameters
+    ----------
+    projects : geopandas.GeoDataFrame
+    categories, subcategories, statuses : iterable of str, optional
+        Keep rows whose value is in each given set.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A new frame (index kept).
+    """
+    mask = pd.Series(True, index=projects.index)
+    for column, wanted in (
+        ("category", categories),
+        ("subcategory", subcategories),
+        ("status", statuses),
+    ):
+        if wanted is not None:
+            wanted = [wanted] if isinstance(wanted, str) else list(wanted)
+            if column == "category":
+                unknown = [c for c in wanted if c not in CATEGORIES]
+                if unknown:
+                    raise InputError(
+                        f"unknown category {unknown[0]!r}; expected one of {', '.join(CATEGORIES)}"
+                    )
+            mask &= projects[column].isin(wanted)
+    return projects.loc[mask].copy()
+
+
+def read_district(path=None) -> gpd.GeoDataFrame:
+    """Read the district outline (packaged ``data/boundaries/district.geojson`` by default)."""
+    path = Path(path) if path is not None else data_path("boundaries", "district.geojson")
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    gdf = _read_ogr(path)
+    if gdf.crs is None:
+        raise CRSError(f"{path}: the layer has no CRS; pass --crs")
+    return gdf.to_crs(_crs.WGS84)
+
+
+def read_streets(
+    path=None,
+    *,
+    name_field: str | None = None,
+    code_field: str | None = None,
+    population=None,
+    population_field: str = "population",
+    population_code_field: str = "street_code",
+    crs=None,
+    encoding: str | None = None,
+    layer=None,
+    check_tiling: bool = True,
+) -> gpd.GeoDataFrame:
+    """Read street (街道) boundaries: the packaged approximation or official ones.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        GeoPackage, Shapefile or GeoJSON in any CRS with a definition. Defaults
+        to the packaged ``data/boundaries/streets.geojson`` (approximate).
+    name_field, code_field : str, optional
+        Columns holding the street name and code in the user's file (e.g.
+        ``"街道名称"``, ``"街道代码"``); by default ``name`` and ``street_code``.
+    population : str, Path or pandas.DataFrame, optional
+        A table (CSV or XLSX) of population by street code, joined on the code.
+    population_field, population_code_field : str
+        Columns of that table.
+    crs : str, optional
+        The CRS of a file that carries none, or ``"GCJ-02"`` for AMap-derived
+        coordinates (which cannot be detected from the file).
+    encoding : str, optional
+        Attribute encoding, e.g. ``"GBK"`` for a Shapefile without ``.cpg``.
+    layer : str, optional
+        Layer name in a multi-layer GeoPackage.
+    check_tiling : bool
+        Raise when polygons overlap or leave gaps between them.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``street_code`` (str), ``name``, ``population`` (may be NA) and
+        the file's other columns, geometry in EPSG:4326.
+    """
+    packaged = path is None
+    path = Path(path) if path is not None else data_path("boundaries", "streets.geojson")
+    source = _label(path)
+    if not path.exists():
+        raise InputError(f"{source}: no such file")
+    gdf = _read_ogr(path, encoding=encoding, layer=layer)
+    gdf = _assign_crs(gdf, crs, source)
+    name_field = name_field or "name"
+    code_field = code_field or "street_code"
+    missing = [f for f in (name_field, code_field) if f not in gdf.columns]
+    if missing:
+        raise InputError(
+            f'{source}: field "{missing[0]}" not found; the layer has fields '
+            f"{', '.join(c for c in gdf.columns if c != 'geometry')}. Name the right ones with "
+            "--name-field and --code-field"
+        )
+    gdf = gdf.rename(columns={name_field: "name", code_field: "street_code"})
+    gdf["street_code"] = gdf["street_code"].map(_code_text)
+    problems = _check_street_rows(gdf)
+    if population is not None:
+        gdf = _join_population(gdf, population, population_field, population_code_field, source)
+    elif "population" not in gdf.columns:
+        gdf["population"] = pd.NA
+    if problems:
+        raise ValidationError(problems, source=source)
+    if check_tiling:
+        from .tiling import check_street_tiling
+
+        check_street_tiling(gdf, source=source)
+    gdf.attrs["source"] = source
+    gdf.attrs["packaged"] = packaged
+    logger.info("read %d streets from %s", len(gdf), source)
+    return gdf.reset_index(drop=True)
+
+
+def _code_text(value):
+    if _isna(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _assign_crs(gdf, crs, source):
+    if crs is not None:
+        name = _crs.normalize_crs_name(crs)
+        if name == _crs.GCJ02:
+            if gdf.crs is not None and not gdf.crs.is_geographic:
+                raise CRSError(
+                    f"{source}: --crs GCJ-02 needs longitude/latitude, but the file is in "
+                    f"{gdf.crs.to_string()}"
+                )
+            return _crs.from_gcj02(gdf.set_crs(_crs.WGS84, allow_override=True))
+        if gdf.crs is not None and gdf.crs != name:
+            logger.warning("%s: overriding the file's CRS %s with %s", source, gdf.crs, name)
+        gdf = gdf.set_crs(name, allow_override=True)
+    if gdf.crs is None:
+        raise CRSError(
+            f"{source}: the layer has no CRS (a Shapefile without .prj?); say which it is with "
+            "--crs, e.g. --crs EPSG:4549 for CGCS2000 Gauss-Kruger metres or --crs EPSG:4490"
+        )
+    return gdf.to_crs(_crs.WGS84)
+
+
+def _check_street_rows(gdf) -> list[str]:
+    problems = []
+    seen = {}
+    for index, (code, name, geom) in enumerate(zip(gdf["street_code"], gdf["name"], gdf.geometry)):
+        label = f'street "{name}" (#{index})' if not _isna(name) else f"street #{index}"
+        if code is None or code == "":
+            problems.append(f'{label}: "street_code" is missing')
+        elif code in seen:
+            problems.append(f'{label}: duplicate street code {code!r}, first used by #{seen[code]}')
+        else:
+            seen[code] = index
+        if geom is None or geom.is_empty:
+            problems.append(f"{label}: geometry is null")
+        elif geom.geom_type not in ("Polygon", "MultiPolygon"):
+            problems.append(f"{label}: must be a Polygon or MultiPolygon; found {geom.geom_type}")
+        elif not geom.is_valid:
+            from shapely.validation import explain_validity
+
+            problems.append(f"{label}: invalid polygon ({explain_validity(geom)})")
+    return problems
+
+
+def _join_population(gdf, population, value_field, code_field, source):
+    table = read_table(population) if not isinstance(population, pd.DataFrame) else population
+    table_source = _label(population) if not isinstance(population, pd.DataFrame) else "population table"
+    for field in (value_field, code_field):
+        if field not in table.columns:
+            raise InputError(
+                f'{table_source}: column "{field}" not found; it has {", ".join(map(str, table.columns))}'
+            )
+    values = pd.to_numeric(table[value_field], errors="coerce")
+    bad = table.loc[values.isna(), code_field].tolist()
+    if bad:
+        raise InputError(
+            f'{table_source}: "{value_field}" must be a number; found non-numeric values for '
+            f"codes {bad[:5]}"
+        )
+    lookup = dict(zip(table[code_field].map(_code_text), values))
+    unmatched = sorted(set(gdf["street_code"]) - set(lookup))
+    if unmatched:
+        logger.warning("%s: no population for street codes %s", table_source, unmatched)
+    out = gdf.copy()
+    out["population"] = out["street_code"].map(lookup)
+    return out
+
+
+def read_table(path) -> pd.DataFrame:
+    """Read a CSV (UTF-8, or GBK with a fallback) or XLSX table."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.suffix.lower() in (".xlsx", ".xls"):
+        return pd.read_excel(path)
+    try:
+        return pd.read_csv(path, encoding="utf-8-sig", dtype=str)
+    except UnicodeDecodeError:
+        logger.warning("%s: not UTF-8; reading it as GBK", path)
+        return pd.read_csv(path, encoding="gb18030", dtype=str)
+
+
+def read_points_csv(path, *, lon_field: str = "lon", lat_field: str = "lat", crs=None) -> gpd.GeoDataFrame:
+    """Read a CSV of points with longitude/latitude columns.
+
+    Parameters
+    ----------
+    path : str or Path
+    lon_field, lat_field : str
+        Column names of the coordinates.
+    crs : str, optional
+        CRS of the coordinates (default WGS 84; ``"GCJ-02"`` accepted).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        In EPSG:4326; rows with missing or non-numeric coordinates are an error
+        naming the row (1-based, as a spreadsheet shows it).
+    """
+    table = read_table(path)
+    source = _label(path)
+    for field in (lon_field, lat_field):
+        if field not in table.columns:
+            raise InputError(
+                f'{source}: column "{field}" not found; it has {", ".join(map(str, table.columns))}. '
+                "Name the coordinate columns with --lon-field/--lat-field"
+            )
+    problems = []
+    lon = pd.to_numeric(table[lon_field], errors="coerce")
+    lat = pd.to_numeric(table[lat_field], errors="coerce")
+    for i in table.index[lon.isna() | lat.isna()]:
+        problems.append(
+            f"row {i + 2}: {lon_field}/{lat_field} must be numbers; found "
+            f"{table.at[i, lon_field]!r}/{table.at[i, lat_field]!r}"
+        )
+    if problems:
+        raise InputError(problems, source=source)
+    if table.empty:
+        raise InputError(f"{source}: the table has no rows")
+    gdf = gpd.GeoDataFrame(
+        table.drop(columns=[lon_field, lat_field]),
+        geometry=gpd.points_from_xy(lon, lat),
+        crs=_crs.WGS84,
+    )
+    if crs is not None:
+        gdf = _assign_crs(gdf.set_crs(None, allow_override=True), crs, source)
+    return gdf
