@@ -135,12 +135,6 @@ def check_coordinates(geom: dict, label: str, *, bbox=DISTRICT_BBOX) -> list[str
             return [f"{label}: coordinates must be finite numbers; found {pos[:2]!r} (NaN or Infinity)"]
     lons = [p[0] for p in positions]
     lats = [p[1] for p in positions]
-    if max(map(abs, lons)) > 180 or max(map(abs, lats)) > 90:
-        return [
-            f"{label}: coordinates {positions[0][:2]!r} are not longitude/latitude degrees; they "
-            "look like metres in a projected CRS (e.g. EPSG:4549). GeoJSON must be WGS 84: "
-            "reproject the file (e.g. ogr2ogr -t_srs EPSG:4326) or read it with its CRS"
-        ]
     minx, miny, maxx, maxy = bbox
     tol = BBOX_TOLERANCE_DEG
     lon_c, lat_c = sum(lons) / len(lons), sum(lats) / len(lats)
@@ -151,6 +145,12 @@ def check_coordinates(geom: dict, label: str, *, bbox=DISTRICT_BBOX) -> list[str
             return [
                 f"{label}: latitude and longitude appear swapped (first position "
                 f"{positions[0][:2]!r}); GeoJSON positions are [longitude, latitude]"
+            ]
+        if max(map(abs, lons)) > 180 or max(map(abs, lats)) > 90:
+            return [
+                f"{label}: coordinates {positions[0][:2]!r} are not longitude/latitude degrees; "
+                "they look like metres in a projected CRS (e.g. EPSG:4549). GeoJSON must be "
+                "WGS 84: reproject the file (e.g. ogr2ogr -t_srs EPSG:4326) or read it with its CRS"
             ]
         return [
             f"{label}: coordinates {positions[0][:2]!r} lie far outside Gongshu District "

@@ -124,7 +124,7 @@ def wgs84_to_gcj02(lon, lat):
     --------
     >>> lon, lat = wgs84_to_gcj02(120.15, 30.32)
     >>> round(float(lon) - 120.15, 4), round(float(lat) - 30.32, 4)
-    (0.0047, -0.0024)
+    (0.0047, -0.0023)
     """
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
