@@ -1,0 +1,61 @@
+"""The packaged projects pass the schema and keep the promises of data/README.md."""
+
+import json
+
+import pytest
+
+from gongshu_geo import read_district, read_projects, read_streets
+from gongshu_geo.io import data_path
+from gongshu_geo.join import join_projects_to_streets
+from gongshu_geo.schema import CATEGORIES, REQUIRED_PROPERTIES, STATUSES
+
+
+@pytest.fixture(scope="module")
+def projects():
+    return read_projects()
+
+
+def test_every_feature_passes_the_schema(projects):
+    # read_projects raises on any problem; here we also check it kept every feature
+    raw = json.loads(data_path("projects.geojson").read_text(encoding="utf-8"))
+    assert len(projects) == len(raw["features"]) > 100
+    assert projects.attrs["skipped"] == []
+
+
+def test_required_properties_are_filled(projects):
+    for field in REQUIRED_PROPERTIES:
+        assert projects[field].notna().all(), field
+    assert set(projects["category"]) <= set(CATEGORIES)
+    assert set(projects["status"]) <= set(STATUSES)
+    assert (projects["location_accuracy_m"] > 0).all()
+    assert projects["location_source"].str.len().min() > 10
+
+
+def test_plan_items_the_issue_names_are_present(projects):
+    names = set(projects["name"])
+    for expected in ("谢村渣土码头", "谢村码头公园", "瓜山未来社区", "运河亚运公园", "东新路景观大道", "丽水路"):
+        assert any(expected in n for n in names), expected
+    lines = projects.loc[projects["category"] == "metro_line", "name"].str.cat(sep=" ")
+    for line in ("3号线", "4号线", "10号线", "机场快线", "15号线"):
+        assert line in lines
+
+
+def test_relocation_keeps_its_origin_and_invents_no_destination(projects):
+    dock = projects[projects["category"] == "spoil_dock"]
+    assert len(dock) == 1
+    assert dock["subcategory"].iloc[0] == "relocation_origin"
+    assert dock.geometry.iloc[0].geom_type in ("Point", "Polygon", "MultiPolygon")
+
+
+def test_most_projects_lie_in_the_district(projects):
+    joined = join_projects_to_streets(projects, read_streets())
+    outside = joined[joined["outside"]]
+    # roads and lines may run on beyond the outline; whole features outside are rare
+    wholly = outside[outside["share"] > 0.999]
+    assert len(wholly) <= 3, wholly[["project_id", "project_name"]]
+
+
+def test_outline_area_is_the_documented_one():
+    district = read_district()
+    km2 = district.to_crs("EPSG:4549").area.sum() / 1e6
+    assert km2 == pytest.approx(98.99, abs=0.05)
