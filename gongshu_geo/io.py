@@ -389,12 +389,27 @@ def read_table(path) -> pd.DataFrame:
     if not path.exists():
         raise InputError(f"{path}: no such file")
     if path.suffix.lower() in (".xlsx", ".xls"):
-        return pd.read_excel(path)
-    try:
-        return pd.read_csv(path, encoding="utf-8-sig", dtype=str)
-    except UnicodeDecodeError:
-        logger.warning("%s: not UTF-8; reading it as GBK", path)
-        return pd.read_csv(path, encoding="gb18030", dtype=str)
+        try:
+            return pd.read_excel(path)
+        except (ValueError, OSError, KeyError) as exc:
+            raise InputError(f"{path}: cannot be read as an Excel workbook ({exc})") from exc
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            table = pd.read_csv(path, encoding=encoding, dtype=str)
+        except UnicodeDecodeError:
+            logger.warning("%s: not UTF-8; reading it as GBK", path)
+            continue
+        except pd.errors.EmptyDataError as exc:
+            raise InputError(f"{path}: the table is empty; expected a header row and data") from exc
+        except (pd.errors.ParserError, ValueError) as exc:
+            raise InputError(f"{path}: cannot be read as CSV ({exc})") from exc
+        if not isinstance(table.index, pd.RangeIndex):
+            raise InputError(
+                f"{path}: the data rows have more fields than the header row; a value with a "
+                "comma must be quoted"
+            )
+        return table
+    raise InputError(f"{path}: is neither UTF-8 nor GBK text; re-save it as UTF-8 CSV")
 
 
 def read_points_csv(path, *, lon_field: str = "lon", lat_field: str = "lat", crs=None) -> gpd.GeoDataFrame:
