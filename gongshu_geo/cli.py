@@ -1,0 +1,224 @@
+"""The ``gongshu-geo`` command: arguments, logging, exit codes. The only place that prints.
+
+Exit codes: 0 success; 1 a problem with the input, the output or the data
+(listed, never a traceback); 2 wrong arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from . import __version__
+from ._errors import GongshuGeoError
+
+logger = logging.getLogger("gongshu_geo")
+
+
+def _add_input_args(p):
+    g = p.add_argument_group("inputs (default: the packaged data)")
+    g.add_argument("--projects", metavar="PATH", help="projects GeoJSON/GeoPackage/Shapefile")
+    g.add_argument("--streets", metavar="PATH", help="street boundaries (e.g. official ones)")
+    g.add_argument("--name-field", help="street name field in --streets, e.g. 街道名称")
+    g.add_argument("--code-field", help="street code field in --streets, e.g. 街道代码")
+    g.add_argument("--crs", dest="streets_crs", metavar="CRS",
+                   help="CRS of --streets when the file has none, or GCJ-02 for AMap data")
+    g.add_argument("--encoding", dest="streets_encoding",
+                   help="attribute encoding of --streets (e.g. GBK for a Shapefile without .cpg)")
+    g.add_argument("--population", metavar="CSV", help="population table by street code")
+    g.add_argument("--skip-invalid", action="store_true",
+                   help="skip invalid project features (listed) instead of stopping")
+    g.add_argument("--strict", action="store_true",
+                   help="with --skip-invalid: still exit 1 when anything was skipped")
+    g.add_argument("--fix-geometry", action="store_true",
+                   help="repair invalid or unclosed polygons with shapely.make_valid (changes listed)")
+
+
+def _streets_options(args) -> dict:
+    opts = {}
+    for key, value in (("name_field", args.name_field), ("code_field", args.code_field),
+                       ("crs", args.streets_crs), ("encoding", args.streets_encoding)):
+        if value:
+            opts[key] = value
+    return opts
+
+
+def _add_map_args(p):
+    g = p.add_argument_group("maps")
+    g.add_argument("--basemap", default="osm",
+                   help="osm, carto, amap, amap-satellite, tianditu or none (default osm)")
+    g.add_argument("--tianditu-key", help="Tianditu key (or set TIANDITU_KEY)")
+    g.add_argument("--cdn", action="store_true",
+                   help="link Leaflet from CDNs instead of inlining it (smaller files)")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    """Build the argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="gongshu-geo",
+        description="Map and measure the Gongshu District 14th Five-Year Plan projects.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more detail")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check the inputs and list every problem")
+    _add_input_args(p)
+
+    p = sub.add_parser("build", help="statistics, maps and layers into --out (default maps/)")
+    _add_input_args(p)
+    _add_map_args(p)
+    p.add_argument("--out", default="maps", help="output folder (default maps/)")
+    p.add_argument("--graph", metavar="PATH",
+                   help="walking network (GraphML from `gongshu-geo network`) for network coverage")
+    p.add_argument("--no-png", action="store_true", help="skip the static PNG maps")
+
+    p = sub.add_parser("map", help="only the overview map")
+    _add_input_args(p)
+    _add_map_args(p)
+    p.add_argument("--out", default="maps", help="output folder (default maps/)")
+
+    p = sub.add_parser("export", help="layers for GIS software")
+    _add_input_args(p)
+    p.add_argument("--format", default="gpkg", choices=["gpkg", "shp", "kml", "geojson", "csv"])
+    p.add_argument("--to-crs", "--out-crs", dest="out_crs", default="EPSG:4326",
+                   help="EPSG:4326 (default), EPSG:4490, EPSG:4549 or GCJ-02")
+    p.add_argument("--out", required=True, help="output file (gpkg) or folder (other formats)")
+    p.add_argument("--layers", nargs="+", help="only these layers (default: all)")
+    p.add_argument("--out-encoding", default="UTF-8",
+                   help="Shapefile DBF encoding: UTF-8 (default) or GBK")
+
+    p = sub.add_parser("network", help="download the walking network (needs the internet)")
+    p.add_argument("--out", required=True, help="GraphML file to write")
+    p.add_argument("--margin-m", type=float, default=500.0, help="margin around the outline")
+    return parser
+
+
+def _setup_logging(args):
+    level = logging.WARNING if args.quiet else (logging.DEBUG if args.verbose > 1 else logging.INFO)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    root = logging.getLogger("gongshu_geo")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+def _cmd_validate(args) -> int:
+    from .io import read_projects, read_streets
+
+    projects = read_projects(args.projects, skip_invalid=args.skip_invalid,
+                             fix_geometry=args.fix_geometry)
+    streets = read_streets(args.streets, population=args.population, **_streets_options(args))
+    skipped = projects.attrs.get("skipped", [])
+    print(f"ok: {len(projects)} projects, {len(streets)} streets"
+          + (f"; {len(skipped)} problems skipped" if skipped else ""))
+    return _skip_exit(args, skipped)
+
+
+def _skip_exit(args, skipped) -> int:
+    if skipped:
+        print(f"skipped {len(skipped)} invalid features:", file=sys.stderr)
+        for p in skipped:
+            print(f"  - {p}", file=sys.stderr)
+        if args.strict:
+            return 1
+    return 0
+
+
+def _cmd_build(args) -> int:
+    from .pipeline import build
+
+    result = build(
+        projects=args.projects, streets=args.streets, out=args.out,
+        streets_options=_streets_options(args), population=args.population,
+        skip_invalid=args.skip_invalid, fix_geometry=args.fix_geometry,
+        basemap=args.basemap, tianditu_key=args.tianditu_key, inline_assets=not args.cdn,
+        graph=args.graph, png=not args.no_png,
+    )
+    print(f"wrote {len(result.written)} files into {result.out_dir}/")
+    for path in result.written:
+        if path.suffix == ".html" and path.name == "index.html":
+            print(f"  overview map: {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    return _skip_exit(args, result.skipped)
+
+
+def _cmd_map(args) -> int:
+    from pathlib import Path
+
+    from . import maps
+    from .io import read_district, read_projects, read_streets
+
+    projects = read_projects(args.projects, skip_invalid=args.skip_invalid,
+                             fix_geometry=args.fix_geometry)
+    streets = read_streets(args.streets, population=args.population, **_streets_options(args))
+    m = maps.make_overview_map(projects, streets, read_district(), basemap=args.basemap,
+                               tianditu_key=args.tianditu_key)
+    path = maps.save_map(m, Path(args.out) / "index.html", inline_assets=not args.cdn)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    return _skip_exit(args, projects.attrs.get("skipped", []))
+
+
+def _cmd_export(args) -> int:
+    from . import export
+    from .io import read_district, read_projects, read_streets
+
+    projects = read_projects(args.projects, skip_invalid=args.skip_invalid,
+                             fix_geometry=args.fix_geometry)
+    streets = read_streets(args.streets, population=args.population, **_streets_options(args))
+    from .join import join_projects_to_streets
+
+    layers = export.collect_layers(projects, streets, read_district(),
+                                   tables={"project_streets": join_projects_to_streets(projects, streets)})
+    if args.layers:
+        unknown = [name for name in args.layers if name not in layers]
+        if unknown:
+            raise GongshuGeoError(
+                f"unknown layer {unknown[0]!r}; available: {', '.join(layers)}"
+            )
+        layers = {k: v for k, v in layers.items() if k in args.layers}
+    paths = export.export_layers(layers, args.out, fmt=args.format, crs=args.out_crs,
+                                 encoding=args.out_encoding)
+    print(f"wrote {len(paths)} files:")
+    for path in paths:
+        print(f"  {path}")
+    return _skip_exit(args, projects.attrs.get("skipped", []))
+
+
+def _cmd_network(args) -> int:
+    from .io import read_district
+    from .network import download_walking_graph
+
+    path = download_walking_graph(read_district(), args.out, margin_m=args.margin_m)
+    print(f"wrote {path}")
+    return 0
+
+
+COMMANDS = {
+    "validate": _cmd_validate,
+    "build": _cmd_build,
+    "map": _cmd_map,
+    "export": _cmd_export,
+    "network": _cmd_network,
+}
+
+
+def main(argv=None) -> int:
+    """Run the command line; return the exit code."""
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    _setup_logging(args)
+    try:
+        return COMMANDS[args.command](args)
+    except GongshuGeoError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; outputs written before the interruption are intact", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

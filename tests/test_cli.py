@@ -1,0 +1,72 @@
+"""The command line: exit codes and readable errors, never a traceback."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from gongshu_geo.cli import main
+from tests.conftest import make_feature
+
+
+def run_cli(*args, cwd=None):
+    """Run the real console entry point in a subprocess."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "gongshu_geo.cli", *args],
+        capture_output=True, text=True, cwd=cwd, env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    return proc
+
+
+def test_validate_packaged_data_exits_zero():
+    proc = run_cli("validate")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("ok: ") and "18 streets" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda f: f["properties"].update(category="lake"), '"category" must be one of'),
+        (lambda f: f["properties"].pop("id"), 'required property "id" is missing'),
+        (lambda f: f.update(geometry={"type": "Point", "coordinates": [30.32, 120.15]}), "appear swapped"),
+        (lambda f: f.update(geometry={"type": "Point", "coordinates": [100.0, 20.0]}), "far outside Gongshu"),
+        (lambda f: f.update(geometry={"type": "Polygon", "coordinates": [[[120.15, 30.32], [120.151, 30.321], [120.151, 30.32], [120.15, 30.321], [120.15, 30.32]]]}), "Self-intersection"),
+    ],
+)
+def test_validate_broken_file_exits_one_without_traceback(tmp_path, mutate, expected):
+    broken = make_feature()
+    mutate(broken)
+    path = tmp_path / "p.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [make_feature("P-PARK-009"), broken]}))
+    proc = run_cli("validate", "--projects", str(path))
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.startswith(f"error: {path}: ")
+    assert expected in proc.stderr
+
+
+def test_duplicate_ids_listed_together_with_other_problems(tmp_path, capsys):
+    path = tmp_path / "p.geojson"
+    feats = [make_feature(), make_feature(), make_feature("P-PARK-003", status="done")]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    assert main(["validate", "--projects", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "2 problems in" in err and "duplicate \"id\"" in err and "found 'done'" in err
+
+
+def test_skip_invalid_and_strict(tmp_path, capsys):
+    path = tmp_path / "p.geojson"
+    feats = [make_feature(), make_feature("P-PARK-002", status="done")]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    assert main(["validate", "--projects", str(path), "--skip-invalid"]) == 0
+    captured = capsys.readouterr()
+    assert "ok: 1 projects" in captured.out and "skipped 1 invalid features" in captured.err
+    assert main(["validate", "--projects", str(path), "--skip-invalid", "--strict"]) == 1
+
+
+def test_usage_error_exits_two():
+    proc = run_cli("frobnicate")
+    assert proc.returncode == 2 and "invalid choice" in proc.stderr
