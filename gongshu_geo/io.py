@@ -172,6 +172,10 @@ def _read_ogr(path: Path, *, encoding=None, layer=None) -> gpd.GeoDataFrame:
     import pyogrio
 
     source = _label(path)
+    if path.suffix.lower() == ".shp":
+        from .shapefile import shapefile_encoding
+
+        encoding = shapefile_encoding(path, encoding)
     kwargs = {}
     if encoding:
         kwargs["encoding"] = encoding
