@@ -1,0 +1,502 @@
+"""Interactive web maps with folium (Leaflet): the only module that imports folium.
+
+Every overlay is prepared for display the same way: simplified by
+:data:`gongshu_geo._mapdata.DISPLAY_SIMPLIFY_M` metres in EPSG:4549, shifted to GCJ-02 with
+:func:`gongshu_geo.crs.to_gcj02` when (and only when) the basemap draws in
+GCJ-02, and rounded to ``DISPLAY_DECIMALS`` decimals. The frames passed in
+are never changed.
+
+Styling (see :mod:`gongshu_geo._style`): colour by category; solid outlines for
+existing and completed projects (completed thicker and more strongly filled),
+dashed for those under construction, dotted and hollow for planned ones.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from pathlib import Path
+
+import folium
+import numpy as np
+import pandas as pd
+from branca.element import Element, MacroElement
+from folium.elements import ElementAddToElement
+from folium.template import Template
+
+from . import _assets, _mapdata
+from ._atomic import write_text_atomic
+from ._errors import InputError
+from ._style import (
+    CATEGORY_STYLE,
+    GAP_COLOUR,
+    TIER_COLOURS,
+    category_label,
+    class_colours,
+    classify,
+    coverage_value_column,
+    path_style,
+    point_style,
+)
+from .basemaps import Basemap, get_basemap
+from .schema import CATEGORIES
+
+logger = logging.getLogger(__name__)
+
+#: Custom panes so points stay above lines and lines above polygons.
+PANES = {"polygon": ("gsPolygons", 410), "line": ("gsLines", 420), "point": ("gsPoints", 430)}
+
+# Only Leaflet, at the version folium asks for: no jQuery, Bootstrap or awesome-markers.
+_LEAFLET_ONLY_JS = [(k, v) for k, v in folium.Map.default_js if k == "leaflet"]
+_LEAFLET_ONLY_CSS = [(k, v) for k, v in folium.Map.default_css if k == "leaflet_css"]
+
+
+class Legend(MacroElement):
+    """A Leaflet control holding a legend written in HTML."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.control({position: {{ this.position|tojson }}});
+        {{ this.get_name() }}.onAdd = function (map) {
+            var div = L.DomUtil.create('div', 'gs-legend');
+            div.innerHTML = {{ this.body|tojson }};
+            L.DomEvent.disableClickPropagation(div);
+            L.DomEvent.disableScrollPropagation(div);
+            return div;
+        };
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, body: str, *, position: str = "bottomleft"):
+        super().__init__()
+        self._name = "Legend"
+        self.body = body
+        self.position = position
+
+
+class GongshuMap(folium.Map):
+    """A :class:`folium.Map` that renders copies of itself when displayed.
+
+    folium adds statements to a map each time it is rendered; displaying this
+    map in a notebook leaves it untouched, so :func:`save_map` afterwards
+    writes the same bytes as before.
+    """
+
+    def _repr_html_(self, **kwargs) -> str:
+        return folium.Map._repr_html_(copy.deepcopy(self), **kwargs)
+
+
+# ---------------------------------------------------------------- public maps
+
+
+def make_overview_map(
+    projects, streets, district, *, basemap="osm", tianditu_key: str | None = None
+) -> folium.Map:
+    """All plan projects over the streets and the district outline.
+
+    Parameters
+    ----------
+    projects : geopandas.GeoDataFrame
+        Validated projects (see :func:`gongshu_geo.read_projects`).
+    streets : geopandas.GeoDataFrame
+        ``street_code``, ``name``, ``population``, ``area_km2`` and polygons.
+    district : geopandas.GeoDataFrame
+        The district outline.
+    basemap : str or Basemap
+        See :mod:`gongshu_geo.basemaps`; GCJ-02 basemaps shift every overlay.
+    tianditu_key : str, optional
+        Key for ``basemap="tianditu"``.
+
+    Returns
+    -------
+    folium.Map
+        One layer per category (named ``"公园绿地 Parks (n)"``), popups in
+        Chinese, a legend and a layer control.
+    """
+    _mapdata.require_columns(projects, ["id", "name", "category", "status"], "projects")
+    _mapdata.require_columns(streets, ["street_code", "name"], "streets")
+    bm = get_basemap(basemap, tianditu_key=tianditu_key)
+    shown_district = _mapdata.display_frame(district, gcj02=bm.needs_gcj02, what="district")
+    m = _base_map(bm, shown_district)
+    _add_outline(m, shown_district)
+    _add_streets(m, _mapdata.display_frame(streets, gcj02=bm.needs_gcj02, what="streets"))
+    shown = _mapdata.display_frame(projects, gcj02=bm.needs_gcj02, what="projects")
+    for category in CATEGORIES:
+        rows = shown[shown["category"] == category]
+        group = folium.FeatureGroup(name=f"{category_label(category)} ({len(rows)})", show=True)
+        for kind, part in _mapdata.split_by_kind(rows).items():
+            _project_layer(part, category, kind).add_to(group)
+        group.add_to(m)
+    Legend(_mapdata.overview_legend(bm.needs_gcj02)).add_to(m)
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    logger.info(
+        "overview map: %d projects in %d categories on %s (%s)",
+        len(projects),
+        shown["category"].nunique(),
+        bm.name,
+        bm.datum,
+    )
+    return m
+
+
+def make_coverage_map(
+    streets,
+    service_areas,
+    gaps,
+    coverage,
+    *,
+    facility: str,
+    facilities=None,
+    basemap="osm",
+    tianditu_key: str | None = None,
+) -> folium.Map:
+    """5/10/15-minute service areas, uncovered gaps and a coverage choropleth.
+
+    Parameters
+    ----------
+    streets : geopandas.GeoDataFrame
+        Street polygons with ``street_code`` and ``name``.
+    service_areas : geopandas.GeoDataFrame
+        ``minutes``, ``distance_m`` and polygons.
+    gaps : geopandas.GeoDataFrame
+        ``street_code``, ``minutes`` and the uncovered polygons.
+    coverage : pandas.DataFrame
+        ``street_code``, ``minutes`` and ``covered_pop_share`` (or
+        ``covered_area_share``) between 0 and 1.
+    facility : str
+        The facility category (e.g. ``"park"``) or a free-text name.
+    facilities : geopandas.GeoDataFrame, optional
+        The facilities themselves, drawn as small circles.
+    basemap, tianditu_key
+        As for :func:`make_overview_map`.
+
+    Returns
+    -------
+    folium.Map
+        The choropleth and gaps of the largest tier are shown; the others can
+        be switched on in the layer control.
+    """
+    _mapdata.require_columns(streets, ["street_code", "name"], "streets")
+    _mapdata.require_columns(service_areas, ["minutes", "distance_m"], "service_areas")
+    _mapdata.require_columns(gaps, ["street_code", "minutes"], "gaps")
+    _mapdata.require_columns(coverage, ["street_code", "minutes"], "coverage", geometry=False)
+    value_column = coverage_value_column(coverage)
+    bm = get_basemap(basemap, tianditu_key=tianditu_key)
+    shown_streets = _mapdata.display_frame(streets, gcj02=bm.needs_gcj02, what="streets")
+    m = _base_map(bm, shown_streets)
+    tiers = sorted(
+        {float(t) for t in service_areas["minutes"]} | {float(t) for t in coverage["minutes"]}
+    )
+    top = max(tiers) if tiers else None
+    values = pd.to_numeric(coverage[value_column], errors="coerce")
+    bins, method = classify(values.to_numpy())
+    colours = class_colours(len(bins))
+    for minutes in tiers:
+        tier = coverage[coverage["minutes"].astype(float) == minutes]
+        lookup = _mapdata.share_lookup(tier, value_column)
+        group = folium.FeatureGroup(
+            name=f"覆盖率 Coverage · {_mapdata.minutes_text(minutes)} 分钟 min", show=minutes == top
+        )
+        _choropleth_layer(
+            shown_streets, lookup, bins, colours, "覆盖比例 share", percent=True
+        ).add_to(group)
+        group.add_to(m)
+    _add_outline(m, shown_streets.dissolve())
+    areas = _mapdata.display_frame(service_areas, gcj02=bm.needs_gcj02, what="service_areas")
+    for i, minutes in enumerate(sorted(tiers, reverse=True)):
+        rows = areas[areas["minutes"].astype(float) == minutes]
+        colour = TIER_COLOURS[min(len(tiers) - 1 - i, len(TIER_COLOURS) - 1)]
+        distance = rows["distance_m"].max() if len(rows) else float("nan")
+        name = f"{_mapdata.minutes_text(minutes)} 分钟服务范围 service area" + (
+            f" ({distance:,.0f} m)" if np.isfinite(distance) else ""
+        )
+        group = folium.FeatureGroup(name=name, show=True)
+        if len(rows):
+            style = {"color": colour, "weight": 1, "fillColor": colour, "fillOpacity": 0.2}
+            _geojson(rows, [], style=lambda f, s=style: s, pane="polygon").add_to(group)
+        group.add_to(m)
+    shown_gaps = _mapdata.display_frame(gaps, gcj02=bm.needs_gcj02, what="gaps")
+    for minutes in tiers:
+        rows = shown_gaps[shown_gaps["minutes"].astype(float) == minutes]
+        group = folium.FeatureGroup(
+            name=f"{_mapdata.minutes_text(minutes)} 分钟未覆盖 gaps", show=minutes == top
+        )
+        if len(rows):
+            style = {
+                "color": GAP_COLOUR,
+                "weight": 1.5,
+                "dashArray": "4 3",
+                "fillColor": GAP_COLOUR,
+                "fillOpacity": 0.15,
+            }
+            _geojson(rows, [], style=lambda f, s=style: s, pane="line").add_to(group)
+        group.add_to(m)
+    if facilities is not None and len(facilities):
+        shown_fac = _mapdata.display_frame(facilities, gcj02=bm.needs_gcj02, what="facilities")
+        group = folium.FeatureGroup(name=f"设施 Facilities ({len(shown_fac)})", show=True)
+        for kind, part in _mapdata.split_by_kind(shown_fac).items():
+            _facility_layer(part, facility, kind).add_to(group)
+        group.add_to(m)
+    Legend(_mapdata.coverage_legend(facility, tiers, bins, colours, method, value_column)).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m
+
+
+def make_street_stats_map(
+    street_stats, *, column: str, basemap="osm", tianditu_key: str | None = None
+) -> folium.Map:
+    """Map one per-street statistic (e.g. ``n_projects``, ``road_km``) as a choropleth.
+
+    Parameters
+    ----------
+    street_stats : geopandas.GeoDataFrame
+        Streets with ``street_code``, ``name`` and numeric statistics.
+    column : str
+        The statistic to map.
+    basemap, tianditu_key
+        As for :func:`make_overview_map`.
+
+    Returns
+    -------
+    folium.Map
+    """
+    _mapdata.require_columns(street_stats, ["street_code", "name"], "street_stats")
+    if column not in street_stats.columns:
+        numeric = [
+            c for c in street_stats.columns if pd.api.types.is_numeric_dtype(street_stats[c])
+        ]
+        raise InputError(
+            f'street_stats: column "{column}" not found; numeric columns are {", ".join(numeric)}'
+        )
+    values = pd.to_numeric(street_stats[column], errors="coerce")
+    if values.notna().sum() == 0 and street_stats[column].notna().any():
+        raise InputError(
+            f'street_stats: column "{column}" must be numeric; found '
+            f"{street_stats[column].dropna().iloc[0]!r}"
+        )
+    bm = get_basemap(basemap, tianditu_key=tianditu_key)
+    shown = _mapdata.display_frame(street_stats, gcj02=bm.needs_gcj02, what="street_stats")
+    m = _base_map(bm, shown)
+    bins, method = classify(values.to_numpy())
+    colours = class_colours(len(bins))
+    lookup = dict(zip(street_stats["street_code"].astype(str), values, strict=True))
+    group = folium.FeatureGroup(name=f"{column}", show=True)
+    _choropleth_layer(shown, lookup, bins, colours, column).add_to(group)
+    group.add_to(m)
+    Legend(_mapdata.stats_legend(column, bins, colours, method)).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m
+
+
+def render_map(m: folium.Map, *, inline_assets: bool = True) -> str:
+    """Render a map's HTML page: reproducible, self-contained unless asked otherwise."""
+    page = _assets.unescape_text(_assets.number_ids(_fresh_root(m).render()))
+    return _assets.inline_assets(page) if inline_assets else page
+
+
+def save_map(m: folium.Map, path, *, inline_assets: bool = True) -> Path:
+    """Write a map as one HTML file, atomically.
+
+    Parameters
+    ----------
+    m : folium.Map
+    path : str or Path
+        Target file (its folder is created).
+    inline_assets : bool
+        Embed Leaflet's JavaScript and CSS from the installed xstatic-leaflet
+        (default: the file works offline); ``False`` links them on a CDN.
+
+    Returns
+    -------
+    Path
+    """
+    page = render_map(m, inline_assets=inline_assets)
+    path = write_text_atomic(path, page)
+    logger.info(
+        "wrote %s (%.0f kB%s)",
+        path,
+        len(page.encode("utf-8")) / 1024,
+        ", self-contained" if inline_assets else ", Leaflet from CDN",
+    )
+    return Path(path)
+
+
+def _fresh_root(m):
+    """Copy the map's page, dropping what earlier renderings left in it.
+
+    folium adds ``addTo``/``setIcon`` statements on every rendering (a notebook
+    display, a save); rendering a cleaned copy keeps ``m`` untouched and the
+    output the same however often the map was shown before.
+    """
+    root = copy.deepcopy(m.get_root())
+    stale, stack = set(), [root]
+    while stack:
+        element = stack.pop()
+        for key, child in list(element._children.items()):
+            if isinstance(child, (ElementAddToElement, folium.Marker.SetIcon)):
+                stale.add(child.get_name())
+                del element._children[key]
+            else:
+                stack.append(child)
+    for holder in (root.header, root.html, root.script):
+        for key in [k for k in holder._children if k in stale]:
+            del holder._children[key]
+    return root
+
+
+def _geojson(gdf, props, *, style, pane=None, marker=None, **kwargs):
+    props = props or [{} for _ in range(len(gdf))]
+    options = {"pane": PANES[pane][0]} if pane else {}
+    return folium.GeoJson(
+        _mapdata.feature_collection(gdf, props),
+        style_function=style,
+        marker=marker,
+        control=False,
+        **options,
+        **kwargs,
+    )
+
+
+# ---------------------------------------------------------------- layers
+
+
+def _base_map(bm: Basemap, frame) -> folium.Map:
+    minx, miny, maxx, maxy = frame.total_bounds
+    m = GongshuMap(
+        location=[(miny + maxy) / 2, (minx + maxx) / 2],
+        zoom_start=12,
+        tiles=None,
+        control_scale=True,
+        max_zoom=bm.max_zoom,
+    )
+    m.default_js = list(_LEAFLET_ONLY_JS)
+    m.default_css = list(_LEAFLET_ONLY_CSS)
+    m.get_root().header.add_child(Element(_mapdata.PAGE_CSS), name="gongshu_css")
+    if bm.tiles_url:
+        folium.TileLayer(
+            tiles=bm.tiles_url,
+            attr=bm.attribution,
+            name=bm.label,
+            max_zoom=bm.max_zoom,
+            subdomains="".join(bm.subdomains) or "abc",
+            overlay=False,
+            control=True,
+        ).add_to(m)
+    if bm.overlay_url:
+        folium.TileLayer(
+            tiles=bm.overlay_url,
+            attr=bm.attribution,
+            name="注记 labels",
+            max_zoom=bm.max_zoom,
+            subdomains="".join(bm.subdomains),
+            overlay=True,
+            control=True,
+        ).add_to(m)
+    for name, z_index in PANES.values():
+        folium.map.CustomPane(name, z_index=z_index).add_to(m)
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    return m
+
+
+def _add_outline(m, district):
+    group = folium.FeatureGroup(name="区界 District boundary", show=True)
+    style = {"color": "#222222", "weight": 3, "fill": False, "opacity": 0.9}
+    _geojson(district, [], style=lambda f: style, interactive=False).add_to(group)
+    group.add_to(m)
+
+
+def _add_streets(m, streets):
+    props = _mapdata.street_properties(streets)
+    style = {"color": "#555555", "weight": 1.2, "fillColor": "#ffffff", "fillOpacity": 0.05}
+    highlight = {"weight": 2.5, "color": "#000000", "fillOpacity": 0.12}
+    group = folium.FeatureGroup(name=f"街道 Streets ({len(streets)})", show=True)
+    folium.GeoJson(
+        _mapdata.feature_collection(streets, props),
+        style_function=lambda f: style,
+        highlight_function=lambda f: highlight,
+        control=False,
+        tooltip=folium.GeoJsonTooltip(
+            ["name", "street_code", "population", "area_km2"],
+            aliases=["街道", "代码", "人口", "面积 km²"],
+            sticky=True,
+        ),
+    ).add_to(group)
+    group.add_to(m)
+    labels = folium.FeatureGroup(name="街道名称 Street names", show=True)
+    points = streets.representative_point()
+    for row, point in zip(streets.itertuples(index=False), points, strict=True):
+        folium.Marker(
+            [point.y, point.x],
+            interactive=False,
+            icon=folium.DivIcon(
+                html=f'<div class="gs-label">{_mapdata.esc(str(row.name))}</div>',
+                icon_size=(80, 14),
+                icon_anchor=(40, 7),
+            ),
+        ).add_to(labels)
+    labels.add_to(m)
+
+
+def _project_layer(rows, category, kind):
+    props = _mapdata.project_properties(rows)
+
+    def style(feature):
+        status = feature["properties"]["status"]
+        if kind == "point":
+            return {**point_style(category, status), "pane": PANES["point"][0]}
+        return path_style(category, status, fill=kind == "polygon")
+
+    marker = folium.CircleMarker(radius=6) if kind == "point" else None
+    return _geojson(
+        rows,
+        props,
+        style=style,
+        pane=kind,
+        marker=marker,
+        popup=folium.GeoJsonPopup(["popup"], labels=False, max_width=360),
+        tooltip=folium.GeoJsonTooltip(["name"], labels=False),
+    )
+
+
+def _facility_layer(rows, facility, kind):
+    colour = CATEGORY_STYLE.get(facility, ("#000000",))[0]
+    props = [
+        {"name": _mapdata.esc(str(getattr(r, "name", "")))} for r in rows.itertuples(index=False)
+    ]
+    style = {
+        "color": "#000000",
+        "weight": 1,
+        "fillColor": colour,
+        "fillOpacity": 0.9,
+        "fill": kind != "line",
+        "pane": PANES[kind][0],
+    }
+    marker = folium.CircleMarker(radius=4) if kind == "point" else None
+    return _geojson(
+        rows,
+        props,
+        style=lambda f: style,
+        pane=kind,
+        marker=marker,
+        tooltip=folium.GeoJsonTooltip(["name"], labels=False),
+    )
+
+
+def _choropleth_layer(streets, lookup, bins, colours, value_name, *, percent=False):
+    props = _mapdata.choropleth_properties(streets, lookup, bins, colours, percent=percent)
+    return folium.GeoJson(
+        _mapdata.feature_collection(streets, props),
+        control=False,
+        style_function=lambda f: {
+            "color": "#555555",
+            "weight": 1,
+            "fillOpacity": 0.6,
+            "fillColor": f["properties"]["fill"],
+        },
+        tooltip=folium.GeoJsonTooltip(
+            ["name", "value"], aliases=["街道", _mapdata.esc(value_name)]
+        ),
+    )
