@@ -1,0 +1,610 @@
+"""Walking graphs and multi-source shortest paths over them.
+
+A :class:`WalkGraph` is a light, undirected graph held in numpy arrays: node
+coordinates in the metric CRS (EPSG:4549), and for each edge its two nodes, its
+length in metres and, where known, its geometry. It is read from GraphML as
+OSMnx writes it (:func:`read_graph`) or built from a line layer of walkable
+ways (:func:`graph_from_lines`).
+
+Distances from every node to the nearest facility come from one Dijkstra pass
+of :mod:`scipy.sparse.csgraph` from a virtual source joined to the points where
+each facility meets the network (:func:`compute_node_distances`), not from one
+search per facility. Service areas are the reached edges, cut where the walking
+budget runs out, widened by a band and dissolved
+(:func:`compute_network_service_areas`).
+"""
+
+from __future__ import annotations
+
+import logging
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import shapely
+import shapely.ops
+from pyproj import CRS, Transformer
+from scipy.sparse.csgraph import dijkstra
+
+from . import crs as _crs
+from ._atomic import atomic_path
+from ._errors import GongshuGeoError, InputError, MissingDependencyError
+
+logger = logging.getLogger(__name__)
+
+#: Default width (metres) of the band drawn around reached ways: homes and
+#: entrances set back up to this far from a mapped way count as reached.
+DEFAULT_BAND_M = 50.0
+#: Segments per quarter circle at the round ends of the band.
+BAND_QUAD_SEGS = 4
+#: Coordinates of line-layer vertices are rounded to this many metres to find nodes.
+NODE_PRECISION_M = 0.01
+
+_GRAPHML_NS = "{http://graphml.graphdrawing.org/xmlns}"
+
+
+@dataclass(frozen=True, eq=False)
+class WalkGraph:
+    """An undirected walking graph in EPSG:4549.
+
+    Parameters
+    ----------
+    node_xy : numpy.ndarray
+        ``(n, 2)`` node coordinates in metres (EPSG:4549).
+    u, v : numpy.ndarray
+        Node positions (0 to n - 1) at the two ends of each edge.
+    length_m : numpy.ndarray
+        Walking length of each edge in metres.
+    edge_geometry : numpy.ndarray, optional
+        Shapely LineStrings from node ``u`` to node ``v`` in EPSG:4549; straight
+        segments between the nodes when omitted.
+    node_ids : numpy.ndarray, optional
+        The nodes' identifiers in the source (GraphML ids); positions by default.
+    """
+
+    node_xy: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    length_m: np.ndarray
+    edge_geometry: np.ndarray | None = None
+    node_ids: np.ndarray | None = None
+
+    def __post_init__(self):
+        n, shape = len(self.node_xy), np.shape(self.node_xy)
+        geometry = () if self.edge_geometry is None else (len(self.edge_geometry),)
+        sizes = {len(self.u), len(self.v), len(self.length_m), *geometry}
+        problems = [f"node_xy must have shape (n, 2); found {shape}"] if shape[1:] != (2,) else []
+        if len(sizes) != 1:
+            problems.append(f"u, v, length_m, edge_geometry must be equally long; found {sizes}")
+        for name, ends in (("u", self.u), ("v", self.v)):
+            if len(ends) and (np.min(ends) < 0 or np.max(ends) >= n):
+                problems.append(f"{name} must hold node positions 0..{n - 1}")
+        if not np.all(np.asarray(self.length_m) >= 0):
+            problems.append("length_m must be non-negative metres")
+        if problems:
+            raise InputError(problems, source="walking graph")
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return len(self.node_xy)
+
+    @property
+    def n_edges(self) -> int:
+        """Number of edges."""
+        return len(self.u)
+
+    @cached_property
+    def lines(self) -> np.ndarray:
+        """Edge geometries (LineStrings in EPSG:4549), straight where none were given."""
+        if self.edge_geometry is not None:
+            return np.asarray(self.edge_geometry, dtype=object)
+        coords = np.stack([self.node_xy[self.u], self.node_xy[self.v]], axis=1)
+        return shapely.linestrings(coords)
+
+    @cached_property
+    def matrix(self):
+        """Sparse adjacency (CSR, upper triangle: search it with ``directed=False``).
+
+        Of parallel edges the shortest is kept; loops are dropped.
+        """
+        a, b = np.minimum(self.u, self.v), np.maximum(self.u, self.v)
+        keep = a != b
+        a, b, w = a[keep], b[keep], np.asarray(self.length_m, dtype=float)[keep]
+        order = np.lexsort((w, b, a))
+        a, b, w = a[order], b[order], w[order]
+        first = np.r_[True, (a[1:] != a[:-1]) | (b[1:] != b[:-1])]
+        n = self.n_nodes
+        return sp.csr_matrix((w[first], (a[first], b[first])), shape=(n, n))
+
+    @cached_property
+    def edge_tree(self) -> shapely.STRtree:
+        """Spatial index of the edges."""
+        return shapely.STRtree(self.lines)
+
+    def __repr__(self) -> str:
+        return f"WalkGraph({self.n_nodes} nodes, {self.n_edges} edges, EPSG:4549)"
+
+
+def read_graph(path) -> WalkGraph:
+    """Read a walking graph from GraphML as OSMnx writes it.
+
+    Nodes need ``x`` and ``y`` (longitude/latitude, or projected coordinates
+    in the CRS named by the graph's ``crs`` attribute); edges use their
+    ``length`` in metres, and their ``geometry`` (WKT) when present. Missing
+    lengths are measured in EPSG:4549. Edge directions are ignored (walkers
+    go both ways) and an edge stored in both directions is kept once.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.graphml`` file.
+
+    Returns
+    -------
+    WalkGraph
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file; download one with download_walking_graph()")
+    try:
+        graph_attrs, nodes, edges = _parse_graphml(path)
+    except ET.ParseError as exc:
+        raise InputError(f"{path}: not a GraphML (XML) file ({exc})") from exc
+    if not nodes:
+        raise InputError(f"{path}: the graph has no nodes")
+    ids = list(nodes)
+    try:
+        xy = np.array([[float(nodes[i]["x"]), float(nodes[i]["y"])] for i in ids])
+    except (KeyError, ValueError, TypeError) as exc:
+        raise InputError(
+            f'{path}: every node needs numeric "x" and "y" attributes (as OSMnx writes them); '
+            f"found a node without ({exc})"
+        ) from exc
+    source_crs = _graph_crs(graph_attrs.get("crs"), xy, path)
+    position = {node_id: k for k, node_id in enumerate(ids)}
+    try:
+        u = np.array([position[s] for s, _, _ in edges], dtype=np.int64)
+        v = np.array([position[t] for _, t, _ in edges], dtype=np.int64)
+    except KeyError as exc:
+        raise InputError(f"{path}: an edge names node {exc} that the file does not define") from exc
+    length = pd.to_numeric(
+        pd.Series([a.get("length") for *_, a in edges], dtype=object), errors="coerce"
+    )
+    length = length.to_numpy(dtype=float, na_value=np.nan)
+    wkt = [a.get("geometry") for _, _, a in edges]
+    to_metric = Transformer.from_crs(source_crs, _crs.METRIC, always_xy=True)
+    node_xy = np.column_stack(to_metric.transform(xy[:, 0], xy[:, 1]))
+    geometry = None
+    if any(w for w in wkt):
+        straight = shapely.linestrings(np.stack([node_xy[u], node_xy[v]], axis=1))
+        parsed = shapely.from_wkt([w or None for w in wkt], on_invalid="ignore")
+        parsed = shapely.transform(
+            parsed, lambda c: np.column_stack(to_metric.transform(c[:, 0], c[:, 1]))
+        )
+        geometry = np.where(shapely.is_missing(parsed), straight, parsed)
+    graph = _finish_graph(node_xy, u, v, length, geometry, np.asarray(ids, dtype=object))
+    logger.info("read %r from %s", graph, path)
+    return graph
+
+
+def _parse_graphml(path: Path):
+    keys: dict = {}
+    defaults: dict = {"node": {}, "edge": {}, "graph": {}}
+    graph_attrs: dict = {}
+    nodes: dict = {}
+    edges: list = []
+    for _, elem in ET.iterparse(path, events=("end",)):
+        tag = elem.tag.replace(_GRAPHML_NS, "")
+        if tag == "key":
+            keys[elem.get("id")] = elem.get("attr.name", elem.get("id"))
+            default = elem.find(f"{_GRAPHML_NS}default")
+            if default is not None and elem.get("for") in defaults:
+                defaults[elem.get("for")][keys[elem.get("id")]] = default.text
+        elif tag == "node":
+            nodes[elem.get("id")] = {**defaults["node"], **_data(elem, keys)}
+            elem.clear()
+        elif tag == "edge":
+            edges.append(
+                (elem.get("source"), elem.get("target"), {**defaults["edge"], **_data(elem, keys)})
+            )
+            elem.clear()
+        elif tag == "graph":
+            graph_attrs = {**defaults["graph"], **_data(elem, keys)}
+    return graph_attrs, nodes, edges
+
+
+def _data(elem, keys) -> dict:
+    return {
+        keys.get(d.get("key"), d.get("key")): d.text for d in elem.findall(f"{_GRAPHML_NS}data")
+    }
+
+
+def _graph_crs(text, xy, path):
+    if text:
+        try:
+            return CRS.from_user_input(text)
+        except Exception as exc:  # pyproj raises its own CRSError
+            raise InputError(
+                f'{path}: graph attribute "crs" is {text!r}, which PROJ does not know'
+            ) from exc
+    if np.all(np.abs(xy[:, 0]) <= 180) and np.all(np.abs(xy[:, 1]) <= 90):
+        logger.warning("%s: the graph names no CRS; taking x/y as WGS 84 longitude/latitude", path)
+        return CRS.from_user_input(_crs.WGS84)
+    raise InputError(
+        f'{path}: the graph has no "crs" attribute and its x/y are not longitude/latitude; '
+        'add the CRS as a graph attribute (OSMnx writes crs="epsg:4326")'
+    )
+
+
+def _finish_graph(node_xy, u, v, length, geometry, node_ids) -> WalkGraph:
+    """Fill missing lengths, orient edges u < v and drop reverse duplicates."""
+    missing = ~np.isfinite(length)
+    if missing.any():
+        logger.info("measuring %d edges without a length in EPSG:4549", int(missing.sum()))
+        straight = np.hypot(*(node_xy[u] - node_xy[v]).T)
+        measured = straight if geometry is None else shapely.length(geometry)
+        length = np.where(missing, measured, length)
+    flip = u > v
+    u, v = np.where(flip, v, u), np.where(flip, u, v)
+    if geometry is not None:
+        geometry = np.where(flip, shapely.reverse(geometry), geometry)
+    keep = ~pd.DataFrame({"u": u, "v": v, "m": np.round(length, 2)}).duplicated().to_numpy()
+    geometry = None if geometry is None else geometry[keep]
+    return WalkGraph(node_xy, u[keep], v[keep], length[keep], geometry, node_ids)
+
+
+def graph_from_lines(lines) -> WalkGraph:
+    """Build a walking graph from a line layer of walkable ways.
+
+    Lines are split where they share a vertex; nodes are the line ends and
+    shared vertices, matched after rounding to :data:`NODE_PRECISION_M`; edge
+    lengths are measured in EPSG:4549. Lines that cross without a shared vertex
+    are not joined (as in OSM, a bridge over a road is no crossing).
+
+    Parameters
+    ----------
+    lines : geopandas.GeoDataFrame or geopandas.GeoSeries
+        LineStrings or MultiLineStrings with a CRS.
+
+    Returns
+    -------
+    WalkGraph
+    """
+    geoms = _metric_geometry(lines, "lines")
+    other = sorted({g.geom_type for g in geoms[~np.isin(shapely.get_type_id(geoms), [1, 5])]})
+    if other:
+        found = ", ".join(other)
+        raise InputError(
+            f"a walking graph is built from LineString or MultiLineString ways; found {found}"
+        )
+    parts = shapely.get_parts(geoms)
+    coords, line = shapely.get_coordinates(parts, return_index=True)
+    key = np.round(coords / NODE_PRECISION_M).astype(np.int64)
+    _, vertex_key, counts = np.unique(key, axis=0, return_inverse=True, return_counts=True)
+    vertex_key = vertex_key.ravel()
+    first = np.r_[True, line[1:] != line[:-1]]
+    last = np.r_[line[1:] != line[:-1], True]
+    is_node = first | last | (counts[vertex_key] > 1)
+    # Piece k starts at every node vertex that does not end its line.
+    starts = is_node & ~last
+    piece = np.cumsum(starts) - 1
+    own = np.flatnonzero(~last)  # vertex i opens or continues piece[i]
+    closing = np.flatnonzero(is_node & ~first)  # vertex i also closes piece[i - 1]
+    member = np.r_[own, closing]
+    member_piece = np.r_[piece[own], piece[closing - 1]]
+    order = np.lexsort((member, member_piece))
+    member, member_piece = member[order], member_piece[order]
+    pieces = shapely.linestrings(coords[member], indices=member_piece)
+    bounds = np.r_[0, np.flatnonzero(np.diff(member_piece)) + 1]
+    end_first, end_last = member[bounds], member[np.r_[bounds[1:] - 1, len(member) - 1]]
+    node_keys, node_pos = np.unique(vertex_key[is_node], return_inverse=True)
+    lookup = np.full(vertex_key.max() + 1, -1)
+    lookup[node_keys] = np.arange(len(node_keys))
+    node_xy = np.zeros((len(node_keys), 2))
+    node_xy[node_pos.ravel()] = coords[is_node]
+    u, v = lookup[vertex_key[end_first]], lookup[vertex_key[end_last]]
+    length = shapely.length(pieces)
+    keep = length > 0
+    graph = _finish_graph(node_xy, u[keep], v[keep], length[keep], pieces[keep], None)
+    logger.info("built %r from %d lines", graph, len(geoms))
+    return graph
+
+
+def _metric_geometry(frame, what) -> np.ndarray:
+    """Geometries of a frame in EPSG:4549, refusing missing ones."""
+    if not isinstance(frame, (gpd.GeoDataFrame, gpd.GeoSeries)):
+        kind = type(frame).__name__
+        raise InputError(f"{what} must be a GeoDataFrame or GeoSeries with a CRS; found {kind}")
+    geoms = np.asarray(_crs.to_metric(frame).geometry.values, dtype=object)
+    bad = np.flatnonzero(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if len(bad):
+        label = f"{what}: row #{bad[0]} (index {frame.index[bad[0]]!r})"
+        raise InputError(f"{label} has no geometry; drop empty rows first")
+    return geoms
+
+
+def _facility_access(graph: WalkGraph, geoms: np.ndarray):
+    """Find where facilities meet the network.
+
+    Each facility meets its nearest edge at the nearest point; a line or
+    polygon also meets every edge it touches, from the first to the last
+    point they share. Returns ``(nodes, costs,
+    seeds)``: metres from the facilities to the end nodes of those edges, and
+    rows ``(edge, first, last, offset)`` with positions as fractions of the
+    edge and ``offset`` the metres from the facility to the edge.
+    """
+    geoms = shapely.get_parts(geoms)
+    if graph.n_edges == 0 or len(geoms) == 0:
+        return np.empty(0, np.int64), np.empty(0), np.empty((0, 4))
+    src, edge = graph.edge_tree.query_nearest(geoms, all_matches=False)
+    point = shapely.get_point(shapely.shortest_line(graph.lines[edge], geoms[src]), 0)
+    frac = _fractions(graph.lines[edge], point)
+    seeds = [np.column_stack([edge, frac, frac, shapely.distance(point, geoms[src])])]
+    spread = geoms[shapely.get_type_id(geoms) != 0]
+    if len(spread):
+        src, edge = graph.edge_tree.query(spread, predicate="intersects")
+        shared = shapely.intersection(graph.lines[edge], spread[src])
+        where, row = shapely.get_coordinates(shared, return_index=True)
+        frac = _fractions(graph.lines[edge[row]], shapely.points(where))
+        first = np.full(len(edge), np.inf)
+        last = np.full(len(edge), -np.inf)
+        np.minimum.at(first, row, frac)
+        np.maximum.at(last, row, frac)
+        ok = np.isfinite(first)
+        seeds.append(np.column_stack([edge[ok], first[ok], last[ok], np.zeros(ok.sum())]))
+    seeds = np.concatenate(seeds)
+    edge = seeds[:, 0].astype(np.int64)
+    length = graph.length_m[edge]
+    nodes = np.r_[graph.u[edge], graph.v[edge]]
+    costs = np.r_[seeds[:, 3] + seeds[:, 1] * length, seeds[:, 3] + (1 - seeds[:, 2]) * length]
+    return nodes, costs, seeds
+
+
+def _fractions(lines, points) -> np.ndarray:
+    """Positions of points along lines, as fractions of their length."""
+    return np.nan_to_num(shapely.line_locate_point(lines, points, normalized=True))
+
+
+def _distances(graph: WalkGraph, nodes, costs, limit) -> np.ndarray:
+    n = graph.n_nodes
+    best = np.full(n, np.inf)
+    np.minimum.at(best, nodes, costs)
+    reached = np.flatnonzero(np.isfinite(best))
+    base = graph.matrix.tocoo()
+    rows = np.r_[base.row, np.full(len(reached), n)]
+    cols = np.r_[base.col, reached]
+    weights = np.r_[base.data, best[reached]]
+    matrix = sp.csr_matrix((weights, (rows, cols)), shape=(n + 1, n + 1))
+    limit = np.inf if limit is None else float(limit)
+    dist = dijkstra(matrix, directed=False, indices=n, limit=limit)
+    return dist[:n]
+
+
+def compute_node_distances(graph: WalkGraph, facilities, *, max_distance_m=None) -> pd.Series:
+    """Measure the walk from every node to its nearest facility, in one pass.
+
+    Each facility joins the network at the nearest point of its nearest edge;
+    lines and polygons also join every edge they touch. A virtual source is
+    linked to the ends of those edges with the metres from the facility as
+    weights, and a single :func:`scipy.sparse.csgraph.dijkstra` from it gives
+    every node's distance to its nearest facility.
+
+    Parameters
+    ----------
+    graph : WalkGraph
+    facilities : geopandas.GeoDataFrame or geopandas.GeoSeries
+        Points, lines or polygons with a CRS.
+    max_distance_m : float, optional
+        Stop the search at this many metres; nodes beyond are ``inf``.
+
+    Returns
+    -------
+    pandas.Series
+        Metres, indexed like the graph's nodes (``graph.node_ids``), named
+        ``distance_m``; ``inf`` where no facility is reached.
+    """
+    geoms = _metric_geometry(facilities, "facilities")
+    nodes, costs, _ = _facility_access(graph, geoms)
+    dist = _distances(graph, nodes, costs, max_distance_m)
+    index = graph.node_ids if graph.node_ids is not None else pd.RangeIndex(graph.n_nodes)
+    logger.info("node distances from %d facilities over %r", len(geoms), graph)
+    return pd.Series(dist, index=index, name="distance_m")
+
+
+def compute_network_service_areas(
+    graph: WalkGraph,
+    facilities,
+    *,
+    tiers,
+    band_m: float = DEFAULT_BAND_M,
+) -> gpd.GeoDataFrame:
+    """Areas within walking distance of a facility, one dissolved area per tier.
+
+    The ways walked are the reached edges: whole where the budget left at one
+    end covers the edge, cut at the remaining distance otherwise (from both
+    ends, and around where each facility joins its edge). They are widened by
+    ``band_m`` on each side and dissolved; polygon facilities are added as
+    they are. Block interiors farther than ``band_m`` from every reached way
+    are left out: that is the point of a network measure.
+
+    Parameters
+    ----------
+    graph : WalkGraph
+    facilities : geopandas.GeoDataFrame or geopandas.GeoSeries
+        Points, lines or polygons with a CRS.
+    tiers : pandas.DataFrame
+        With columns ``minutes`` and ``distance_m`` (see
+        :func:`gongshu_geo.coverage.service_tiers`).
+    band_m : float
+        Half-width in metres of the band drawn around reached ways.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``minutes``, ``distance_m``, ``mode`` (``"network"``) and the
+        area, in EPSG:4326.
+    """
+    areas = _network_areas_metric(graph, _metric_geometry(facilities, "facilities"), tiers, band_m)
+    return areas.to_crs(_crs.WGS84)
+
+
+def _network_areas_metric(graph: WalkGraph, geoms, tiers, band_m) -> gpd.GeoDataFrame:
+    """As :func:`compute_network_service_areas`, from metric geometries, in EPSG:4549."""
+    tiers = _check_tiers(tiers)
+    if not np.isfinite(band_m) or band_m < 0:
+        raise InputError(f"band_m must be a non-negative number of metres; found {band_m!r}")
+    nodes, costs, seeds = _facility_access(graph, geoms)
+    dist = _distances(graph, nodes, costs, tiers["distance_m"].max())
+    polygons = geoms[np.isin(shapely.get_type_id(geoms), [3, 6])]
+    areas = []
+    for budget in tiers["distance_m"]:
+        pieces = _reached_pieces(graph, dist, seeds, float(budget))
+        area = shapely.union_all(
+            np.r_[shapely.buffer(pieces, band_m, quad_segs=BAND_QUAD_SEGS), polygons]
+        )
+        areas.append(area)
+        logger.debug("network tier %.0f m: %d edge pieces", budget, len(pieces))
+    logger.info("network service areas for %d facilities, %d tiers", len(geoms), len(tiers))
+    return gpd.GeoDataFrame(
+        {
+            "minutes": tiers["minutes"].to_numpy(),
+            "distance_m": tiers["distance_m"].to_numpy(),
+            "mode": "network",
+        },
+        geometry=areas,
+        crs=_crs.METRIC,
+    )
+
+
+def _check_tiers(tiers) -> pd.DataFrame:
+    if not isinstance(tiers, pd.DataFrame) or not {"minutes", "distance_m"} <= set(tiers.columns):
+        found = list(tiers.columns) if isinstance(tiers, pd.DataFrame) else type(tiers).__name__
+        raise InputError(
+            "tiers must be a DataFrame with columns minutes and distance_m (see "
+            f"service_tiers()); found {found}"
+        )
+    d = pd.to_numeric(tiers["distance_m"], errors="coerce")
+    if tiers.empty or not (d > 0).all():
+        found = tiers["distance_m"].tolist()
+        raise InputError(f"tiers need positive distance_m in metres; found {found}")
+    return tiers.reset_index(drop=True)
+
+
+def _reached_pieces(graph: WalkGraph, dist, seeds, budget) -> np.ndarray:
+    """Cut out the parts of edges within ``budget`` metres of a facility."""
+    length = graph.length_m
+    left_u = budget - dist[graph.u]  # metres still to walk on arriving at u
+    left_v = budget - dist[graph.v]
+    with np.errstate(invalid="ignore"):
+        full = (
+            (left_u >= length)
+            | (left_v >= length)
+            | ((left_u >= 0) & (left_v >= 0) & (left_u + left_v >= length))
+        )
+    safe = np.where(length > 0, length, 1.0)
+    from_u = ~full & (left_u > 0)
+    from_v = ~full & (left_v > 0)
+    edge_s = [np.flatnonzero(from_u), np.flatnonzero(from_v)]
+    start = [np.zeros(len(edge_s[0])), 1.0 - left_v[from_v] / safe[from_v]]
+    end = [left_u[from_u] / safe[from_u], np.ones(len(edge_s[1]))]
+    if len(seeds):
+        edge = seeds[:, 0].astype(np.int64)
+        left = (budget - seeds[:, 3]) / safe[edge]  # as a fraction of the edge
+        ok = (left > 0) & ~full[edge]
+        edge_s.append(edge[ok])
+        start.append(np.clip(seeds[ok, 1] - left[ok], 0, 1))
+        end.append(np.clip(seeds[ok, 2] + left[ok], 0, 1))
+    edge_p = np.concatenate(edge_s)
+    partial = _substrings(graph.lines[edge_p], np.concatenate(start), np.concatenate(end))
+    return np.r_[graph.lines[full], partial]
+
+
+def _substrings(lines, start, end) -> np.ndarray:
+    """Sub-lines between two fractions of length; vectorised for straight segments."""
+    out = np.empty(len(lines), dtype=object)
+    straight = shapely.get_num_coordinates(lines) == 2
+    if straight.any():
+        a = shapely.line_interpolate_point(lines[straight], start[straight], normalized=True)
+        b = shapely.line_interpolate_point(lines[straight], end[straight], normalized=True)
+        out[straight] = shapely.linestrings(
+            np.stack([shapely.get_coordinates(a), shapely.get_coordinates(b)], axis=1)
+        )
+    for k in np.flatnonzero(~straight):
+        out[k] = shapely.ops.substring(lines[k], start[k], end[k], normalized=True)
+    return out
+
+
+def download_walking_graph(boundary, out_path, *, margin_m: float = 500.0, downloader=None) -> Path:
+    """Download the OpenStreetMap walking network around an area and save it as GraphML.
+
+    Needs the internet and the optional ``osmnx`` package (``pip install
+    gongshu-geo[network]``). The file is written atomically: a failed
+    download leaves an earlier file in place.
+
+    Parameters
+    ----------
+    boundary : geopandas.GeoDataFrame
+        The area (e.g. the district or its streets) with a CRS.
+    out_path : str or Path
+        Where to write the ``.graphml`` file.
+    margin_m : float
+        Widen the area by this many metres so that walks may leave and come
+        back in (facilities just outside the boundary still serve it).
+    downloader : callable, optional
+        ``downloader(polygon)`` returning a networkx graph for a WGS 84
+        polygon; defaults to ``osmnx.graph_from_polygon(polygon,
+        network_type="walk")``. Tests pass a function returning a local graph.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written; read it with :func:`read_graph`.
+    """
+    area = shapely.union_all(_metric_geometry(boundary, "boundary")).buffer(margin_m)
+    polygon = gpd.GeoSeries([area], crs=_crs.METRIC).to_crs(_crs.WGS84).iloc[0]
+    osmnx = None
+    if downloader is None:
+        try:
+            import osmnx
+        except ImportError as exc:
+            raise MissingDependencyError(
+                "downloading the walking network needs osmnx: pip install gongshu-geo[network]"
+            ) from exc
+
+        def downloader(poly):
+            return osmnx.graph_from_polygon(poly, network_type="walk")
+
+    try:
+        graph = downloader(polygon)
+    except OSError as exc:
+        raise GongshuGeoError(
+            f"could not download the walking network ({exc}); check the internet connection, "
+            "or pass a GraphML file you already have to read_graph()"
+        ) from exc
+    with atomic_path(out_path) as tmp:
+        _write_graphml(graph, tmp, osmnx)
+    logger.info("saved a walking graph of %d nodes to %s", graph.number_of_nodes(), out_path)
+    return Path(out_path)
+
+
+def _write_graphml(graph, path, osmnx) -> None:
+    if osmnx is not None:
+        osmnx.save_graphml(graph, filepath=path)
+        return
+    import networkx as nx
+
+    plain = (str, int, float, bool)
+    out = graph.copy()
+    out.graph = {k: (v if isinstance(v, plain) else str(v)) for k, v in graph.graph.items()}
+    out.graph.setdefault("crs", "epsg:4326")
+    for _, data in out.nodes(data=True):
+        data.update({k: str(v) for k, v in data.items() if not isinstance(v, plain)})
+    for *_, data in out.edges(data=True):
+        data.update({k: str(v) for k, v in data.items() if not isinstance(v, plain)})
+    nx.write_graphml(out, path)
