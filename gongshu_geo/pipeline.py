@@ -1,0 +1,333 @@
+"""`build`: the one place that knows the order of the steps.
+
+Everything a build writes goes first into a private temporary folder inside
+the output folder, and each finished file is then renamed over its target. A
+lock file serialises concurrent builds into the same folder. A build replaces
+only the files it writes and removes nothing else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ._atomic import ensure_dir
+from ._errors import InputError, OutputError
+from .io import read_district, read_projects, read_streets
+
+logger = logging.getLogger(__name__)
+
+#: Facility layers measured by default (name -> project category).
+DEFAULT_FACILITY_LAYERS = (
+    "metro_station",
+    "park",
+    "cultural_venue",
+    "sports_venue",
+    "future_community",
+    "public_service",
+)
+
+
+@dataclass
+class BuildResult:
+    """What a build wrote and what it noticed."""
+
+    out_dir: Path
+    written: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
+    fixed: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def _locked(out_dir: Path):
+    lock_path = out_dir / ".gongshu-geo.lock"
+    try:
+        fh = open(lock_path, "a")
+    except OSError as exc:
+        raise OutputError(f"{out_dir}: cannot create the build lock ({exc.strerror})") from exc
+    with fh:
+        logger.debug("waiting for the build lock %s", lock_path)
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+class _Staging:
+    """A temporary folder inside ``out_dir`` whose files are moved into place."""
+
+    def __init__(self, out_dir: Path):
+        self.out_dir = out_dir
+        try:
+            self.root = Path(tempfile.mkdtemp(prefix=".build-", dir=out_dir))
+        except OSError as exc:
+            raise OutputError(
+                f"{out_dir}: the output folder is not writable ({exc.strerror}); choose another "
+                "with --out or fix its permissions"
+            ) from exc
+        self.files: list[str] = []
+
+    def path(self, rel: str) -> Path:
+        p = self.root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        self.files.append(rel)
+        return p
+
+    def commit(self) -> list[Path]:
+        done = []
+        for rel in self.files:
+            src = self.root / rel
+            if not src.exists():
+                continue
+            dst = self.out_dir / rel
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(src, dst)
+            done.append(dst)
+        return done
+
+    def discard(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _remove_stale_staging(out_dir: Path) -> None:
+    """Remove staging folders of builds that were killed (we hold the lock, so none is live)."""
+    for stale in out_dir.glob(".build-*"):
+        if stale.is_dir():
+            logger.info("removing %s left by an interrupted build", stale.name)
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def write_stats_tables(tables: dict, stage_path) -> None:
+    """Write each table as UTF-8 CSV (with BOM, for Excel) and all as one XLSX."""
+    for name, table in tables.items():
+        table = pd.DataFrame(table.drop(columns="geometry", errors="ignore"))
+        table.to_csv(stage_path(f"stats/{name}.csv"), index=False, encoding="utf-8-sig")
+    with pd.ExcelWriter(stage_path("stats/gongshu_stats.xlsx"), engine="openpyxl") as xl:
+        for name, table in tables.items():
+            pd.DataFrame(table.drop(columns="geometry", errors="ignore")).to_excel(
+                xl, sheet_name=name[:31], index=False
+            )
+
+
+def build(
+    *,
+    projects=None,
+    streets=None,
+    out="maps",
+    streets_options: dict | None = None,
+    population=None,
+    skip_invalid: bool = False,
+    fix_geometry: bool = False,
+    basemap: str = "osm",
+    tianditu_key: str | None = None,
+    inline_assets: bool = True,
+    graph=None,
+    facility_layers=DEFAULT_FACILITY_LAYERS,
+    png: bool = True,
+    gpkg: bool = True,
+) -> BuildResult:
+    """Read, join, measure, map and write everything into ``out``.
+
+    Parameters
+    ----------
+    projects, streets : str or Path, optional
+        Input files; the packaged data by default.
+    out : str or Path
+        Output folder (created if needed).
+    streets_options : dict, optional
+        Passed to :func:`gongshu_geo.read_streets` (``name_field``,
+        ``code_field``, ``crs``, ``encoding``).
+    population : str or Path, optional
+        A population table by street code.
+    skip_invalid, fix_geometry : bool
+        See :func:`gongshu_geo.read_projects`.
+    basemap, tianditu_key, inline_assets
+        Map options (see :mod:`gongshu_geo.maps`).
+    graph : str or Path, optional
+        A walking network (GraphML or line layer) for network-distance coverage.
+    facility_layers : sequence of str
+        Facility layers for coverage; empty layers are skipped with a warning.
+    png, gpkg : bool
+        Also write static PNG maps and a GeoPackage of all layers.
+
+    Returns
+    -------
+    BuildResult
+    """
+    from . import coverage, join
+
+    out_dir = ensure_dir(out)
+    steps = 6
+    step = iter(range(1, steps + 1))
+
+    def progress(msg):
+        logger.info("[%d/%d] %s", next(step), steps, msg)
+
+    progress("reading and validating the inputs")
+    proj = read_projects(projects, skip_invalid=skip_invalid, fix_geometry=fix_geometry)
+    strt = read_streets(streets, population=population, **(streets_options or {}))
+    district = read_district() if streets is None else _outline_of(strt)
+    result = BuildResult(
+        out_dir=out_dir, skipped=proj.attrs.get("skipped", []), fixed=proj.attrs.get("fixed", [])
+    )
+    net = None
+    if graph is not None:
+        net = _read_walk_graph(graph)
+
+    progress("joining projects to streets")
+    joined = join.join_projects_to_streets(proj, strt)
+    outside = join.flag_outside(joined)
+    street_stats = join.summarize_streets(proj, strt, joined)
+
+    progress("measuring 5/10/15-minute coverage")
+    cov_tables, layer_maps = [], []
+    for layer in facility_layers:
+        try:
+            facilities = coverage.select_facilities(proj, layer)
+        except InputError as exc:
+            logger.warning("skipping facility layer %s: %s", layer, exc)
+            result.warnings.append(str(exc))
+            continue
+        modes = ["distance"] + (["network"] if net is not None else [])
+        for mode in modes:
+            cov = coverage.compare_scenarios(strt, proj, layer, mode=mode, graph=net)
+            cov_tables.append(cov)
+        areas = coverage.compute_service_areas(facilities)
+        gaps = coverage.compute_gaps(strt, areas)
+        plan_cov = coverage.compute_coverage(strt, facilities, facility=layer)
+        layer_maps.append((layer, facilities, areas, gaps, plan_cov))
+    cov_all = pd.concat(cov_tables, ignore_index=True) if cov_tables else pd.DataFrame()
+
+    progress("measuring the plan's targets")
+    from .indicators import measure_targets
+
+    indicators = measure_targets(proj, strt, district)
+
+    with _locked(out_dir):
+        _remove_stale_staging(out_dir)
+        stage = _Staging(out_dir)
+        try:
+            progress("writing statistics")
+            write_stats_tables(
+                {
+                    "project_streets": joined,
+                    "streets": street_stats,
+                    "coverage": cov_all,
+                    "indicators": indicators,
+                    "outside": outside,
+                },
+                stage.path,
+            )
+            progress("drawing maps")
+            _write_maps(
+                stage,
+                proj,
+                strt,
+                district,
+                street_stats,
+                layer_maps,
+                basemap=basemap,
+                tianditu_key=tianditu_key,
+                inline_assets=inline_assets,
+                png=png,
+            )
+            if gpkg:
+                _write_gpkg(stage, proj, strt, district, layer_maps, joined)
+            result.written = stage.commit()
+        finally:
+            stage.discard()
+    logger.info("wrote %d files into %s", len(result.written), out_dir)
+    return result
+
+
+def _read_walk_graph(path):
+    """A walking graph from GraphML (as OSMnx writes it) or from a layer of walkable lines."""
+    from pathlib import Path as _Path
+
+    from . import network
+
+    if _Path(path).suffix.lower() == ".graphml":
+        return network.read_graph(path)
+    from .io import _read_ogr
+
+    lines = _read_ogr(_Path(path))
+    if lines.crs is None:
+        raise InputError(f"{path}: the walkable-lines layer has no CRS; give it one (.prj)")
+    return network.graph_from_lines(lines)
+
+
+def _outline_of(streets):
+    import geopandas as gpd
+
+    return gpd.GeoDataFrame({"name": ["outline"]}, geometry=[streets.union_all()], crs=streets.crs)
+
+
+def _write_maps(
+    stage,
+    proj,
+    strt,
+    district,
+    street_stats,
+    layer_maps,
+    *,
+    basemap,
+    tianditu_key,
+    inline_assets,
+    png,
+):
+    from . import maps
+
+    overview = maps.make_overview_map(
+        proj, strt, district, basemap=basemap, tianditu_key=tianditu_key
+    )
+    maps.save_map(overview, stage.path("index.html"), inline_assets=inline_assets)
+    stats_map = maps.make_street_stats_map(
+        street_stats, column="n_projects", basemap=basemap, tianditu_key=tianditu_key
+    )
+    maps.save_map(stats_map, stage.path("streets_stats.html"), inline_assets=inline_assets)
+    for layer, facilities, areas, gaps, cov in layer_maps:
+        m = maps.make_coverage_map(
+            strt,
+            areas,
+            gaps,
+            cov,
+            facility=layer,
+            facilities=facilities,
+            basemap=basemap,
+            tianditu_key=tianditu_key,
+        )
+        maps.save_map(m, stage.path(f"coverage_{layer}.html"), inline_assets=inline_assets)
+    if png:
+        from . import plots
+
+        plots.plot_overview_png(proj, strt, district, stage.path("png/overview.png"))
+        for layer, _facilities, areas, gaps, cov in layer_maps:
+            plots.plot_coverage_png(
+                strt, areas, gaps, cov, stage.path(f"png/coverage_{layer}.png"), facility=layer
+            )
+
+
+def _write_gpkg(stage, proj, strt, district, layer_maps, joined):
+    from . import export
+
+    areas = [a.assign(facility=layer) for layer, _f, a, _g, _c in layer_maps]
+    gaps = [g.assign(facility=layer) for layer, _f, _a, g, _c in layer_maps]
+    layers = export.collect_layers(
+        proj,
+        strt,
+        district,
+        service_areas=pd.concat(areas, ignore_index=True) if areas else None,
+        gaps=pd.concat(gaps, ignore_index=True) if gaps else None,
+        tables={"project_streets": joined},
+    )
+    export.export_layers(layers, stage.path("layers/gongshu_geo.gpkg"), fmt="gpkg")

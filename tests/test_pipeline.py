@@ -1,0 +1,155 @@
+"""`build` end to end: its outputs, and that nothing good is ever lost or half-written."""
+
+import errno
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pyogrio
+import pytest
+
+from gongshu_geo import OutputError, pipeline
+
+pytestmark = pytest.mark.slow
+
+COVERAGE_COLUMNS = {"street_code", "facility", "minutes", "distance_m", "mode",
+                    "covered_area_share", "covered_pop_share"}
+
+
+def _digest(folder):
+    out = {}
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder)
+        if path.is_file() and not any(part.startswith(".") for part in rel.parts):
+            out[str(rel)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("maps")
+    (out / "my_notes.txt").write_text("not ours")
+    result = pipeline.build(out=out)
+    return out, result
+
+
+def test_tables_have_the_promised_columns(built):
+    out, _ = built
+    cov = pd.read_csv(out / "stats/coverage.csv", encoding="utf-8-sig", dtype={"street_code": str})
+    assert COVERAGE_COLUMNS <= set(cov.columns)
+    assert set(cov["scenario"]) == {"existing", "plan"}
+    assert set(cov["minutes"]) == {5, 10, 15}
+    assert cov["covered_pop_share"].between(0, 1).all()
+    # plan coverage is never below existing coverage for the same street, layer and tier
+    key = ["street_code", "facility", "minutes", "mode"]
+    wide = cov.pivot_table(index=key, columns="scenario", values="covered_area_share")
+    assert (wide["plan"] >= wide["existing"] - 1e-9).all()
+    ps = pd.read_csv(out / "stats/project_streets.csv", encoding="utf-8-sig")
+    assert ps.groupby("project_id")["share"].sum().round(9).eq(1).all()
+    streets = pd.read_csv(out / "stats/streets.csv", encoding="utf-8-sig")
+    assert len(streets) == 18 and {"n_projects", "road_km", "park_m2_per_person"} <= set(streets.columns)
+    ind = pd.read_csv(out / "stats/indicators.csv", encoding="utf-8-sig")
+    assert {"target", "plan_ref", "data_value", "unit", "method", "answerable"} <= set(ind.columns)
+    sheets = pd.read_excel(out / "stats/gongshu_stats.xlsx", sheet_name=None)
+    assert {"project_streets", "streets", "coverage", "indicators"} <= set(sheets)
+    assert len(sheets["coverage"]) == len(cov)
+
+
+def test_maps_and_layers_written(built):
+    out, result = built
+    for name in ("index.html", "streets_stats.html", "coverage_park.html", "png/overview.png"):
+        assert (out / name).stat().st_size > 10_000, name
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert html.rstrip().endswith("</html>") and "cdn.jsdelivr" not in html
+    layers = {name for name, _ in pyogrio.list_layers(out / "layers/gongshu_geo.gpkg")}
+    assert {"streets", "district", "project_streets"} <= layers
+    assert len(result.written) >= 20
+
+
+def test_build_removes_nothing_it_did_not_write(built):
+    out, _ = built
+    assert (out / "my_notes.txt").read_text() == "not ours"
+    assert not list(out.glob(".build-*"))
+
+
+def _fail_in_export(monkeypatch, exc):
+    from gongshu_geo import export
+
+    real = export.export_layers
+
+    def broken(*args, **kwargs):
+        real(*args, **kwargs)  # the GeoPackage is really written (into staging) first
+        raise exc
+
+    monkeypatch.setattr(export, "export_layers", broken)
+
+
+def test_failed_build_leaves_previous_outputs_intact(built, monkeypatch):
+    out, _ = built
+    before = _digest(out)
+    _fail_in_export(monkeypatch, RuntimeError("simulated crash after maps and tables"))
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        pipeline.build(out=out, png=False)
+    assert _digest(out) == before
+    assert not list(out.glob(".build-*"))
+
+
+def test_disk_full_is_a_clear_error_and_loses_nothing(built, monkeypatch):
+    out, _ = built
+    before = _digest(out)
+    _fail_in_export(monkeypatch, OutputError(f"{out}/x: the disk is full; free some space"))
+    with pytest.raises(OutputError, match="disk is full"):
+        pipeline.build(out=out, png=False)
+    assert _digest(out) == before
+
+
+def test_unwritable_output_folder(tmp_path, monkeypatch):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    with pytest.raises(OutputError, match="could not write|not writable"):
+        pipeline.build(out=blocker / "maps", png=False)
+
+    def refuse(*a, **k):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(pipeline.tempfile, "mkdtemp", refuse)
+    with pytest.raises(OutputError, match="not writable.*--out"):
+        pipeline.build(out=tmp_path / "out", png=False)
+
+
+def _build_cmd(out):
+    return [sys.executable, "-m", "gongshu_geo.cli", "-q", "build", "--out", str(out), "--no-png"]
+
+
+def test_killed_build_leaves_previous_outputs_intact(built):
+    out, _ = built
+    before = _digest(out)
+    proc = subprocess.Popen(_build_cmd(out), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and not list(out.glob(".build-*")) and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the build finished before it could be killed"
+    assert list(out.glob(".build-*")), "the kill should have left a staging folder behind"
+    assert _digest(out) == before
+    # the next build cleans up what the killed one left behind
+    pipeline.build(out=out, png=False)
+    assert not list(out.glob(".build-*"))
+
+
+def test_two_builds_at_once_do_not_corrupt_each_other(tmp_path):
+    out = tmp_path / "shared"
+    procs = [subprocess.Popen(_build_cmd(out), stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    errors = [p.communicate(timeout=300)[1].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [e[-500:] for e in errors]
+    cov = pd.read_csv(out / "stats/coverage.csv", encoding="utf-8-sig")
+    assert len(cov) > 0
+    assert (out / "index.html").read_text(encoding="utf-8").rstrip().endswith("</html>")
+    assert not list(out.glob(".build-*"))
+    pyogrio.read_info(out / "layers/gongshu_geo.gpkg", layer="streets")
+    assert os.path.exists(out / ".gongshu-geo.lock")
