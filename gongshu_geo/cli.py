@@ -26,7 +26,12 @@ def _add_input_args(p):
                    help="CRS of --streets when the file has none, or GCJ-02 for AMap data")
     g.add_argument("--encoding", dest="streets_encoding",
                    help="attribute encoding of --streets (e.g. GBK for a Shapefile without .cpg)")
-    g.add_argument("--population", metavar="CSV", help="population table by street code")
+    g.add_argument("--population", metavar="CSV",
+                   help="population table (CSV or XLSX) by street code, e.g. official census figures")
+    g.add_argument("--population-field", default="population",
+                   help="population column of --population (default population), e.g. 常住人口")
+    g.add_argument("--population-code-field", default="street_code",
+                   help="street-code column of --population (default street_code), e.g. 街道代码")
     g.add_argument("--skip-invalid", action="store_true",
                    help="skip invalid project features (listed) instead of stopping")
     g.add_argument("--strict", action="store_true",
@@ -37,6 +42,9 @@ def _add_input_args(p):
 
 def _streets_options(args) -> dict:
     opts = {}
+    if args.population:
+        opts["population_field"] = args.population_field
+        opts["population_code_field"] = args.population_code_field
     for key, value in (("name_field", args.name_field), ("code_field", args.code_field),
                        ("crs", args.streets_crs), ("encoding", args.streets_encoding)):
         if value:

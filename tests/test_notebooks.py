@@ -1,0 +1,30 @@
+"""The analysis notebook runs top to bottom on the packaged data, using only the public API."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow
+def test_analysis_notebook_runs_top_to_bottom():
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    path = ROOT / "notebooks" / "01_analysis.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
+                                     resources={"metadata": {"path": str(ROOT)}})
+    client.execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    text = json.dumps([o.get("data", {}).get("text/plain", "") for o in outputs], ensure_ascii=False)
+    assert "metro_station" in text and "路网密度" in text
+    assert any("image/png" in o.get("data", {}) for o in outputs)
+
+
+def test_notebooks_use_only_the_public_api():
+    for path in (ROOT / "notebooks").glob("*.ipynb"):
+        source = "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"])
+        assert "._" not in source.replace("._repr", ""), f"{path.name} reaches into a private name"
