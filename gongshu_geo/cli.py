@@ -197,7 +197,7 @@ def _cmd_export(args) -> int:
 
 def _cmd_network(args) -> int:
     from .io import read_district
-    from .network import download_walking_graph
+    from .graphs import download_walking_graph
 
     path = download_walking_graph(read_district(), args.out, margin_m=args.margin_m)
     print(f"wrote {path}")

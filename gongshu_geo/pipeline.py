@@ -164,7 +164,7 @@ def build(
     -------
     BuildResult
     """
-    from . import coverage, join
+    from . import coverage, join, scenarios
 
     out_dir = ensure_dir(out)
     steps = 6
@@ -200,7 +200,7 @@ def build(
             continue
         modes = ["distance"] + (["network"] if net is not None else [])
         for mode in modes:
-            cov = coverage.compare_scenarios(strt, proj, layer, mode=mode, graph=net)
+            cov = scenarios.compare_scenarios(strt, proj, layer, mode=mode, graph=net)
             cov_tables.append(cov)
         areas = coverage.compute_service_areas(facilities)
         gaps = coverage.compute_gaps(strt, areas)
@@ -254,16 +254,16 @@ def _read_walk_graph(path):
     """A walking graph from GraphML (as OSMnx writes it) or from a layer of walkable lines."""
     from pathlib import Path as _Path
 
-    from . import network
+    from . import graphs
 
     if _Path(path).suffix.lower() == ".graphml":
-        return network.read_graph(path)
+        return graphs.read_graph(path)
     from .io import _read_ogr
 
     lines = _read_ogr(_Path(path))
     if lines.crs is None:
         raise InputError(f"{path}: the walkable-lines layer has no CRS; give it one (.prj)")
-    return network.graph_from_lines(lines)
+    return graphs.graph_from_lines(lines)
 
 
 def _outline_of(streets):

@@ -19,14 +19,16 @@ from gongshu_geo import InputError
 from gongshu_geo.coverage import (
     COVERAGE_COLUMNS,
     QUAD_SEGS,
-    compare_scenarios,
     compute_coverage,
     compute_gaps,
-    compute_network_penalty,
-    compute_plan_gain,
     compute_service_areas,
     select_facilities,
     service_tiers,
+)
+from gongshu_geo.scenarios import (
+    compare_scenarios,
+    compute_network_penalty,
+    compute_plan_gain,
     summarize_coverage,
 )
 

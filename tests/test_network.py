@@ -17,14 +17,12 @@ from pyproj import Transformer
 
 from gongshu_geo import GongshuGeoError, InputError, MissingDependencyError
 from gongshu_geo.coverage import compute_coverage, service_tiers
+from gongshu_geo.graphs import download_walking_graph, graph_from_lines, read_graph
 from gongshu_geo.network import (
     BAND_QUAD_SEGS,
     WalkGraph,
     compute_network_service_areas,
     compute_node_distances,
-    download_walking_graph,
-    graph_from_lines,
-    read_graph,
 )
 
 X0, Y0 = 505_000.0, 3_355_000.0
