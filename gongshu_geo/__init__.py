@@ -1,4 +1,11 @@
-"""gongshu_geo: the Gongshu District 14th Five-Year Plan projects, mapped and measured."""
+"""gongshu_geo: the Gongshu District 14th Five-Year Plan projects, mapped and measured.
+
+The readers and the datum shift are imported eagerly; the rest (maps, exports,
+coverage, ...) on first use, so that ``import gongshu_geo`` stays quick and a
+missing optional package only matters to the function that needs it.
+"""
+
+import importlib
 
 from ._errors import (
     CRSError,
@@ -20,6 +27,53 @@ from .io import (
 
 __version__ = "0.1.0"
 
+#: public function -> the module that defines it (imported on first use)
+_LAZY = {
+    "join_projects_to_streets": "join",
+    "flag_outside": "join",
+    "summarize_streets": "join",
+    "service_tiers": "coverage",
+    "select_facilities": "coverage",
+    "compute_service_areas": "coverage",
+    "compute_coverage": "coverage",
+    "compute_gaps": "coverage",
+    "compare_scenarios": "scenarios",
+    "compute_plan_gain": "scenarios",
+    "summarize_coverage": "scenarios",
+    "compute_network_penalty": "scenarios",
+    "compute_node_distances": "network",
+    "compute_network_service_areas": "network",
+    "read_graph": "graphs",
+    "graph_from_lines": "graphs",
+    "download_walking_graph": "graphs",
+    "measure_targets": "indicators",
+    "make_overview_map": "maps",
+    "make_coverage_map": "maps",
+    "make_street_stats_map": "maps",
+    "save_map": "maps",
+    "collect_layers": "export",
+    "export_layers": "export",
+    "build": "pipeline",
+}
+
+_SUBMODULES = {
+    "basemaps", "coverage", "crs", "export", "graphs", "indicators", "io", "join", "maps",
+    "network", "pipeline", "plots", "scenarios", "schema", "tiling",
+}  # fmt: skip
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'gongshu_geo' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY) | _SUBMODULES)
+
+
 __all__ = [
     "CRSError",
     "GongshuGeoError",
@@ -39,4 +93,5 @@ __all__ = [
     "to_crs_named",
     "to_gcj02",
     "wgs84_to_gcj02",
+    *_LAZY,
 ]
