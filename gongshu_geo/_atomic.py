@@ -36,7 +36,12 @@ def ensure_dir(path) -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(_describe_os_error(exc, path / "x")) from exc
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC):
+            raise OutputError(_describe_os_error(exc, path / "x")) from exc
+        raise OutputError(
+            f"{path}: cannot create the output folder ({exc.strerror or exc}); choose another "
+            "with --out"
+        ) from exc
     if not os.access(path, os.W_OK):
         raise OutputError(
             f"{path}: the output folder is not writable; choose another with --out "

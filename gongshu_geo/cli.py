@@ -16,15 +16,18 @@ from ._errors import GongshuGeoError
 logger = logging.getLogger("gongshu_geo")
 
 
-def _add_input_args(p):
+def _add_input_args(p, *, output_crs_flags=False):
+    """Input options; with ``output_crs_flags`` --crs/--encoding are left to the output."""
     g = p.add_argument_group("inputs (default: the packaged data)")
+    crs_flags = ["--streets-crs"] if output_crs_flags else ["--crs", "--streets-crs"]
+    enc_flags = ["--streets-encoding"] if output_crs_flags else ["--encoding", "--streets-encoding"]
     g.add_argument("--projects", metavar="PATH", help="projects GeoJSON/GeoPackage/Shapefile")
     g.add_argument("--streets", metavar="PATH", help="street boundaries (e.g. official ones)")
     g.add_argument("--name-field", help="street name field in --streets, e.g. 街道名称")
     g.add_argument("--code-field", help="street code field in --streets, e.g. 街道代码")
-    g.add_argument("--crs", dest="streets_crs", metavar="CRS",
+    g.add_argument(*crs_flags, dest="streets_crs", metavar="CRS",
                    help="CRS of --streets when the file has none, or GCJ-02 for AMap data")
-    g.add_argument("--encoding", dest="streets_encoding",
+    g.add_argument(*enc_flags, dest="streets_encoding",
                    help="attribute encoding of --streets (e.g. GBK for a Shapefile without .cpg)")
     g.add_argument("--population", metavar="CSV",
                    help="population table (CSV or XLSX) by street code, e.g. official census figures")
@@ -89,14 +92,15 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="maps", help="output folder (default maps/)")
 
     p = sub.add_parser("export", help="layers for GIS software")
-    _add_input_args(p)
-    p.add_argument("--format", default="gpkg", choices=["gpkg", "shp", "kml", "geojson", "csv"])
-    p.add_argument("--to-crs", "--out-crs", dest="out_crs", default="EPSG:4326",
-                   help="EPSG:4326 (default), EPSG:4490, EPSG:4549 or GCJ-02")
-    p.add_argument("--out", required=True, help="output file (gpkg) or folder (other formats)")
+    _add_input_args(p, output_crs_flags=True)
+    p.add_argument("--format", default="gpkg", choices=["gpkg", "shp", "kml", "geojson", "csv"],
+                   help="gpkg (default, styled for QGIS), shp, kml, geojson or csv")
+    p.add_argument("--crs", dest="out_crs", default="EPSG:4326",
+                   help="output CRS: EPSG:4326 (default), EPSG:4490, EPSG:4549 or GCJ-02")
+    p.add_argument("--out", required=True, help="output file (.gpkg) or folder (other formats)")
     p.add_argument("--layers", nargs="+", help="only these layers (default: all)")
-    p.add_argument("--out-encoding", default="UTF-8",
-                   help="Shapefile DBF encoding: UTF-8 (default) or GBK")
+    p.add_argument("--encoding", dest="out_encoding", default="UTF-8",
+                   help="Shapefile/CSV text encoding: UTF-8 (default) or GBK for older ArcGIS")
 
     p = sub.add_parser("network", help="download the walking network (needs the internet)")
     p.add_argument("--out", required=True, help="GraphML file to write")

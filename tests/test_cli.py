@@ -70,3 +70,27 @@ def test_skip_invalid_and_strict(tmp_path, capsys):
 def test_usage_error_exits_two():
     proc = run_cli("frobnicate")
     assert proc.returncode == 2 and "invalid choice" in proc.stderr
+
+
+def test_export_command_formats_and_refusal(tmp_path, capsys):
+    import pyogrio
+
+    from gongshu_geo.crs import wgs84_to_gcj02
+
+    assert main(["-q", "export", "--format", "geojson", "--crs", "GCJ-02", "--out", str(tmp_path),
+                 "--layers", "streets", "projects_metro_station"]) == 0
+    out = capsys.readouterr().out
+    files = sorted(tmp_path.glob("*.geojson"))
+    assert [f.name for f in files] == ["projects_metro_station_gcj02.geojson", "streets_gcj02.geojson"]
+    assert str(files[0]) in out
+    shifted = pyogrio.read_dataframe(files[0])
+    from gongshu_geo import read_projects
+
+    orig = read_projects().query("category == 'metro_station'")
+    lon, _ = wgs84_to_gcj02(orig.geometry.x.to_numpy(), orig.geometry.y.to_numpy())
+    assert abs(shifted.geometry.x.to_numpy() - lon).max() < 1e-6
+
+    assert main(["export", "--format", "kml", "--crs", "EPSG:4549", "--out", str(tmp_path / "k")]) == 1
+    assert "KML is always WGS 84" in capsys.readouterr().err
+    assert main(["export", "--out", str(tmp_path), "--layers", "nope"]) == 1
+    assert "unknown layer 'nope'; available: district, streets" in capsys.readouterr().err
