@@ -102,6 +102,32 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--encoding", dest="out_encoding", default="UTF-8",
                    help="Shapefile/CSV text encoding: UTF-8 (default) or GBK for older ArcGIS")
 
+    p = sub.add_parser("coverage-points",
+                       help="point-based 5/10/15-minute coverage at city scale (local or Dask)")
+    p.add_argument("--population-parquet", required=True, metavar="PATH",
+                   help="population points: a GeoParquet file or folder (read in chunks)")
+    p.add_argument("--facilities", required=True, metavar="PATH",
+                   help="facility layer (GeoPackage, GeoJSON, Shapefile; any geometry)")
+    p.add_argument("--streets", metavar="PATH", help="street polygons (default: the packaged ones)")
+    p.add_argument("--name-field", help="street name field in --streets")
+    p.add_argument("--code-field", help="street code field in --streets")
+    p.add_argument("--facility", help="label for the facility column (default: file name)")
+    weight = p.add_mutually_exclusive_group()
+    weight.add_argument("--weight", default="population",
+                        help="column of people per point (default population)")
+    weight.add_argument("--count-points", action="store_true", help="count points, not people")
+    tiers = p.add_mutually_exclusive_group()
+    tiers.add_argument("--minutes", type=float, nargs="+", help="tiers in minutes (default 5 10 15)")
+    tiers.add_argument("--distances-m", type=float, nargs="+", help="tiers in metres")
+    p.add_argument("--graph", metavar="GRAPHML", help="walking network for network distance")
+    p.add_argument("--engine", choices=["local", "dask"], default="local")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="Dask scheduler, e.g. tcp://host:8786 (default: a local cluster)")
+    p.add_argument("--n-workers", type=int, help="workers of the local Dask cluster")
+    p.add_argument("--npartitions", type=int, help="Dask partitions for in-memory points")
+    p.add_argument("--chunk-size", type=int, default=250_000, help="points read at a time")
+    p.add_argument("--out", required=True, help="CSV file to write")
+
     p = sub.add_parser("network", help="download the walking network (needs the internet)")
     p.add_argument("--out", required=True, help="GraphML file to write")
     p.add_argument("--margin-m", type=float, default=500.0, help="margin around the outline")
@@ -199,6 +225,38 @@ def _cmd_export(args) -> int:
     return _skip_exit(args, projects.attrs.get("skipped", []))
 
 
+def _cmd_coverage_points(args) -> int:
+    from pathlib import Path
+
+    from ._atomic import atomic_path
+    from .coverage import service_tiers
+    from .io import _read_ogr, read_streets
+    from .points import compute_point_coverage
+
+    facilities = _read_ogr(Path(args.facilities))
+    streets = read_streets(args.streets, name_field=args.name_field, code_field=args.code_field,
+                           check_tiling=False)
+    tiers = None
+    if args.minutes or args.distances_m:
+        tiers = service_tiers(minutes=args.minutes, distances_m=args.distances_m)
+    graph = None
+    if args.graph:
+        from .graphs import read_graph
+
+        graph = read_graph(args.graph)
+    table = compute_point_coverage(
+        args.population_parquet, facilities, streets,
+        facility=args.facility or Path(args.facilities).stem, tiers=tiers,
+        weight=None if args.count_points else args.weight, graph=graph, engine=args.engine,
+        scheduler=args.scheduler, n_workers=args.n_workers, npartitions=args.npartitions,
+        chunk_size=args.chunk_size,
+    )
+    with atomic_path(args.out) as tmp:
+        table.to_csv(tmp, index=False, encoding="utf-8-sig")
+    print(f"wrote {args.out} ({len(table)} rows)")
+    return 0
+
+
 def _cmd_network(args) -> int:
     from .io import read_district
     from .graphs import download_walking_graph
@@ -213,6 +271,7 @@ COMMANDS = {
     "build": _cmd_build,
     "map": _cmd_map,
     "export": _cmd_export,
+    "coverage-points": _cmd_coverage_points,
     "network": _cmd_network,
 }
 

@@ -1,0 +1,211 @@
+"""Point coverage on Dask: the same sums as the local engine, spread over workers.
+
+:func:`gongshu_geo.points.compute_point_coverage` with ``engine="dask"`` lands
+here. The population points reach the workers in one of three ways:
+
+- a GeoParquet file or folder: one task per row group, each reading its own
+  rows with pyarrow on the worker, so ten million points are never in one
+  process at once and nothing but a file name travels;
+- a ``dask_geopandas.GeoDataFrame`` (``dask_geopandas.read_parquet(...)``,
+  ``read_file(...)``, ``.spatial_shuffle(by="hilbert")``...): one task per
+  partition;
+- a GeoDataFrame in memory: sorted along a Hilbert curve, cut into compact
+  patches of coordinates and weights and scattered (handing it to
+  dask-geopandas instead re-serialises every geometry into the task graph:
+  38 MiB for a million points, four times slower).
+
+The facilities' KD-tree (or, with a walking graph, the node KD-tree and the
+node distances of one multi-source search), the street polygons and the tiers
+travel to every worker once (``Client.scatter(..., broadcast=True)``). Each
+task yields a small array of sums (people per street and first covering tier,
+points per street); the arrays are added in a fixed tree, so the result equals
+the local engine's up to the order of floating-point additions.
+
+Dask and distributed are optional: ``pip install 'gongshu-geo[scale]'``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ._errors import InputError, MissingDependencyError
+from ._pointsrc import _frame_xy_weight, _iter_parquet_chunks, parquet_pieces
+from .points import _chunk_sums, _partition_sums, _Plan, is_dask_frame
+
+logger = logging.getLogger(__name__)
+
+#: Partitions of in-memory points per worker when ``npartitions`` is not given.
+PARTITIONS_PER_WORKER = 4
+#: Partial sums added together per task of the final reduction.
+REDUCE_FAN_IN = 8
+#: Dask's own single-machine schedulers, accepted by name as ``scheduler``.
+LOCAL_SCHEDULERS = ("threads", "synchronous", "sync", "processes")
+
+_INSTALL = "pip install 'gongshu-geo[scale]' (dask[distributed], pyarrow)"
+
+
+def _import_dask():
+    try:
+        import dask
+    except ImportError as exc:
+        raise MissingDependencyError(f"engine='dask' needs dask: {_INSTALL}") from exc
+    return dask
+
+
+@contextlib.contextmanager
+def dask_client(scheduler=None, *, n_workers: int | None = None):
+    """Yield a ``distributed.Client`` for ``scheduler``, or None for Dask's local schedulers.
+
+    Parameters
+    ----------
+    scheduler : str or distributed.Client, optional
+        ``None``: start a :class:`distributed.LocalCluster` of ``n_workers``
+        single-threaded processes, closed on exit. ``"tcp://host:8786"`` (any
+        address with ``://``): connect to that scheduler. A ``Client``: use it
+        as it is. ``"threads"``, ``"synchronous"`` or ``"processes"``: no
+        client; Dask's in-process scheduler of that name.
+    n_workers : int, optional
+        Workers of the local cluster; one per core by default.
+
+    Yields
+    ------
+    distributed.Client or None
+    """
+    _import_dask()
+    if isinstance(scheduler, str) and scheduler in LOCAL_SCHEDULERS:
+        yield None
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise MissingDependencyError(f"a Dask cluster needs distributed: {_INSTALL}") from exc
+    if isinstance(scheduler, Client):
+        yield scheduler
+        return
+    if scheduler is None:
+        n = n_workers or os.cpu_count() or 1
+        with (
+            LocalCluster(
+                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0"
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            logger.info("started a local Dask cluster of %d workers", n)
+            yield client
+        return
+    if not (isinstance(scheduler, str) and "://" in scheduler):
+        raise InputError(
+            f"scheduler must be None (a local cluster), an address such as tcp://host:8786, a "
+            f"distributed.Client or one of {', '.join(LOCAL_SCHEDULERS)}; found {scheduler!r}"
+        )
+    try:
+        client = Client(scheduler, timeout="30s")
+    except OSError as exc:
+        raise InputError(
+            f"cannot reach the Dask scheduler at {scheduler} ({exc}); start one with "
+            "`dask scheduler` and workers with `dask worker {scheduler}`"
+        ) from exc
+    with client:
+        logger.info("connected to the Dask scheduler at %s", scheduler)
+        yield client
+
+
+def point_sums_dask(
+    source, plan: _Plan, *, scheduler=None, n_workers: int | None = None, npartitions=None
+) -> np.ndarray:
+    """Partial sums of every partition of the points, added up.
+
+    Parameters
+    ----------
+    source : geopandas.GeoDataFrame, Path or dask_geopandas.GeoDataFrame
+        Population points in memory, a GeoParquet file or folder, or a lazy frame.
+    plan : gongshu_geo.points._Plan
+        Facilities' distance model, streets, tiers and weight column, as
+        :func:`gongshu_geo.points.compute_point_coverage` builds it.
+    scheduler, n_workers
+        See :func:`dask_client`.
+    npartitions : int, optional
+        Partitions of in-memory points; ``PARTITIONS_PER_WORKER`` per worker
+        by default. A Parquet dataset has one task per row group, a lazy frame
+        one per partition.
+
+    Returns
+    -------
+    numpy.ndarray
+        The same array the local engine adds up (see ``_Plan.shape``).
+    """
+    dask = _import_dask()
+    with dask_client(scheduler, n_workers=n_workers) as client:
+        workers = len(client.scheduler_info(n_workers=-1)["workers"]) if client else n_workers
+        plan.workers = 1  # one thread per task; the workers are the parallelism
+        if client is not None:
+            shared = client.scatter(plan, broadcast=True, hash=False)
+        else:
+            shared = dask.delayed(plan, pure=True)
+        if isinstance(source, Path):
+            pieces = parquet_pieces(source)
+            parts = [dask.delayed(_piece_sums)(p, shared) for p in pieces]
+        elif is_dask_frame(source):
+            parts = [dask.delayed(_partition_sums)(p, shared) for p in source.to_delayed()]
+        else:
+            n = npartitions or PARTITIONS_PER_WORKER * (workers or os.cpu_count() or 1)
+            chunks = _hilbert_chunks(source, plan.weight, n)
+            if client is not None:
+                chunks = client.scatter(chunks, hash=False)
+            parts = [dask.delayed(_array_sums)(c, shared) for c in chunks]
+        total = _tree_sum(dask, parts)
+        logger.info("dask: %d partitions", len(parts))
+        if client is not None:
+            return client.compute(total).result()
+        return total.compute(scheduler=scheduler)
+
+
+def _hilbert_chunks(points, weight, npartitions) -> list:
+    """Points already in memory as ``(xy, weights)`` arrays, in compact patches.
+
+    Points that are in memory are not handed to dask-geopandas: that would
+    re-serialise every geometry into the task graph (38 MiB for a million
+    points, four times slower in ``benchmarks/bench_scale.py``). Sorted along a
+    Hilbert curve and cut into ``npartitions`` runs, each chunk covers a compact
+    patch touching few streets, and only coordinates and weights travel.
+    """
+    if not (isinstance(npartitions, (int, np.integer)) and npartitions >= 1):
+        raise InputError(f"npartitions must be a positive integer; found {npartitions!r}")
+    xy, w = _frame_xy_weight(points, weight)
+    if len(xy):
+        order = np.argsort(points.geometry.hilbert_distance().to_numpy(), kind="stable")
+        xy, w = xy[order], w[order]
+    bounds = np.linspace(0, len(xy), min(int(npartitions), max(1, len(xy))) + 1).astype(int)
+    return [(xy[a:b], w[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _piece_sums(piece, plan: _Plan) -> np.ndarray:
+    """Read one row group of a Parquet file and add it up."""
+    file, group, first = piece
+    total = np.zeros(plan.shape)
+    for xy, w in _iter_parquet_chunks(
+        file, plan.weight, plan.chunk_size, row_group=group, first=first
+    ):
+        total += _chunk_sums(plan, xy, w)
+    return total
+
+
+def _array_sums(chunk, plan: _Plan) -> np.ndarray:
+    """Add up one chunk of ``(xy, weights)`` arrays."""
+    return _chunk_sums(plan, *chunk)
+
+
+def _add(*arrays) -> np.ndarray:
+    return np.sum(arrays, axis=0)
+
+
+def _tree_sum(dask, parts):
+    add = dask.delayed(_add, pure=True)
+    while len(parts) > 1:
+        parts = [add(*parts[i : i + REDUCE_FAN_IN]) for i in range(0, len(parts), REDUCE_FAN_IN)]
+    return parts[0]

@@ -1,0 +1,319 @@
+"""Synthetic regions, population points and facilities for scale runs.
+
+Real city-wide inputs (every building or 100 m population cell of Hangzhou, every
+POI) are large and not freely redistributable, so the scale engine is measured on
+inputs generated here: anyone can rebuild them from a seed, byte for byte.
+
+The region is a Voronoi tessellation of a square centred on Hangzhou
+(120.17 E, 30.28 N) in EPSG:4549, about 8 km² per street as in the city's urban
+districts. People live in clusters (neighbourhoods of a few hundred metres'
+spread) over a thin uniform background; facilities follow the same clusters,
+more tightly, as shops and clinics follow people. Everything is in EPSG:4549.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import crs as _crs
+from ._atomic import ensure_dir
+from ._errors import InputError, OutputError
+
+logger = logging.getLogger(__name__)
+
+#: Centre of the synthetic region, WGS 84 degrees (Hangzhou, near Wulin Square).
+CENTRE_LON_LAT = (120.17, 30.28)
+#: Area of one synthetic street, km².
+STREET_AREA_KM2 = 8.0
+#: Population clusters per street.
+CLUSTERS_PER_STREET = 12
+#: Share of people (and facilities) spread uniformly rather than in clusters.
+BACKGROUND_SHARE = 0.15
+#: Facility categories drawn at random for synthetic facilities.
+FACILITY_CATEGORIES = ("clinic", "school", "grocery", "elderly_care", "park_entrance")
+#: Rows per file written by :func:`write_population_parquet`.
+DEFAULT_PARQUET_CHUNK = 1_000_000
+
+
+def make_synthetic_region(n_streets: int = 190, *, seed: int = 0) -> gpd.GeoDataFrame:
+    """Street polygons tessellating a square around Hangzhou's centre.
+
+    Parameters
+    ----------
+    n_streets : int
+        Number of streets (Hangzhou has about 190 streets and towns).
+    seed : int
+        Seed of the random street centres.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``street_code`` (``"SYN-0001"``...), ``name``, ``area_km2`` and
+        Voronoi polygons in EPSG:4549 that cover the square without gaps or
+        overlaps, in the order of their codes.
+
+    Examples
+    --------
+    >>> streets = make_synthetic_region(12, seed=1)
+    >>> len(streets), streets.crs.to_epsg(), streets["street_code"].iloc[0]
+    (12, 4549, 'SYN-0001')
+    """
+    n_streets = _positive_int(n_streets, "n_streets")
+    from pyproj import Transformer
+
+    to_metric = Transformer.from_crs(_crs.WGS84, _crs.METRIC, always_xy=True)
+    cx, cy = to_metric.transform(*CENTRE_LON_LAT)
+    half = np.sqrt(n_streets * STREET_AREA_KM2) * 1000.0 / 2.0
+    square = shapely.box(cx - half, cy - half, cx + half, cy + half)
+    rng = np.random.default_rng([seed, 0])
+    centres = rng.uniform([cx - half, cy - half], [cx + half, cy + half], size=(n_streets, 2))
+    # Visit the centres along rows of the square so neighbouring codes are neighbours.
+    band = np.floor((centres[:, 1] - (cy - half)) / (2 * half) * max(1, round(np.sqrt(n_streets))))
+    centres = centres[np.lexsort((centres[:, 0], band))]
+    if n_streets == 1:
+        cells = np.array([square])
+    else:
+        cells = shapely.get_parts(
+            shapely.voronoi_polygons(shapely.multipoints(centres), extend_to=square, ordered=True)
+        )
+        cells = shapely.intersection(cells, square)
+    width = max(4, len(str(n_streets)))
+    codes = [f"SYN-{k + 1:0{width}d}" for k in range(n_streets)]
+    streets = gpd.GeoDataFrame(
+        {
+            "street_code": codes,
+            "name": [f"Synthetic street {k + 1}" for k in range(n_streets)],
+            "area_km2": shapely.area(cells) / 1e6,
+        },
+        geometry=cells,
+        crs=_crs.METRIC,
+    )
+    logger.info("synthetic region: %d streets, %.0f km²", n_streets, streets["area_km2"].sum())
+    return streets
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where people cluster: centres, spreads (m) and shares of the clustered people."""
+
+    xy: np.ndarray
+    sigma_m: np.ndarray
+    share: np.ndarray
+    bounds: tuple
+    region: object
+
+
+def _layout(streets, seed) -> _Layout:
+    geoms = _street_geoms(streets)
+    region = shapely.union_all(geoms)
+    shapely.prepare(region)
+    bounds = tuple(region.bounds)
+    rng = np.random.default_rng([seed, 1])
+    n = CLUSTERS_PER_STREET * len(geoms)
+    xy = _uniform_inside(region, bounds, n, rng)
+    sigma = rng.lognormal(np.log(350.0), 0.5, size=n)
+    share = rng.lognormal(0.0, 1.0, size=n)
+    return _Layout(xy, sigma, share / share.sum(), bounds, region)
+
+
+def _street_geoms(streets) -> np.ndarray:
+    if not isinstance(streets, gpd.GeoDataFrame) or streets.empty:
+        raise InputError(
+            "streets must be a non-empty GeoDataFrame of polygons (e.g. make_synthetic_region())"
+        )
+    return np.asarray(_crs.to_metric(streets).geometry.values)
+
+
+def _uniform_inside(region, bounds, n, rng) -> np.ndarray:
+    out = np.empty((0, 2))
+    xmin, ymin, xmax, ymax = bounds
+    while len(out) < n:
+        draw = rng.uniform([xmin, ymin], [xmax, ymax], size=(max(2 * (n - len(out)), 16), 2))
+        draw = draw[shapely.intersects_xy(region, draw[:, 0], draw[:, 1])]
+        out = np.vstack([out, draw])
+    return out[:n]
+
+
+def _draw(layout: _Layout, n, rng, *, spread=1.0, background=BACKGROUND_SHARE) -> np.ndarray:
+    """``n`` positions: clustered around the layout's centres, the rest uniform, all inside."""
+    out = np.empty((0, 2))
+    while len(out) < n:
+        m = n - len(out)
+        n_bg = rng.binomial(m, background)
+        cluster = rng.choice(len(layout.share), size=m - n_bg, p=layout.share)
+        around = layout.xy[cluster] + rng.normal(size=(m - n_bg, 2)) * (
+            layout.sigma_m[cluster, None] * spread
+        )
+        draw = np.vstack([around, _uniform_inside(layout.region, layout.bounds, n_bg, rng)])
+        draw = draw[shapely.intersects_xy(layout.region, draw[:, 0], draw[:, 1])]
+        out = np.vstack([out, draw])
+    return out[:n]
+
+
+def make_population_points(
+    streets, n: int, *, seed: int = 0, weight: str = "population", part: int = 0
+) -> gpd.GeoDataFrame:
+    """Clustered points where people live, each carrying a number of people.
+
+    Parameters
+    ----------
+    streets : geopandas.GeoDataFrame
+        Polygons the points fall in (every point lies inside one of them), e.g.
+        from :func:`make_synthetic_region`.
+    n : int
+        Number of points (buildings or grid cells).
+    seed : int
+        Seed of the cluster layout (shared with :func:`make_facilities` of the
+        same seed) and of the draw.
+    weight : str
+        Name of the column of people per point (whole numbers, mean about 12.5).
+    part : int
+        Draw number: parts of one seed share the layout but not the points
+        (:func:`write_population_parquet` writes parts 0, 1, 2...).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``n`` points in EPSG:4549 with the ``weight`` column.
+    """
+    n = _positive_int(n, "n", allow_zero=True)
+    layout = _layout(streets, seed)
+    return _population(layout, n, seed=seed, weight=weight, part=part)
+
+
+def _population(layout, n, *, seed, weight, part) -> gpd.GeoDataFrame:
+    rng = np.random.default_rng([seed, 2, part])
+    xy = _draw(layout, n, rng)
+    people = np.ceil(rng.gamma(2.0, 6.0, size=n))
+    return gpd.GeoDataFrame({weight: people}, geometry=shapely.points(xy), crs=_crs.METRIC)
+
+
+def make_facilities(streets, n: int, *, seed: int = 0) -> gpd.GeoDataFrame:
+    """Facility points (POIs) that follow where people live.
+
+    Parameters
+    ----------
+    streets : geopandas.GeoDataFrame
+        Polygons the facilities fall in.
+    n : int
+        Number of facilities.
+    seed : int
+        Seed; the same seed as :func:`make_population_points` puts facilities
+        in the same neighbourhoods as the people.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``facility_id`` (``"F0000001"``...), ``category`` (one of
+        :data:`FACILITY_CATEGORIES`) and points in EPSG:4549.
+    """
+    n = _positive_int(n, "n", allow_zero=True)
+    layout = _layout(streets, seed)
+    rng = np.random.default_rng([seed, 3])
+    xy = _draw(layout, n, rng, spread=0.6, background=0.3)
+    return gpd.GeoDataFrame(
+        {
+            "facility_id": [f"F{k:07d}" for k in range(n)],
+            "category": pd.Categorical.from_codes(
+                rng.integers(0, len(FACILITY_CATEGORIES), size=n), FACILITY_CATEGORIES
+            ),
+        },
+        geometry=shapely.points(xy),
+        crs=_crs.METRIC,
+    )
+
+
+def write_population_parquet(
+    path,
+    n: int,
+    *,
+    streets=None,
+    n_streets: int = 190,
+    seed: int = 0,
+    weight: str = "population",
+    chunk_size: int = DEFAULT_PARQUET_CHUNK,
+) -> Path:
+    """Write synthetic population points as a folder of GeoParquet files, chunk by chunk.
+
+    At most ``chunk_size`` points are in memory at a time, so ten million
+    points need a few hundred megabytes, not gigabytes. The folder is built
+    beside ``path`` and renamed into place when complete: a failed run leaves
+    a previous folder intact.
+
+    Parameters
+    ----------
+    path : str or Path
+        Folder to create (replaced if it exists); files are ``part-00000.parquet``...
+    n : int
+        Total number of points.
+    streets : geopandas.GeoDataFrame, optional
+        Region to fill; ``make_synthetic_region(n_streets, seed=seed)`` by default.
+    n_streets : int
+        Streets of the default region.
+    seed : int
+        Seed of the layout and of every chunk (chunk ``k`` is part ``k`` of
+        :func:`make_population_points`).
+    weight : str
+        Name of the people column.
+    chunk_size : int
+        Points per file.
+
+    Returns
+    -------
+    Path
+        The folder, readable by :func:`geopandas.read_parquet` file by file,
+        ``dask_geopandas.read_parquet`` as a whole, and
+        :func:`gongshu_geo.points.compute_point_coverage`.
+    """
+    n = _positive_int(n, "n")
+    chunk_size = _positive_int(chunk_size, "chunk_size")
+    if streets is None:
+        streets = make_synthetic_region(n_streets, seed=seed)
+    layout = _layout(streets, seed)
+    target = Path(path)
+    ensure_dir(target.parent)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        for part, start in enumerate(range(0, n, chunk_size)):
+            size = min(chunk_size, n - start)
+            chunk = _population(layout, size, seed=seed, weight=weight, part=part)
+            chunk.to_parquet(tmp / f"part-{part:05d}.parquet", index=False)
+            logger.debug("wrote part %d (%d points)", part, size)
+        _replace_dir(tmp, target)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise OutputError(f"{target}: could not write the Parquet folder ({exc})") from exc
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    logger.info("wrote %d population points to %s", n, target)
+    return target
+
+
+def _replace_dir(tmp: Path, target: Path) -> None:
+    old = None
+    if target.exists():
+        if not target.is_dir():
+            raise InputError(f"{target}: exists and is not a folder; choose another path")
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+        os.replace(target, old / target.name)
+    os.replace(tmp, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _positive_int(value, name, *, allow_zero=False) -> int:
+    low = 0 if allow_zero else 1
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise InputError(f"{name} must be an integer >= {low}; found {value!r}")
+    return int(value)
