@@ -54,11 +54,12 @@ _LAZY = {
     "collect_layers": "export",
     "export_layers": "export",
     "build": "pipeline",
+    "compute_point_coverage": "points",
 }
 
 _SUBMODULES = {
     "basemaps", "coverage", "crs", "export", "graphs", "indicators", "io", "join", "maps",
-    "network", "pipeline", "plots", "scenarios", "schema", "tiling",
+    "network", "pipeline", "plots", "points", "scenarios", "schema", "synth", "tiling",
 }  # fmt: skip
 
 
