@@ -114,13 +114,21 @@ def bench_network(n_side, n_facilities, n_recipe, rng):
     t_nx, _ = timed(lambda: [nx.single_source_dijkstra_path_length(G, n, cutoff=max(tiers_m),
                                                                    weight="length")
                              for n in subset])  # fmt: skip
-    search_row = ("(a2) the search only, 1000 m", f"{graph.n_nodes:,} nodes, {n_facilities} facilities",
-                  t_search, t_nx * n_facilities / n_recipe,
-                  f"networkx Dijkstra per facility, {n_recipe} run, x{n_facilities / n_recipe:g} linear")
+    search_row = (
+        "(a2) the search only, 1000 m",
+        f"{graph.n_nodes:,} nodes, {n_facilities} facilities",
+        t_search,
+        t_nx * n_facilities / n_recipe,
+        f"networkx Dijkstra per facility, {n_recipe} run, x{n_facilities / n_recipe:g} linear",
+    )
     t_recipe = (t_sub + t_union) * n_facilities / n_recipe
     size = f"{graph.n_nodes:,} nodes, {n_facilities} facilities"
     note = f"recipe run on {n_recipe} facilities, x{n_facilities / n_recipe:g} linear"
-    return graph, [("(a) network coverage, 3 tiers", size, t_ours, t_recipe, note), search_row], nodes
+    return (
+        graph,
+        [("(a) network coverage, 3 tiers", size, t_ours, t_recipe, note), search_row],
+        nodes,
+    )
 
 
 def bench_distances(graph, nodes, repeat):

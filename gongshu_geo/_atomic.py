@@ -72,7 +72,9 @@ def atomic_path(target, *, suffix=None):
     ensure_dir(target.parent)
     suffix = target.suffix if suffix is None else suffix
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{suffix}", dir=target.parent)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{target.stem}.", suffix=f".tmp{suffix}", dir=target.parent
+        )
     except OSError as exc:
         raise OutputError(_describe_os_error(exc, target)) from exc
     os.close(fd)

@@ -50,7 +50,7 @@ def decode_text(raw: bytes, source: str, *, encoding: str | None = None) -> str:
                 "re-save it as UTF-8 or pass --encoding gbk"
             )
         raise InputError(
-            f"is not valid UTF-8 (byte {exc.start}: {raw[exc.start:exc.start + 2]!r}); {hint}",
+            f"is not valid UTF-8 (byte {exc.start}: {raw[exc.start : exc.start + 2]!r}); {hint}",
             source=source,
         ) from exc
 
@@ -66,7 +66,7 @@ def load_feature_collection(text: str, source: str) -> list:
             source=source,
         ) from exc
     if not isinstance(data, dict) or "type" not in data:
-        found = type(data).__name__ if not isinstance(data, dict) else "an object without \"type\""
+        found = type(data).__name__ if not isinstance(data, dict) else 'an object without "type"'
         raise InputError(
             f'is JSON but not GeoJSON: expected an object with "type": "FeatureCollection"; '
             f"found {found}",
@@ -132,7 +132,9 @@ def check_coordinates(geom: dict, label: str, *, bbox=DISTRICT_BBOX) -> list[str
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lon, lat)):
             return [f"{label}: coordinates must be numbers; found {pos[:2]!r}"]
         if not (math.isfinite(lon) and math.isfinite(lat)):
-            return [f"{label}: coordinates must be finite numbers; found {pos[:2]!r} (NaN or Infinity)"]
+            return [
+                f"{label}: coordinates must be finite numbers; found {pos[:2]!r} (NaN or Infinity)"
+            ]
     lons = [p[0] for p in positions]
     lats = [p[1] for p in positions]
     minx, miny, maxx, maxy = bbox
@@ -180,13 +182,14 @@ def check_rings_closed(geom: dict, label: str) -> list[str]:
             elif ring[0][:2] != ring[-1][:2]:
                 problems.append(
                     f"{label}: a polygon ring is not closed (starts at {ring[0][:2]!r}, ends at "
-                    f"{ring[-1][:2]!r}); repeat the first position at the end, or use --fix-geometry"
+                    f"{ring[-1][:2]!r}); repeat the first position at the end, "
+                    "or use --fix-geometry"
                 )
     return problems
 
 
 def close_rings(geom: dict) -> dict:
-    """A copy of a GeoJSON geometry with every polygon ring closed."""
+    """Return a copy of a GeoJSON geometry with every polygon ring closed."""
     gtype = geom.get("type")
     if gtype not in ("Polygon", "MultiPolygon"):
         return geom
@@ -198,26 +201,47 @@ def close_rings(geom: dict) -> dict:
 def parse_feature(feature, index: int, *, fix_geometry: bool = False):
     """Return (properties, shapely geometry or None, problems, fixes) for one raw feature."""
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
-        return {}, None, [f"feature #{index}: expected a GeoJSON Feature object; found {feature!r:.60}"], []
+        return (
+            {},
+            None,
+            [f"feature #{index}: expected a GeoJSON Feature object; found {feature!r:.60}"],
+            [],
+        )
     props = feature.get("properties")
     if props is None:
         props = {}
     if not isinstance(props, dict):
-        return {}, None, [f'feature #{index}: "properties" must be an object; found {props!r:.60}'], []
+        return (
+            {},
+            None,
+            [f'feature #{index}: "properties" must be an object; found {props!r:.60}'],
+            [],
+        )
     props = dict(props)
     if "id" not in props and isinstance(feature.get("id"), str):
         props["id"] = feature["id"]
     label = feature_label(props.get("id"), index)
     geom = feature.get("geometry")
     if "geometry" not in feature:
-        return props, None, [f'{label}: has no "geometry" member; every project needs a location'], []
+        return (
+            props,
+            None,
+            [f'{label}: has no "geometry" member; every project needs a location'],
+            [],
+        )
     if geom is None:
         return props, None, [f"{label}: geometry is null; every project needs a location"], []
     if not isinstance(geom, dict) or geom.get("type") not in GEOMETRY_TYPES:
         found = geom.get("type") if isinstance(geom, dict) else geom
-        return props, None, [
-            f"{label}: unknown geometry type {found!r}; expected one of {', '.join(GEOMETRY_TYPES)}"
-        ], []
+        return (
+            props,
+            None,
+            [
+                f"{label}: unknown geometry type {found!r}; expected one of "
+                f"{', '.join(GEOMETRY_TYPES)}"
+            ],
+            [],
+        )
     problems = check_coordinates(geom, label)
     if problems:
         return props, None, problems, []
@@ -235,10 +259,15 @@ def parse_feature(feature, index: int, *, fix_geometry: bool = False):
     if not shp.is_valid:
         reason = explain_validity(shp)
         if not fix_geometry:
-            return props, None, [
-                f"{label}: invalid {shp.geom_type} ({reason}); fix it in a GIS or pass "
-                "--fix-geometry to repair it with shapely.make_valid"
-            ], []
+            return (
+                props,
+                None,
+                [
+                    f"{label}: invalid {shp.geom_type} ({reason}); fix it in a GIS or pass "
+                    "--fix-geometry to repair it with shapely.make_valid"
+                ],
+                [],
+            )
         repaired = shapely.make_valid(shp)
         if repaired.geom_type == "GeometryCollection":
             polys = [g for g in repaired.geoms if g.geom_type in ("Polygon", "MultiPolygon")]

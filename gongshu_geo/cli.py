@@ -25,22 +25,47 @@ def _add_input_args(p, *, output_crs_flags=False):
     g.add_argument("--streets", metavar="PATH", help="street boundaries (e.g. official ones)")
     g.add_argument("--name-field", help="street name field in --streets, e.g. 街道名称")
     g.add_argument("--code-field", help="street code field in --streets, e.g. 街道代码")
-    g.add_argument(*crs_flags, dest="streets_crs", metavar="CRS",
-                   help="CRS of --streets when the file has none, or GCJ-02 for AMap data")
-    g.add_argument(*enc_flags, dest="streets_encoding",
-                   help="attribute encoding of --streets (e.g. GBK for a Shapefile without .cpg)")
-    g.add_argument("--population", metavar="CSV",
-                   help="population table (CSV or XLSX) by street code, e.g. official census figures")
-    g.add_argument("--population-field", default="population",
-                   help="population column of --population (default population), e.g. 常住人口")
-    g.add_argument("--population-code-field", default="street_code",
-                   help="street-code column of --population (default street_code), e.g. 街道代码")
-    g.add_argument("--skip-invalid", action="store_true",
-                   help="skip invalid project features (listed) instead of stopping")
-    g.add_argument("--strict", action="store_true",
-                   help="with --skip-invalid: still exit 1 when anything was skipped")
-    g.add_argument("--fix-geometry", action="store_true",
-                   help="repair invalid or unclosed polygons with shapely.make_valid (changes listed)")
+    g.add_argument(
+        *crs_flags,
+        dest="streets_crs",
+        metavar="CRS",
+        help="CRS of --streets when the file has none, or GCJ-02 for AMap data",
+    )
+    g.add_argument(
+        *enc_flags,
+        dest="streets_encoding",
+        help="attribute encoding of --streets (e.g. GBK for a Shapefile without .cpg)",
+    )
+    g.add_argument(
+        "--population",
+        metavar="CSV",
+        help="population table (CSV or XLSX) by street code, e.g. official census figures",
+    )
+    g.add_argument(
+        "--population-field",
+        default="population",
+        help="population column of --population (default population), e.g. 常住人口",
+    )
+    g.add_argument(
+        "--population-code-field",
+        default="street_code",
+        help="street-code column of --population (default street_code), e.g. 街道代码",
+    )
+    g.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="skip invalid project features (listed) instead of stopping",
+    )
+    g.add_argument(
+        "--strict",
+        action="store_true",
+        help="with --skip-invalid: still exit 1 when anything was skipped",
+    )
+    g.add_argument(
+        "--fix-geometry",
+        action="store_true",
+        help="repair invalid or unclosed polygons with shapely.make_valid (changes listed)",
+    )
 
 
 def _streets_options(args) -> dict:
@@ -48,8 +73,12 @@ def _streets_options(args) -> dict:
     if args.population:
         opts["population_field"] = args.population_field
         opts["population_code_field"] = args.population_code_field
-    for key, value in (("name_field", args.name_field), ("code_field", args.code_field),
-                       ("crs", args.streets_crs), ("encoding", args.streets_encoding)):
+    for key, value in (
+        ("name_field", args.name_field),
+        ("code_field", args.code_field),
+        ("crs", args.streets_crs),
+        ("encoding", args.streets_encoding),
+    ):
         if value:
             opts[key] = value
     return opts
@@ -57,11 +86,17 @@ def _streets_options(args) -> dict:
 
 def _add_map_args(p):
     g = p.add_argument_group("maps")
-    g.add_argument("--basemap", default="osm",
-                   help="osm, carto, amap, amap-satellite, tianditu or none (default osm)")
+    g.add_argument(
+        "--basemap",
+        default="osm",
+        help="osm, carto, amap, amap-satellite, tianditu or none (default osm)",
+    )
     g.add_argument("--tianditu-key", help="Tianditu key (or set TIANDITU_KEY)")
-    g.add_argument("--cdn", action="store_true",
-                   help="link Leaflet from CDNs instead of inlining it (smaller files)")
+    g.add_argument(
+        "--cdn",
+        action="store_true",
+        help="link Leaflet from CDNs instead of inlining it (smaller files)",
+    )
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -82,8 +117,11 @@ def make_parser() -> argparse.ArgumentParser:
     _add_input_args(p)
     _add_map_args(p)
     p.add_argument("--out", default="maps", help="output folder (default maps/)")
-    p.add_argument("--graph", metavar="PATH",
-                   help="walking network (GraphML from `gongshu-geo network`) for network coverage")
+    p.add_argument(
+        "--graph",
+        metavar="PATH",
+        help="walking network (GraphML from `gongshu-geo network`) for network coverage",
+    )
     p.add_argument("--no-png", action="store_true", help="skip the static PNG maps")
 
     p = sub.add_parser("map", help="only the overview map")
@@ -93,36 +131,63 @@ def make_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="layers for GIS software")
     _add_input_args(p, output_crs_flags=True)
-    p.add_argument("--format", default="gpkg", choices=["gpkg", "shp", "kml", "geojson", "csv"],
-                   help="gpkg (default, styled for QGIS), shp, kml, geojson or csv")
-    p.add_argument("--crs", dest="out_crs", default="EPSG:4326",
-                   help="output CRS: EPSG:4326 (default), EPSG:4490, EPSG:4549 or GCJ-02")
+    p.add_argument(
+        "--format",
+        default="gpkg",
+        choices=["gpkg", "shp", "kml", "geojson", "csv"],
+        help="gpkg (default, styled for QGIS), shp, kml, geojson or csv",
+    )
+    p.add_argument(
+        "--crs",
+        dest="out_crs",
+        default="EPSG:4326",
+        help="output CRS: EPSG:4326 (default), EPSG:4490, EPSG:4549 or GCJ-02",
+    )
     p.add_argument("--out", required=True, help="output file (.gpkg) or folder (other formats)")
     p.add_argument("--layers", nargs="+", help="only these layers (default: all)")
-    p.add_argument("--encoding", dest="out_encoding", default="UTF-8",
-                   help="Shapefile/CSV text encoding: UTF-8 (default) or GBK for older ArcGIS")
+    p.add_argument(
+        "--encoding",
+        dest="out_encoding",
+        default="UTF-8",
+        help="Shapefile/CSV text encoding: UTF-8 (default) or GBK for older ArcGIS",
+    )
 
-    p = sub.add_parser("coverage-points",
-                       help="point-based 5/10/15-minute coverage at city scale (local or Dask)")
-    p.add_argument("--population-parquet", required=True, metavar="PATH",
-                   help="population points: a GeoParquet file or folder (read in chunks)")
-    p.add_argument("--facilities", required=True, metavar="PATH",
-                   help="facility layer (GeoPackage, GeoJSON, Shapefile; any geometry)")
+    p = sub.add_parser(
+        "coverage-points", help="point-based 5/10/15-minute coverage at city scale (local or Dask)"
+    )
+    p.add_argument(
+        "--population-parquet",
+        required=True,
+        metavar="PATH",
+        help="population points: a GeoParquet file or folder (read in chunks)",
+    )
+    p.add_argument(
+        "--facilities",
+        required=True,
+        metavar="PATH",
+        help="facility layer (GeoPackage, GeoJSON, Shapefile; any geometry)",
+    )
     p.add_argument("--streets", metavar="PATH", help="street polygons (default: the packaged ones)")
     p.add_argument("--name-field", help="street name field in --streets")
     p.add_argument("--code-field", help="street code field in --streets")
     p.add_argument("--facility", help="label for the facility column (default: file name)")
     weight = p.add_mutually_exclusive_group()
-    weight.add_argument("--weight", default="population",
-                        help="column of people per point (default population)")
+    weight.add_argument(
+        "--weight", default="population", help="column of people per point (default population)"
+    )
     weight.add_argument("--count-points", action="store_true", help="count points, not people")
     tiers = p.add_mutually_exclusive_group()
-    tiers.add_argument("--minutes", type=float, nargs="+", help="tiers in minutes (default 5 10 15)")
+    tiers.add_argument(
+        "--minutes", type=float, nargs="+", help="tiers in minutes (default 5 10 15)"
+    )
     tiers.add_argument("--distances-m", type=float, nargs="+", help="tiers in metres")
     p.add_argument("--graph", metavar="GRAPHML", help="walking network for network distance")
     p.add_argument("--engine", choices=["local", "dask"], default="local")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="Dask scheduler, e.g. tcp://host:8786 (default: a local cluster)")
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Dask scheduler, e.g. tcp://host:8786 (default: a local cluster)",
+    )
     p.add_argument("--n-workers", type=int, help="workers of the local Dask cluster")
     p.add_argument("--npartitions", type=int, help="Dask partitions for in-memory points")
     p.add_argument("--chunk-size", type=int, default=250_000, help="points read at a time")
@@ -147,12 +212,15 @@ def _setup_logging(args):
 def _cmd_validate(args) -> int:
     from .io import read_projects, read_streets
 
-    projects = read_projects(args.projects, skip_invalid=args.skip_invalid,
-                             fix_geometry=args.fix_geometry)
+    projects = read_projects(
+        args.projects, skip_invalid=args.skip_invalid, fix_geometry=args.fix_geometry
+    )
     streets = read_streets(args.streets, population=args.population, **_streets_options(args))
     skipped = projects.attrs.get("skipped", [])
-    print(f"ok: {len(projects)} projects, {len(streets)} streets"
-          + (f"; {len(skipped)} problems skipped" if skipped else ""))
+    print(
+        f"ok: {len(projects)} projects, {len(streets)} streets"
+        + (f"; {len(skipped)} problems skipped" if skipped else "")
+    )
     return _skip_exit(args, skipped)
 
 
@@ -170,11 +238,18 @@ def _cmd_build(args) -> int:
     from .pipeline import build
 
     result = build(
-        projects=args.projects, streets=args.streets, out=args.out,
-        streets_options=_streets_options(args), population=args.population,
-        skip_invalid=args.skip_invalid, fix_geometry=args.fix_geometry,
-        basemap=args.basemap, tianditu_key=args.tianditu_key, inline_assets=not args.cdn,
-        graph=args.graph, png=not args.no_png,
+        projects=args.projects,
+        streets=args.streets,
+        out=args.out,
+        streets_options=_streets_options(args),
+        population=args.population,
+        skip_invalid=args.skip_invalid,
+        fix_geometry=args.fix_geometry,
+        basemap=args.basemap,
+        tianditu_key=args.tianditu_key,
+        inline_assets=not args.cdn,
+        graph=args.graph,
+        png=not args.no_png,
     )
     print(f"wrote {len(result.written)} files into {result.out_dir}/")
     for path in result.written:
@@ -189,11 +264,13 @@ def _cmd_map(args) -> int:
     from . import maps
     from .io import read_district, read_projects, read_streets
 
-    projects = read_projects(args.projects, skip_invalid=args.skip_invalid,
-                             fix_geometry=args.fix_geometry)
+    projects = read_projects(
+        args.projects, skip_invalid=args.skip_invalid, fix_geometry=args.fix_geometry
+    )
     streets = read_streets(args.streets, population=args.population, **_streets_options(args))
-    m = maps.make_overview_map(projects, streets, read_district(), basemap=args.basemap,
-                               tianditu_key=args.tianditu_key)
+    m = maps.make_overview_map(
+        projects, streets, read_district(), basemap=args.basemap, tianditu_key=args.tianditu_key
+    )
     path = maps.save_map(m, Path(args.out) / "index.html", inline_assets=not args.cdn)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return _skip_exit(args, projects.attrs.get("skipped", []))
@@ -203,22 +280,26 @@ def _cmd_export(args) -> int:
     from . import export
     from .io import read_district, read_projects, read_streets
 
-    projects = read_projects(args.projects, skip_invalid=args.skip_invalid,
-                             fix_geometry=args.fix_geometry)
+    projects = read_projects(
+        args.projects, skip_invalid=args.skip_invalid, fix_geometry=args.fix_geometry
+    )
     streets = read_streets(args.streets, population=args.population, **_streets_options(args))
     from .join import join_projects_to_streets
 
-    layers = export.collect_layers(projects, streets, read_district(),
-                                   tables={"project_streets": join_projects_to_streets(projects, streets)})
+    layers = export.collect_layers(
+        projects,
+        streets,
+        read_district(),
+        tables={"project_streets": join_projects_to_streets(projects, streets)},
+    )
     if args.layers:
         unknown = [name for name in args.layers if name not in layers]
         if unknown:
-            raise GongshuGeoError(
-                f"unknown layer {unknown[0]!r}; available: {', '.join(layers)}"
-            )
+            raise GongshuGeoError(f"unknown layer {unknown[0]!r}; available: {', '.join(layers)}")
         layers = {k: v for k, v in layers.items() if k in args.layers}
-    paths = export.export_layers(layers, args.out, fmt=args.format, crs=args.out_crs,
-                                 encoding=args.out_encoding)
+    paths = export.export_layers(
+        layers, args.out, fmt=args.format, crs=args.out_crs, encoding=args.out_encoding
+    )
     print(f"wrote {len(paths)} files:")
     for path in paths:
         print(f"  {path}")
@@ -234,8 +315,9 @@ def _cmd_coverage_points(args) -> int:
     from .points import compute_point_coverage
 
     facilities = _read_ogr(Path(args.facilities))
-    streets = read_streets(args.streets, name_field=args.name_field, code_field=args.code_field,
-                           check_tiling=False)
+    streets = read_streets(
+        args.streets, name_field=args.name_field, code_field=args.code_field, check_tiling=False
+    )
     tiers = None
     if args.minutes or args.distances_m:
         tiers = service_tiers(minutes=args.minutes, distances_m=args.distances_m)
@@ -245,10 +327,17 @@ def _cmd_coverage_points(args) -> int:
 
         graph = read_graph(args.graph)
     table = compute_point_coverage(
-        args.population_parquet, facilities, streets,
-        facility=args.facility or Path(args.facilities).stem, tiers=tiers,
-        weight=None if args.count_points else args.weight, graph=graph, engine=args.engine,
-        scheduler=args.scheduler, n_workers=args.n_workers, npartitions=args.npartitions,
+        args.population_parquet,
+        facilities,
+        streets,
+        facility=args.facility or Path(args.facilities).stem,
+        tiers=tiers,
+        weight=None if args.count_points else args.weight,
+        graph=graph,
+        engine=args.engine,
+        scheduler=args.scheduler,
+        n_workers=args.n_workers,
+        npartitions=args.npartitions,
         chunk_size=args.chunk_size,
     )
     with atomic_path(args.out) as tmp:
@@ -258,8 +347,8 @@ def _cmd_coverage_points(args) -> int:
 
 
 def _cmd_network(args) -> int:
-    from .io import read_district
     from .graphs import download_walking_graph
+    from .io import read_district
 
     path = download_walking_graph(read_district(), args.out, margin_m=args.margin_m)
     print(f"wrote {path}")

@@ -85,7 +85,7 @@ def _in_china(lon, lat):
 
 
 def _shift(lon, lat):
-    """The GCJ-02 offset (dlon, dlat) in degrees at WGS 84 positions."""
+    """Compute the GCJ-02 offset (dlon, dlat) in degrees at WGS 84 positions."""
     x = lon - 105.0
     y = lat - 35.0
     sqrt_abs_x = np.sqrt(np.abs(x))
@@ -161,7 +161,10 @@ def gcj02_to_wgs84(lon, lat, *, tol_deg: float = 1e-10, max_iter: int = 30):
         elon, elat = flon - glon, flat - glat
         wlon = wlon - elon
         wlat = wlat - elat
-        if np.nanmax(np.abs(np.concatenate([np.ravel(elon), np.ravel(elat)])), initial=0.0) < tol_deg:
+        if (
+            np.nanmax(np.abs(np.concatenate([np.ravel(elon), np.ravel(elat)])), initial=0.0)
+            < tol_deg
+        ):
             break
     return wlon, wlat
 

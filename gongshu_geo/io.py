@@ -81,7 +81,9 @@ def read_projects(
     if not path.exists():
         raise InputError(f"{source}: no such file")
     if path.suffix.lower() in (".geojson", ".json"):
-        rows, problems, fixes = _read_geojson_rows(path, fix_geometry=fix_geometry, encoding=encoding)
+        rows, problems, fixes = _read_geojson_rows(
+            path, fix_geometry=fix_geometry, encoding=encoding
+        )
     else:
         rows, problems, fixes = _read_ogr_rows(path, encoding=encoding)
     return _finish_projects(rows, problems, fixes, source, skip_invalid=skip_invalid)
@@ -117,7 +119,7 @@ def _read_ogr_rows(path: Path, *, encoding):
     rows, problems = [], []
     seen: dict = {}
     for index, (props, geom) in enumerate(
-        zip(gdf.drop(columns="geometry").to_dict("records"), gdf.geometry)
+        zip(gdf.drop(columns="geometry").to_dict("records"), gdf.geometry, strict=True)
     ):
         props = {k: (None if _isna(v) else v) for k, v in props.items()}
         label = feature_label(props.get("id"), index)
@@ -344,12 +346,14 @@ def _assign_crs(gdf, crs, source):
 def _check_street_rows(gdf) -> list[str]:
     problems = []
     seen = {}
-    for index, (code, name, geom) in enumerate(zip(gdf["street_code"], gdf["name"], gdf.geometry)):
+    for index, (code, name, geom) in enumerate(
+        zip(gdf["street_code"], gdf["name"], gdf.geometry, strict=True)
+    ):
         label = f'street "{name}" (#{index})' if not _isna(name) else f"street #{index}"
         if code is None or code == "":
             problems.append(f'{label}: "street_code" is missing')
         elif code in seen:
-            problems.append(f'{label}: duplicate street code {code!r}, first used by #{seen[code]}')
+            problems.append(f"{label}: duplicate street code {code!r}, first used by #{seen[code]}")
         else:
             seen[code] = index
         if geom is None or geom.is_empty:
@@ -365,11 +369,14 @@ def _check_street_rows(gdf) -> list[str]:
 
 def _join_population(gdf, population, value_field, code_field, source):
     table = read_table(population) if not isinstance(population, pd.DataFrame) else population
-    table_source = _label(population) if not isinstance(population, pd.DataFrame) else "population table"
+    table_source = (
+        _label(population) if not isinstance(population, pd.DataFrame) else "population table"
+    )
     for field in (value_field, code_field):
         if field not in table.columns:
             raise InputError(
-                f'{table_source}: column "{field}" not found; it has {", ".join(map(str, table.columns))}'
+                f'{table_source}: column "{field}" not found; it has '
+                f"{', '.join(map(str, table.columns))}"
             )
     values = pd.to_numeric(table[value_field], errors="coerce")
     bad = table.loc[values.isna(), code_field].tolist()
@@ -378,7 +385,7 @@ def _join_population(gdf, population, value_field, code_field, source):
             f'{table_source}: "{value_field}" must be a number; found non-numeric values for '
             f"codes {bad[:5]}"
         )
-    lookup = dict(zip(table[code_field].map(_code_text), values))
+    lookup = dict(zip(table[code_field].map(_code_text), values, strict=True))
     unmatched = sorted(set(gdf["street_code"]) - set(lookup))
     if unmatched:
         logger.warning("%s: no population for street codes %s", table_source, unmatched)
@@ -416,7 +423,9 @@ def read_table(path) -> pd.DataFrame:
     raise InputError(f"{path}: is neither UTF-8 nor GBK text; re-save it as UTF-8 CSV")
 
 
-def read_points_csv(path, *, lon_field: str = "lon", lat_field: str = "lat", crs=None) -> gpd.GeoDataFrame:
+def read_points_csv(
+    path, *, lon_field: str = "lon", lat_field: str = "lat", crs=None
+) -> gpd.GeoDataFrame:
     """Read a CSV of points with longitude/latitude columns.
 
     Parameters
@@ -438,7 +447,8 @@ def read_points_csv(path, *, lon_field: str = "lon", lat_field: str = "lat", crs
     for field in (lon_field, lat_field):
         if field not in table.columns:
             raise InputError(
-                f'{source}: column "{field}" not found; it has {", ".join(map(str, table.columns))}. '
+                f'{source}: column "{field}" not found; it has '
+                f"{', '.join(map(str, table.columns))}. "
                 "Name the coordinate columns with --lon-field/--lat-field"
             )
     problems = []

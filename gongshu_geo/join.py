@@ -35,8 +35,14 @@ JOIN_COLUMNS = [
     "outside",
 ]
 
-_MEASURE = {"Point": "count", "MultiPoint": "count", "LineString": "length_m",
-            "MultiLineString": "length_m", "Polygon": "area_m2", "MultiPolygon": "area_m2"}
+_MEASURE = {
+    "Point": "count",
+    "MultiPoint": "count",
+    "LineString": "length_m",
+    "MultiLineString": "length_m",
+    "Polygon": "area_m2",
+    "MultiPolygon": "area_m2",
+}
 
 
 def _check_join_inputs(projects, streets):
@@ -48,7 +54,9 @@ def _check_join_inputs(projects, streets):
             raise InputError(f"{what} must be a GeoDataFrame; found {type(frame).__name__}")
         missing = [c for c in needed if c not in frame.columns]
         if missing:
-            raise InputError(f'{what} has no column "{missing[0]}"; expected columns {", ".join(needed)}')
+            raise InputError(
+                f'{what} has no column "{missing[0]}"; expected columns {", ".join(needed)}'
+            )
         if frame.crs is None:
             raise InputError(f"{what} has no CRS; set one with .set_crs(...)")
 
@@ -129,7 +137,9 @@ def join_projects_to_streets(projects: gpd.GeoDataFrame, streets: gpd.GeoDataFra
             "project_name": p["name"].values[rows["_p"]],
             "category": p["category"].values[rows["_p"]],
             "status": p["status"].values[rows["_p"]],
-            "street_code": np.where(rows["_s"] >= 0, s["street_code"].values[rows["_s"].clip(0)], None),
+            "street_code": np.where(
+                rows["_s"] >= 0, s["street_code"].values[rows["_s"].clip(0)], None
+            ),
             "street_name": np.where(rows["_s"] >= 0, s["name"].values[rows["_s"].clip(0)], None),
             "measure": [_MEASURE.get(t, "count") for t in p.geometry.geom_type.values[rows["_p"]]],
             "amount": rows["amount"].to_numpy(),
@@ -155,9 +165,11 @@ def flag_outside(joined: pd.DataFrame) -> pd.DataFrame:
         ``project_id, project_name, category, outside_share, outside_amount, measure``.
     """
     out = joined[joined["outside"]]
-    return out[["project_id", "project_name", "category", "share", "amount", "measure"]].rename(
-        columns={"share": "outside_share", "amount": "outside_amount"}
-    ).reset_index(drop=True)
+    return (
+        out[["project_id", "project_name", "category", "share", "amount", "measure"]]
+        .rename(columns={"share": "outside_share", "amount": "outside_amount"})
+        .reset_index(drop=True)
+    )
 
 
 def summarize_streets(

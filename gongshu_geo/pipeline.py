@@ -251,7 +251,7 @@ def build(
 
 
 def _read_walk_graph(path):
-    """A walking graph from GraphML (as OSMnx writes it) or from a layer of walkable lines."""
+    """Read a walking graph from GraphML (as OSMnx writes it) or a layer of walkable lines."""
     from pathlib import Path as _Path
 
     from . import graphs

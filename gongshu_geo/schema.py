@@ -97,8 +97,7 @@ def check_properties(props: dict, index: int, *, seen_ids: dict | None = None) -
         if isinstance(value, bool) or not isinstance(value, kind):
             expected = "a number" if kind == (int, float) else "text"
             problems.append(
-                f'{label}: "{field}" must be {expected}; found {value!r} '
-                f"({type(value).__name__})"
+                f'{label}: "{field}" must be {expected}; found {value!r} ({type(value).__name__})'
             )
     if isinstance(fid, str) and fid and not ID_PATTERN.match(fid):
         problems.append(
@@ -151,8 +150,7 @@ def check_geometry_type(category, geom_type, label) -> list[str]:
     allowed = CATEGORIES[category][2]
     if geom_type not in allowed:
         return [
-            f"{label}: a {category} must be a {' or '.join(allowed)} geometry; "
-            f"found {geom_type}"
+            f"{label}: a {category} must be a {' or '.join(allowed)} geometry; found {geom_type}"
         ]
     return []
 

@@ -38,7 +38,9 @@ def find_overlaps(streets, *, tolerance_share: float = DEFAULT_TOLERANCE_SHARE):
     left, right = left[keep], right[keep]
     areas = shapely.area(shapely.intersection(geoms[left], geoms[right]))
     limit = tolerance_share * total
-    return [(int(a), int(b), float(x)) for a, b, x in zip(left, right, areas) if x > limit]
+    return [
+        (int(a), int(b), float(x)) for a, b, x in zip(left, right, areas, strict=True) if x > limit
+    ]
 
 
 def find_gaps(streets, *, tolerance_share: float = DEFAULT_TOLERANCE_SHARE):
@@ -62,7 +64,9 @@ def find_gaps(streets, *, tolerance_share: float = DEFAULT_TOLERANCE_SHARE):
     return gaps
 
 
-def check_street_tiling(streets, *, source: str = "streets", tolerance_share=DEFAULT_TOLERANCE_SHARE):
+def check_street_tiling(
+    streets, *, source: str = "streets", tolerance_share=DEFAULT_TOLERANCE_SHARE
+):
     """Raise :class:`ValidationError` naming every overlap and gap."""
     problems = []
     names = streets["name"].tolist() if "name" in streets else list(map(str, streets.index))

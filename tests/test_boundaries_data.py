@@ -97,7 +97,7 @@ def test_codes_present_exactly_once(streets):
 
 
 def test_code_name_mapping(streets):
-    mapping = dict(zip(streets["street_code"].astype(str), streets["name"]))
+    mapping = dict(zip(streets["street_code"].astype(str), streets["name"], strict=True))
     assert mapping == EXPECTED
 
 
@@ -124,14 +124,14 @@ def test_geometries_valid_and_contiguous(streets_m):
 
 
 def test_geometry_area_property_matches_measurement(streets, streets_m):
-    for (_, r), g in zip(streets.iterrows(), streets_m.geometry):
+    for (_, r), g in zip(streets.iterrows(), streets_m.geometry, strict=True):
         assert r["geometry_area_km2"] == pytest.approx(g.area / 1e6, rel=1e-3)
 
 
 def test_calibrated_areas_within_tolerance(streets, streets_m, outline_m):
     scale = (outline_m.area / 1e6) / PLAN_AREA_KM2
     checked = 0
-    for (_, r), g in zip(streets.iterrows(), streets_m.geometry):
+    for (_, r), g in zip(streets.iterrows(), streets_m.geometry, strict=True):
         if _missing(r["area_km2"]):
             continue
         target = r["area_km2"] * scale
@@ -142,7 +142,7 @@ def test_calibrated_areas_within_tolerance(streets, streets_m, outline_m):
 
 
 def test_known_published_areas(streets):
-    areas = dict(zip(streets["street_code"].astype(str), streets["area_km2"]))
+    areas = dict(zip(streets["street_code"].astype(str), streets["area_km2"], strict=True))
     assert areas["330105001"] == pytest.approx(3.75)
     assert areas["330105003"] == pytest.approx(6.375)
     assert areas["330105011"] == pytest.approx(21.4)

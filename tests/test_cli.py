@@ -15,7 +15,10 @@ def run_cli(*args, cwd=None):
     """Run the real console entry point in a subprocess."""
     proc = subprocess.run(
         [sys.executable, "-m", "gongshu_geo.cli", *args],
-        capture_output=True, text=True, cwd=cwd, env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
     )
     return proc
 
@@ -31,16 +34,40 @@ def test_validate_packaged_data_exits_zero():
     [
         (lambda f: f["properties"].update(category="lake"), '"category" must be one of'),
         (lambda f: f["properties"].pop("id"), 'required property "id" is missing'),
-        (lambda f: f.update(geometry={"type": "Point", "coordinates": [30.32, 120.15]}), "appear swapped"),
-        (lambda f: f.update(geometry={"type": "Point", "coordinates": [100.0, 20.0]}), "far outside Gongshu"),
-        (lambda f: f.update(geometry={"type": "Polygon", "coordinates": [[[120.15, 30.32], [120.151, 30.321], [120.151, 30.32], [120.15, 30.321], [120.15, 30.32]]]}), "Self-intersection"),
+        (
+            lambda f: f.update(geometry={"type": "Point", "coordinates": [30.32, 120.15]}),
+            "appear swapped",
+        ),
+        (
+            lambda f: f.update(geometry={"type": "Point", "coordinates": [100.0, 20.0]}),
+            "far outside Gongshu",
+        ),
+        (
+            lambda f: f.update(
+                geometry={
+                    "type": "Polygon",
+                    "coordinates": [
+                        [
+                            [120.15, 30.32],
+                            [120.151, 30.321],
+                            [120.151, 30.32],
+                            [120.15, 30.321],
+                            [120.15, 30.32],
+                        ]
+                    ],
+                }
+            ),
+            "Self-intersection",
+        ),
     ],
 )
 def test_validate_broken_file_exits_one_without_traceback(tmp_path, mutate, expected):
     broken = make_feature()
     mutate(broken)
     path = tmp_path / "p.geojson"
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [make_feature("P-PARK-009"), broken]}))
+    path.write_text(
+        json.dumps({"type": "FeatureCollection", "features": [make_feature("P-PARK-009"), broken]})
+    )
     proc = run_cli("validate", "--projects", str(path))
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
@@ -54,7 +81,7 @@ def test_duplicate_ids_listed_together_with_other_problems(tmp_path, capsys):
     path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
     assert main(["validate", "--projects", str(path)]) == 1
     err = capsys.readouterr().err
-    assert "2 problems in" in err and "duplicate \"id\"" in err and "found 'done'" in err
+    assert "2 problems in" in err and 'duplicate "id"' in err and "found 'done'" in err
 
 
 def test_skip_invalid_and_strict(tmp_path, capsys):
@@ -77,11 +104,30 @@ def test_export_command_formats_and_refusal(tmp_path, capsys):
 
     from gongshu_geo.crs import wgs84_to_gcj02
 
-    assert main(["-q", "export", "--format", "geojson", "--crs", "GCJ-02", "--out", str(tmp_path),
-                 "--layers", "streets", "projects_metro_station"]) == 0
+    assert (
+        main(
+            [
+                "-q",
+                "export",
+                "--format",
+                "geojson",
+                "--crs",
+                "GCJ-02",
+                "--out",
+                str(tmp_path),
+                "--layers",
+                "streets",
+                "projects_metro_station",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     files = sorted(tmp_path.glob("*.geojson"))
-    assert [f.name for f in files] == ["projects_metro_station_gcj02.geojson", "streets_gcj02.geojson"]
+    assert [f.name for f in files] == [
+        "projects_metro_station_gcj02.geojson",
+        "streets_gcj02.geojson",
+    ]
     assert str(files[0]) in out
     shifted = pyogrio.read_dataframe(files[0])
     from gongshu_geo import read_projects
@@ -90,7 +136,9 @@ def test_export_command_formats_and_refusal(tmp_path, capsys):
     lon, _ = wgs84_to_gcj02(orig.geometry.x.to_numpy(), orig.geometry.y.to_numpy())
     assert abs(shifted.geometry.x.to_numpy() - lon).max() < 1e-6
 
-    assert main(["export", "--format", "kml", "--crs", "EPSG:4549", "--out", str(tmp_path / "k")]) == 1
+    assert (
+        main(["export", "--format", "kml", "--crs", "EPSG:4549", "--out", str(tmp_path / "k")]) == 1
+    )
     assert "KML is always WGS 84" in capsys.readouterr().err
     assert main(["export", "--out", str(tmp_path), "--layers", "nope"]) == 1
     assert "unknown layer 'nope'; available: district, streets" in capsys.readouterr().err

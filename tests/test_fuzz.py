@@ -14,12 +14,17 @@ from gongshu_geo import GongshuGeoError, read_points_csv, read_projects
 from tests.conftest import make_feature
 
 EXAMPLES = int(os.environ.get("GONGSHU_GEO_FUZZ_EXAMPLES", "150"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.floats(allow_nan=True) | st.integers() | st.text(max_size=8),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -51,7 +56,9 @@ def test_random_json(tmp_path, value):
 @given(
     st.sampled_from(["geometry", "properties", "type", "coordinates"]),
     json_values,
-    st.sampled_from(["Point", "LineString", "Polygon", "MultiPolygon", "MultiLineString", "MultiPoint"]),
+    st.sampled_from(
+        ["Point", "LineString", "Polygon", "MultiPolygon", "MultiLineString", "MultiPoint"]
+    ),
 )
 def test_mutated_features(tmp_path, key, value, gtype):
     feature = make_feature()
@@ -61,7 +68,9 @@ def test_mutated_features(tmp_path, key, value, gtype):
     else:
         feature[key] = value
     path = tmp_path / "f.geojson"
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}), encoding="utf-8")
+    path.write_text(
+        json.dumps({"type": "FeatureCollection", "features": [feature]}), encoding="utf-8"
+    )
     _load(path)
 
 

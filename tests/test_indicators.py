@@ -13,9 +13,9 @@ X0, Y0 = 500_000, 3_350_000
 
 def _projects():
     rows = [
-        ("park", "city_park", "planned", box(X0, Y0, X0 + 100, Y0 + 200)),          # 20,000 m²
-        ("park", "city_park", "under_construction", Point(X0 + 10, Y0 + 10)),       # point: no area
-        ("park", "city_park", "existing", box(X0, Y0, X0 + 1000, Y0 + 1000)),       # existing: not new
+        ("park", "city_park", "planned", box(X0, Y0, X0 + 100, Y0 + 200)),  # 20,000 m²
+        ("park", "city_park", "under_construction", Point(X0 + 10, Y0 + 10)),  # point: no area
+        ("park", "city_park", "existing", box(X0, Y0, X0 + 1000, Y0 + 1000)),  # existing: not new
         ("greenway", "riverside", "planned", LineString([(X0, Y0), (X0 + 1500, Y0)])),
         ("river", "canal", "planned", LineString([(X0 - 500, Y0 + 10), (X0 + 500, Y0 + 10)])),
         ("road", "dead_end_opened", "planned", LineString([(X0, Y0), (X0, Y0 + 2000)])),
@@ -38,7 +38,9 @@ def _projects():
 @pytest.fixture
 def table():
     district = gpd.GeoDataFrame(geometry=[box(X0, Y0, X0 + 2000, Y0 + 2000)], crs=M)
-    streets = gpd.GeoDataFrame({"population": [100, 250]}, geometry=[box(X0, Y0, X0 + 1, Y0 + 1)] * 2, crs=M)
+    streets = gpd.GeoDataFrame(
+        {"population": [100, 250]}, geometry=[box(X0, Y0, X0 + 1, Y0 + 1)] * 2, crs=M
+    )
     return measure_targets(_projects(), streets, district).set_index("target")
 
 

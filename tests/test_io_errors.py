@@ -42,9 +42,18 @@ def test_file_level_errors(write_geojson, content, pattern):
     [
         (None, r'feature "P-PARK-001" \(#0\): geometry is null'),
         ({"type": "Circle", "coordinates": [1, 2]}, "unknown geometry type 'Circle'"),
-        ({"type": "Point", "coordinates": ["120.15", "30.32"]}, "coordinates must be numbers; found text"),
-        ({"type": "Point", "coordinates": [30.32, 120.15]}, "latitude and longitude appear swapped"),
-        ({"type": "Point", "coordinates": [514426.3, 3355360.1]}, "look like metres in a projected CRS"),
+        (
+            {"type": "Point", "coordinates": ["120.15", "30.32"]},
+            "coordinates must be numbers; found text",
+        ),
+        (
+            {"type": "Point", "coordinates": [30.32, 120.15]},
+            "latitude and longitude appear swapped",
+        ),
+        (
+            {"type": "Point", "coordinates": [514426.3, 3355360.1]},
+            "look like metres in a projected CRS",
+        ),
         ({"type": "Point", "coordinates": [116.40, 39.90]}, "far outside Gongshu District"),
     ],
 )
@@ -71,9 +80,17 @@ def test_non_finite_coordinates(write_geojson, bad):
 
 
 def test_self_intersecting_polygon_reported_and_fixed(write_geojson):
-    bowtie = [[120.15, 30.32], [120.151, 30.321], [120.151, 30.32], [120.15, 30.321], [120.15, 30.32]]
+    bowtie = [
+        [120.15, 30.32],
+        [120.151, 30.321],
+        [120.151, 30.32],
+        [120.15, 30.321],
+        [120.15, 30.32],
+    ]
     f = make_feature(geometry={"type": "Polygon", "coordinates": [bowtie]})
-    with pytest.raises(ValidationError, match=r"invalid Polygon \(Self-intersection.*--fix-geometry"):
+    with pytest.raises(
+        ValidationError, match=r"invalid Polygon \(Self-intersection.*--fix-geometry"
+    ):
         _read(write_geojson, [f])
     _, gdf = _read(write_geojson, [f], fix_geometry=True)
     assert gdf.geometry.iloc[0].is_valid
@@ -102,29 +119,41 @@ def test_every_problem_is_listed_at_once(write_geojson):
         _read(write_geojson, features)
     msg = str(info.value)
     assert msg.startswith("6 problems in ")
-    assert 'feature "P-PARK-001" (#1): duplicate "id" \'P-PARK-001\', first used by feature #0' in msg
-    assert "\"category\" must be one of park, greenway" in msg and "found 'lake'" in msg
-    assert "\"status\" must be one of planned, under_construction, completed, existing; found 'done'" in msg
+    assert (
+        'feature "P-PARK-001" (#1): duplicate "id" \'P-PARK-001\', first used by feature #0' in msg
+    )
+    assert '"category" must be one of park, greenway' in msg and "found 'lake'" in msg
+    assert (
+        "\"status\" must be one of planned, under_construction, completed, existing; found 'done'"
+        in msg
+    )
     assert 'feature "P-PARK-005" (#4): required property "name" is missing' in msg
     assert 'feature #5: required property "id" is missing' in msg
     assert "\"location_accuracy_m\" must be a number; found 'about 100' (str)" in msg
 
 
 def test_wrong_geometry_type_for_category(write_geojson):
-    f = make_feature("P-MSTN-001", category="metro_station",
-                     geometry={"type": "Polygon", "coordinates": [SQUARE]})
-    with pytest.raises(ValidationError, match="a metro_station must be a Point geometry; found Polygon"):
+    f = make_feature(
+        "P-MSTN-001",
+        category="metro_station",
+        geometry={"type": "Polygon", "coordinates": [SQUARE]},
+    )
+    with pytest.raises(
+        ValidationError, match="a metro_station must be a Point geometry; found Polygon"
+    ):
         _read(write_geojson, [f])
 
 
 def test_id_prefix_must_match_category(write_geojson):
     f = make_feature("P-ROAD-001", category="park")
-    with pytest.raises(ValidationError, match="id\" of a park must start with P-PARK-"):
+    with pytest.raises(ValidationError, match='id" of a park must start with P-PARK-'):
         _read(write_geojson, [f])
 
 
 def test_gbk_file_read_as_utf8(write_geojson):
-    text = json.dumps({"type": "FeatureCollection", "features": [make_feature()]}, ensure_ascii=False)
+    text = json.dumps(
+        {"type": "FeatureCollection", "features": [make_feature()]}, ensure_ascii=False
+    )
     path = write_geojson(text.encode("gbk"))
     with pytest.raises(InputError, match="not valid UTF-8.*looks GBK.*--encoding gbk"):
         read_projects(path)
@@ -133,7 +162,9 @@ def test_gbk_file_read_as_utf8(write_geojson):
 
 def test_skip_invalid_keeps_the_rest(write_geojson):
     bad = make_feature("P-PARK-002", status="done")
-    _, gdf = _read(write_geojson, [make_feature(), bad, make_feature("P-PARK-003")], skip_invalid=True)
+    _, gdf = _read(
+        write_geojson, [make_feature(), bad, make_feature("P-PARK-003")], skip_invalid=True
+    )
     assert list(gdf["id"]) == ["P-PARK-001", "P-PARK-003"]
     assert len(gdf.attrs["skipped"]) == 1 and "P-PARK-002" in gdf.attrs["skipped"][0]
 
@@ -149,7 +180,13 @@ def test_missing_file():
 
 
 def test_input_file_is_never_modified(write_geojson):
-    bowtie = [[120.15, 30.32], [120.151, 30.321], [120.151, 30.32], [120.15, 30.321], [120.15, 30.32]]
+    bowtie = [
+        [120.15, 30.32],
+        [120.151, 30.321],
+        [120.151, 30.32],
+        [120.15, 30.321],
+        [120.15, 30.32],
+    ]
     path = write_geojson([make_feature(geometry={"type": "Polygon", "coordinates": [bowtie]})])
     before = path.read_bytes()
     read_projects(path, fix_geometry=True)

@@ -17,7 +17,11 @@ X0, Y0 = 500_000, 3_350_000  # near Hangzhou in EPSG:4549
 def streets3():
     """Three 1 km squares side by side: A, B, C."""
     return gpd.GeoDataFrame(
-        {"street_code": ["A", "B", "C"], "name": ["甲", "乙", "丙"], "population": [1000, 2000, 4000]},
+        {
+            "street_code": ["A", "B", "C"],
+            "name": ["甲", "乙", "丙"],
+            "population": [1000, 2000, 4000],
+        },
         geometry=[box(X0 + i * 1000, Y0, X0 + (i + 1) * 1000, Y0 + 1000) for i in range(3)],
         crs=M,
     )
@@ -114,10 +118,13 @@ coords = st.floats(X0 - 500, X0 + 3500, allow_nan=False)
 def test_shares_sum_to_one_over_any_tiling(points, cuts):
     # a random tiling of a 3 x 1 km rectangle into vertical strips
     xs = [X0] + sorted(X0 + 3000 * c for c in cuts) + [X0 + 3000]
-    strips = [box(a, Y0, b, Y0 + 1000) for a, b in zip(xs[:-1], xs[1:]) if b - a > 1e-3]
+    strips = [
+        box(a, Y0, b, Y0 + 1000) for a, b in zip(xs[:-1], xs[1:], strict=True) if b - a > 1e-3
+    ]
     streets = gpd.GeoDataFrame(
         {"street_code": [f"S{i:02d}" for i in range(len(strips))], "name": ["s"] * len(strips)},
-        geometry=strips, crs=M,
+        geometry=strips,
+        crs=M,
     )
     line = LineString(points)
     geoms = [line]

@@ -14,12 +14,15 @@ def test_analysis_notebook_runs_top_to_bottom():
     nbclient = pytest.importorskip("nbclient")
     path = ROOT / "notebooks" / "01_analysis.ipynb"
     nb = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
-                                     resources={"metadata": {"path": str(ROOT)}})
+    client = nbclient.NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}
+    )
     client.execute()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
-    text = json.dumps([o.get("data", {}).get("text/plain", "") for o in outputs], ensure_ascii=False)
+    text = json.dumps(
+        [o.get("data", {}).get("text/plain", "") for o in outputs], ensure_ascii=False
+    )
     assert "metro_station" in text and "路网密度" in text
     assert any("image/png" in o.get("data", {}) for o in outputs)
 

@@ -33,7 +33,14 @@ def test_required_properties_are_filled(projects):
 
 def test_plan_items_the_issue_names_are_present(projects):
     names = set(projects["name"])
-    for expected in ("谢村渣土码头", "谢村码头公园", "瓜山未来社区", "运河亚运公园", "东新路景观大道", "丽水路"):
+    for expected in (
+        "谢村渣土码头",
+        "谢村码头公园",
+        "瓜山未来社区",
+        "运河亚运公园",
+        "东新路景观大道",
+        "丽水路",
+    ):
         assert any(expected in n for n in names), expected
     lines = projects.loc[projects["category"] == "metro_line", "name"].str.cat(sep=" ")
     for line in ("3号线", "4号线", "10号线", "机场快线", "15号线"):

@@ -1,9 +1,9 @@
 """The install paths a newcomer uses stay in step with each other."""
 
 import re
-import tomllib
 from pathlib import Path
 
+import tomllib
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent

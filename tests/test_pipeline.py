@@ -16,8 +16,15 @@ from gongshu_geo import OutputError, pipeline
 
 pytestmark = pytest.mark.slow
 
-COVERAGE_COLUMNS = {"street_code", "facility", "minutes", "distance_m", "mode",
-                    "covered_area_share", "covered_pop_share"}
+COVERAGE_COLUMNS = {
+    "street_code",
+    "facility",
+    "minutes",
+    "distance_m",
+    "mode",
+    "covered_area_share",
+    "covered_pop_share",
+}
 
 
 def _digest(folder):
@@ -51,7 +58,9 @@ def test_tables_have_the_promised_columns(built):
     ps = pd.read_csv(out / "stats/project_streets.csv", encoding="utf-8-sig")
     assert ps.groupby("project_id")["share"].sum().round(9).eq(1).all()
     streets = pd.read_csv(out / "stats/streets.csv", encoding="utf-8-sig")
-    assert len(streets) == 18 and {"n_projects", "road_km", "park_m2_per_person"} <= set(streets.columns)
+    assert len(streets) == 18 and {"n_projects", "road_km", "park_m2_per_person"} <= set(
+        streets.columns
+    )
     ind = pd.read_csv(out / "stats/indicators.csv", encoding="utf-8-sig")
     assert {"target", "plan_ref", "data_value", "unit", "method", "answerable"} <= set(ind.columns)
     sheets = pd.read_excel(out / "stats/gongshu_stats.xlsx", sheet_name=None)
@@ -110,7 +119,10 @@ def test_disk_full_is_a_clear_error_and_loses_nothing(built, monkeypatch):
 def test_unwritable_output_folder(tmp_path, monkeypatch):
     blocker = tmp_path / "a_file"
     blocker.write_text("x")
-    with pytest.raises(OutputError, match=r"cannot create the output folder \(Not a directory\); choose another with --out"):
+    with pytest.raises(
+        OutputError,
+        match=r"cannot create the output folder \(Not a directory\); choose another with --out",
+    ):
         pipeline.build(out=blocker / "maps", png=False)
 
     def refuse(*a, **k):
@@ -144,7 +156,10 @@ def test_killed_build_leaves_previous_outputs_intact(built):
 
 def test_two_builds_at_once_do_not_corrupt_each_other(tmp_path):
     out = tmp_path / "shared"
-    procs = [subprocess.Popen(_build_cmd(out), stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    procs = [
+        subprocess.Popen(_build_cmd(out), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
     errors = [p.communicate(timeout=300)[1].decode() for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [e[-500:] for e in errors]
     cov = pd.read_csv(out / "stats/coverage.csv", encoding="utf-8-sig")

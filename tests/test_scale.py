@@ -378,11 +378,27 @@ def test_coverage_points_command_equals_the_function(tmp_path, capsys):
     pop = tmp_path / "pop"
     write_population_parquet(pop, 5_000, streets=streets, seed=3, chunk_size=2_000)
     out = tmp_path / "cov.csv"
-    code = main(["-q", "coverage-points", "--population-parquet", str(pop), "--facilities",
-                 str(fac_path), "--streets", str(streets_path), "--name-field", "name",
-                 "--code-field", "street_code", "--out", str(out)])
+    code = main(
+        [
+            "-q",
+            "coverage-points",
+            "--population-parquet",
+            str(pop),
+            "--facilities",
+            str(fac_path),
+            "--streets",
+            str(streets_path),
+            "--name-field",
+            "name",
+            "--code-field",
+            "street_code",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     got = pd.read_csv(out, encoding="utf-8-sig", dtype={"street_code": str})
     want = compute_point_coverage(pop, facilities, streets, facility="fac")
-    assert np.allclose(got["covered_pop_share"].to_numpy(), want["covered_pop_share"].to_numpy(),
-                       equal_nan=True)
+    assert np.allclose(
+        got["covered_pop_share"].to_numpy(), want["covered_pop_share"].to_numpy(), equal_nan=True
+    )

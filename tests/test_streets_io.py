@@ -11,8 +11,10 @@ X0, Y0 = 500_000, 3_350_000
 
 
 def _streets(tmp_path, geoms, *, crs="EPSG:4549", name="s.gpkg", **cols):
-    data = {"街道名称": [f"街道{i}" for i in range(len(geoms))],
-            "街道代码": [f"33010500{i}" for i in range(len(geoms))]}
+    data = {
+        "街道名称": [f"街道{i}" for i in range(len(geoms))],
+        "街道代码": [f"33010500{i}" for i in range(len(geoms))],
+    }
     data.update(cols)
     gdf = gpd.GeoDataFrame(data, geometry=geoms, crs=crs)
     path = tmp_path / name
@@ -34,25 +36,35 @@ def test_field_mapping_and_reprojection(tmp_path):
 
 def test_missing_field_names_the_fields_there_are(tmp_path):
     path = _streets(tmp_path, SQUARES)
-    with pytest.raises(InputError, match='field "name" not found; the layer has fields 街道名称, 街道代码.*--name-field'):
+    with pytest.raises(
+        InputError,
+        match='field "name" not found; the layer has fields 街道名称, 街道代码.*--name-field',
+    ):
         read_streets(path)
 
 
 def test_overlap_and_gap_are_reported(tmp_path):
     overlapping = [SQUARES[0], box(X0 + 900, Y0, X0 + 2000, Y0 + 1000)]
     path = _streets(tmp_path, overlapping, name="o.gpkg")
-    with pytest.raises(ValidationError, match=r'"街道0" \(#0\) and "街道1" \(#1\) overlap by 100,000 m²'):
+    with pytest.raises(
+        ValidationError, match=r'"街道0" \(#0\) and "街道1" \(#1\) overlap by 100,000 m²'
+    ):
         read_streets(path, name_field="街道名称", code_field="街道代码")
-    ring = box(X0, Y0, X0 + 3000, Y0 + 3000).difference(box(X0 + 1000, Y0 + 1000, X0 + 2000, Y0 + 2000))
+    ring = box(X0, Y0, X0 + 3000, Y0 + 3000).difference(
+        box(X0 + 1000, Y0 + 1000, X0 + 2000, Y0 + 2000)
+    )
     path = _streets(tmp_path, [ring], name="g.gpkg")
-    with pytest.raises(ValidationError, match="a gap of 1,000,000 m² near lon .* belongs to no street"):
+    with pytest.raises(
+        ValidationError, match="a gap of 1,000,000 m² near lon .* belongs to no street"
+    ):
         read_streets(path, name_field="街道名称", code_field="街道代码")
 
 
 def test_shapefile_without_prj_asks_for_crs(tmp_path):
     # DBF field names hold 10 bytes: 名称/代码 (6 bytes in UTF-8) fit
-    gdf = gpd.GeoDataFrame({"名称": ["甲", "乙", "丙"], "代码": ["1", "2", "3"]},
-                           geometry=SQUARES, crs="EPSG:4549")
+    gdf = gpd.GeoDataFrame(
+        {"名称": ["甲", "乙", "丙"], "代码": ["1", "2", "3"]}, geometry=SQUARES, crs="EPSG:4549"
+    )
     path = tmp_path / "s.shp"
     gdf.to_file(path, encoding="UTF-8")
     path.with_suffix(".prj").unlink()
@@ -66,21 +78,40 @@ def test_shapefile_without_prj_asks_for_crs(tmp_path):
 def test_population_table_joined_by_code(tmp_path):
     path = _streets(tmp_path, SQUARES)
     table = tmp_path / "pop.csv"
-    pd.DataFrame({"code": ["330105000", "330105001", "330105002"], "pop": ["10", "20", "30"]}).to_csv(table, index=False)
-    s = read_streets(path, name_field="街道名称", code_field="街道代码", population=table,
-                     population_field="pop", population_code_field="code")
+    pd.DataFrame(
+        {"code": ["330105000", "330105001", "330105002"], "pop": ["10", "20", "30"]}
+    ).to_csv(table, index=False)
+    s = read_streets(
+        path,
+        name_field="街道名称",
+        code_field="街道代码",
+        population=table,
+        population_field="pop",
+        population_code_field="code",
+    )
     assert s["population"].tolist() == [10, 20, 30]
     bad = tmp_path / "bad.csv"
     pd.DataFrame({"code": ["330105000"], "pop": ["many"]}).to_csv(bad, index=False)
-    with pytest.raises(InputError, match='"pop" must be a number; found non-numeric values for codes'):
-        read_streets(path, name_field="街道名称", code_field="街道代码", population=bad,
-                     population_field="pop", population_code_field="code")
+    with pytest.raises(
+        InputError, match='"pop" must be a number; found non-numeric values for codes'
+    ):
+        read_streets(
+            path,
+            name_field="街道名称",
+            code_field="街道代码",
+            population=bad,
+            population_field="pop",
+            population_code_field="code",
+        )
 
 
 def test_csv_points_errors(tmp_path):
     path = tmp_path / "f.csv"
     path.write_text("name,lon,lat\na,120.15,30.32\nb,,30.3\nc,east,30.3\n", encoding="utf-8")
-    with pytest.raises(InputError, match=r"row 3: lon/lat must be numbers; found nan/'30.3'|row 3: lon/lat must be numbers"):
+    with pytest.raises(
+        InputError,
+        match=r"row 3: lon/lat must be numbers; found nan/'30.3'|row 3: lon/lat must be numbers",
+    ):
         read_points_csv(path)
     path.write_text("name,x,y\na,120.15,30.32\n", encoding="utf-8")
     with pytest.raises(InputError, match='column "lon" not found; it has name, x, y'):
