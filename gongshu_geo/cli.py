@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 from . import __version__
 from ._errors import GongshuGeoError
@@ -123,6 +124,24 @@ def make_parser() -> argparse.ArgumentParser:
         help="walking network (GraphML from `gongshu-geo network`) for network coverage",
     )
     p.add_argument("--no-png", action="store_true", help="skip the static PNG maps")
+    p.add_argument(
+        "--facilities",
+        nargs="+",
+        metavar="PATH",
+        help="your own facility layers (GeoPackage/GeoJSON/Shapefile, or CSV with "
+        "lon/lat), measured as scenario 'user' and named after the file",
+    )
+    p.add_argument(
+        "--population-layer",
+        metavar="PATH",
+        help="population points or polygons with counts, instead of spreading each "
+        "street's population evenly",
+    )
+    p.add_argument(
+        "--population-layer-field",
+        default="population",
+        help="count column of --population-layer (default population)",
+    )
 
     p = sub.add_parser("map", help="only the overview map")
     _add_input_args(p)
@@ -249,6 +268,9 @@ def _cmd_build(args) -> int:
         tianditu_key=args.tianditu_key,
         inline_assets=not args.cdn,
         graph=args.graph,
+        facilities={Path(f).stem: f for f in args.facilities or []},
+        population_layer=args.population_layer,
+        population_layer_field=args.population_layer_field,
         png=not args.no_png,
     )
     print(f"wrote {len(result.written)} files into {result.out_dir}/")

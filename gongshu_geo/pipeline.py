@@ -36,6 +36,10 @@ DEFAULT_FACILITY_LAYERS = (
 )
 
 
+#: Per-street statistics drawn as choropleth maps ``streets_<column>.html``.
+STREET_STAT_MAPS = ("n_projects", "road_km", "park_m2_per_person")
+
+
 @dataclass
 class BuildResult:
     """What a build wrote and what it noticed."""
@@ -133,6 +137,9 @@ def build(
     inline_assets: bool = True,
     graph=None,
     facility_layers=DEFAULT_FACILITY_LAYERS,
+    facilities: dict | None = None,
+    population_layer=None,
+    population_layer_field: str = "population",
     png: bool = True,
     gpkg: bool = True,
 ) -> BuildResult:
@@ -157,6 +164,15 @@ def build(
         A walking network (GraphML or line layer) for network-distance coverage.
     facility_layers : sequence of str
         Facility layers for coverage; empty layers are skipped with a warning.
+    facilities : dict, optional
+        The user's own facility layers, name -> path (GeoPackage, GeoJSON,
+        Shapefile, or CSV with ``lon``/``lat``) or GeoDataFrame; measured as
+        scenario ``"user"``.
+    population_layer : str, Path or GeoDataFrame, optional
+        Population points or polygons with counts, used instead of spreading each
+        street's population evenly.
+    population_layer_field : str
+        The count column of ``population_layer``.
     png, gpkg : bool
         Also write static PNG maps and a GeoPackage of all layers.
 
@@ -164,7 +180,7 @@ def build(
     -------
     BuildResult
     """
-    from . import coverage, join, scenarios
+    from . import join
 
     out_dir = ensure_dir(out)
     steps = 6
@@ -190,23 +206,18 @@ def build(
     street_stats = join.summarize_streets(proj, strt, joined)
 
     progress("measuring 5/10/15-minute coverage")
-    cov_tables, layer_maps = [], []
-    for layer in facility_layers:
-        try:
-            facilities = coverage.select_facilities(proj, layer)
-        except InputError as exc:
-            logger.warning("skipping facility layer %s: %s", layer, exc)
-            result.warnings.append(str(exc))
-            continue
-        modes = ["distance"] + (["network"] if net is not None else [])
-        for mode in modes:
-            cov = scenarios.compare_scenarios(strt, proj, layer, mode=mode, graph=net)
-            cov_tables.append(cov)
-        areas = coverage.compute_service_areas(facilities)
-        gaps = coverage.compute_gaps(strt, areas)
-        plan_cov = coverage.compute_coverage(strt, facilities, facility=layer)
-        layer_maps.append((layer, facilities, areas, gaps, plan_cov))
-    cov_all = pd.concat(cov_tables, ignore_index=True) if cov_tables else pd.DataFrame()
+    people = _read_population_layer(population_layer) if population_layer is not None else None
+    measured = _measure_coverage(
+        strt,
+        proj,
+        facility_layers,
+        user_facilities=_read_user_facilities(facilities),
+        graph=net,
+        population=people,
+        population_field=population_layer_field,
+        warnings=result.warnings,
+    )
+    cov_all, gains, penalties, layer_maps = measured
 
     progress("measuring the plan's targets")
     from .indicators import measure_targets
@@ -223,6 +234,8 @@ def build(
                     "project_streets": joined,
                     "streets": street_stats,
                     "coverage": cov_all,
+                    "plan_gain": gains,
+                    **({"network_penalty": penalties} if penalties is not None else {}),
                     "indicators": indicators,
                     "outside": outside,
                 },
@@ -248,6 +261,89 @@ def build(
             stage.discard()
     logger.info("wrote %d files into %s", len(result.written), out_dir)
     return result
+
+
+def _measure_coverage(
+    strt, proj, facility_layers, *, user_facilities, graph, population, population_field, warnings
+):
+    """Coverage tables for the plan's layers and the user's, with plan gain and network penalty."""
+    from . import coverage, scenarios
+
+    opts = {"population": population, "population_field": population_field}
+    modes = ["distance"] + (["network"] if graph is not None else [])
+    tables, layer_maps = [], []
+    for layer in facility_layers:
+        try:
+            facilities = coverage.select_facilities(proj, layer)
+        except InputError as exc:
+            logger.warning("skipping facility layer %s: %s", layer, exc)
+            warnings.append(str(exc))
+            continue
+        for mode in modes:
+            tables.append(
+                scenarios.compare_scenarios(strt, proj, layer, mode=mode, graph=graph, **opts)
+            )
+        layer_maps.append(_layer_map(strt, layer, facilities, opts))
+    for layer, facilities in user_facilities.items():
+        for mode in modes:
+            cov = coverage.compute_coverage(
+                strt, facilities, facility=layer, mode=mode, graph=graph, **opts
+            )
+            tables.append(cov.assign(scenario="user"))
+        layer_maps.append(_layer_map(strt, layer, facilities, opts))
+    cov_all = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+    planned = cov_all[cov_all["scenario"] != "user"] if tables else cov_all
+    gains = scenarios.compute_plan_gain(planned) if len(planned) else pd.DataFrame()
+    penalties = None
+    if graph is not None and len(cov_all):
+        penalties = scenarios.compute_network_penalty(
+            cov_all[cov_all["mode"] == "distance"], cov_all[cov_all["mode"] == "network"]
+        )
+    return cov_all, gains, penalties, layer_maps
+
+
+def _layer_map(strt, layer, facilities, opts):
+    from . import coverage
+
+    areas = coverage.compute_service_areas(facilities)
+    gaps = coverage.compute_gaps(strt, areas)
+    cov = coverage.compute_coverage(strt, facilities, facility=layer, **opts)
+    return layer, facilities, areas, gaps, cov
+
+
+def _read_user_facilities(facilities) -> dict:
+    """Read the user's facility layers into name -> GeoDataFrame in WGS 84."""
+    import geopandas as gpd
+
+    from .io import _read_ogr, read_points_csv
+
+    out = {}
+    for name, source in (facilities or {}).items():
+        if isinstance(source, gpd.GeoDataFrame):
+            frame = source
+        elif Path(source).suffix.lower() in (".csv", ".xlsx"):
+            frame = read_points_csv(source)
+        else:
+            frame = _read_ogr(Path(source))
+            if frame.crs is None:
+                raise InputError(f"{source}: the facility layer has no CRS; give it one (.prj)")
+        if frame.empty:
+            raise InputError(f"{source}: the facility layer {name!r} has no features")
+        out[name] = frame.to_crs("EPSG:4326")
+    return out
+
+
+def _read_population_layer(source):
+    import geopandas as gpd
+
+    from .io import _read_ogr
+
+    if isinstance(source, gpd.GeoDataFrame):
+        return source
+    frame = _read_ogr(Path(source))
+    if frame.crs is None:
+        raise InputError(f"{source}: the population layer has no CRS; give it one (.prj)")
+    return frame
 
 
 def _read_walk_graph(path):
@@ -291,10 +387,11 @@ def _write_maps(
         proj, strt, district, basemap=basemap, tianditu_key=tianditu_key
     )
     maps.save_map(overview, stage.path("index.html"), inline_assets=inline_assets)
-    stats_map = maps.make_street_stats_map(
-        street_stats, column="n_projects", basemap=basemap, tianditu_key=tianditu_key
-    )
-    maps.save_map(stats_map, stage.path("streets_stats.html"), inline_assets=inline_assets)
+    for column in STREET_STAT_MAPS:
+        stats_map = maps.make_street_stats_map(
+            street_stats, column=column, basemap=basemap, tianditu_key=tianditu_key
+        )
+        maps.save_map(stats_map, stage.path(f"streets_{column}.html"), inline_assets=inline_assets)
     for layer, facilities, areas, gaps, cov in layer_maps:
         m = maps.make_coverage_map(
             strt,

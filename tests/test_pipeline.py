@@ -70,7 +70,15 @@ def test_tables_have_the_promised_columns(built):
 
 def test_maps_and_layers_written(built):
     out, result = built
-    for name in ("index.html", "streets_stats.html", "coverage_park.html", "png/overview.png"):
+    names = (
+        "index.html",
+        "streets_n_projects.html",
+        "streets_road_km.html",
+        "streets_park_m2_per_person.html",
+        "coverage_park.html",
+        "png/overview.png",
+    )
+    for name in names:
         assert (out / name).stat().st_size > 10_000, name
     html = (out / "index.html").read_text(encoding="utf-8")
     assert html.rstrip().endswith("</html>") and "cdn.jsdelivr" not in html
@@ -168,3 +176,56 @@ def test_two_builds_at_once_do_not_corrupt_each_other(tmp_path):
     assert not list(out.glob(".build-*"))
     pyogrio.read_info(out / "layers/gongshu_geo.gpkg", layer="streets")
     assert os.path.exists(out / ".gongshu-geo.lock")
+
+
+def test_user_facilities_population_layer_and_walking_graph(tmp_path):
+    """--facilities (CSV), --population-layer and --graph (a line layer) together."""
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    from gongshu_geo import read_district, read_streets
+
+    # a 250 m grid of walkable lines over the district, in EPSG:4549
+    minx, miny, maxx, maxy = read_district().to_crs(4549).total_bounds
+    xs, ys = np.arange(minx, maxx, 250.0), np.arange(miny, maxy, 250.0)
+    lines = [shapely.LineString([(x, miny), (x, maxy)]) for x in xs]
+    lines += [shapely.LineString([(minx, y), (maxx, y)]) for y in ys]
+    segments = shapely.get_parts(shapely.node(shapely.MultiLineString(lines)))
+    gpd.GeoDataFrame(geometry=segments, crs=4549).to_file(tmp_path / "ways.gpkg")
+    # two clinics in a CSV, and population points: one per street centre with 1000 people
+    (tmp_path / "clinics.csv").write_text("name,lon,lat\nA,120.155,30.29\nB,120.14,30.33\n")
+    streets = read_streets()
+    people = gpd.GeoDataFrame(
+        {"people": [1000] * len(streets)},
+        geometry=streets.geometry.representative_point(),
+        crs=4326,
+    )
+    people.to_file(tmp_path / "people.gpkg")
+    out = tmp_path / "out"
+    pipeline.build(
+        out=out,
+        png=False,
+        gpkg=False,
+        graph=tmp_path / "ways.gpkg",
+        facility_layers=("metro_station",),
+        facilities={"clinics": tmp_path / "clinics.csv"},
+        population_layer=tmp_path / "people.gpkg",
+        population_layer_field="people",
+    )
+    cov = pd.read_csv(out / "stats/coverage.csv", encoding="utf-8-sig", dtype={"street_code": str})
+    assert set(cov["scenario"]) == {"existing", "plan", "user"}
+    assert set(cov["mode"]) == {"distance", "network"}
+    # population points: a street is either fully covered or not at all
+    assert set(cov["covered_pop_share"].round(9).dropna()) <= {0.0, 1.0}
+    user = cov[(cov["scenario"] == "user") & (cov["mode"] == "distance")]
+    assert (user["facility"] == "clinics").all() and user["population"].eq(1000).all()
+    pen = pd.read_csv(out / "stats/network_penalty.csv", encoding="utf-8-sig")
+    assert len(pen) > 0
+    gain = pd.read_csv(out / "stats/plan_gain.csv", encoding="utf-8-sig")
+    assert (gain["new_covered_pop"] >= -1e-9).all()
+    # network coverage never exceeds straight-line coverage beyond the 50 m band's slack
+    key = ["scenario", "street_code", "facility", "minutes"]
+    wide = cov.pivot_table(index=key, columns="mode", values="covered_area_share")
+    assert (wide["network"] <= wide["distance"] + 0.05).all()
+    assert (out / "coverage_clinics.html").exists()
