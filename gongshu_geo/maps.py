@@ -368,6 +368,7 @@ def _base_map(bm: Basemap, frame) -> folium.Map:
     m = GongshuMap(
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
         zoom_start=12,
+        zoom_snap=0.25,
         tiles=None,
         control_scale=True,
         max_zoom=bm.max_zoom,
