@@ -29,6 +29,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
+from _timing import timed  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 from scipy.sparse.csgraph import dijkstra
 
 from gongshu_geo.coverage import QUAD_SEGS, compute_coverage, service_tiers
@@ -37,15 +38,6 @@ from gongshu_geo.network import BAND_QUAD_SEGS, WalkGraph, compute_node_distance
 METRIC = "EPSG:4549"
 X0, Y0 = 500_000.0, 3_340_000.0
 BAND_M = 50.0
-
-
-def timed(func, repeat=1):
-    best, result = np.inf, None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = func()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def grid_graph(side, step):

@@ -39,20 +39,12 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from _timing import timed  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 from gongshu_geo import synth
 from gongshu_geo.points import compute_point_coverage
 
 TIERS_M = (300.0, 500.0, 1000.0)
-
-
-def timed(func, repeat=1):
-    best, result = np.inf, None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = func()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def peak_rss_mb() -> float:

@@ -7,6 +7,7 @@ import pytest
 from gongshu_geo import InputError, ValidationError, read_projects
 from tests.conftest import make_feature
 
+BOWTIE = [[120.15, 30.32], [120.151, 30.321], [120.151, 30.32], [120.15, 30.321], [120.15, 30.32]]
 SQUARE = [[120.15, 30.32], [120.151, 30.32], [120.151, 30.321], [120.15, 30.321], [120.15, 30.32]]
 
 
@@ -80,13 +81,7 @@ def test_non_finite_coordinates(write_geojson, bad):
 
 
 def test_self_intersecting_polygon_reported_and_fixed(write_geojson):
-    bowtie = [
-        [120.15, 30.32],
-        [120.151, 30.321],
-        [120.151, 30.32],
-        [120.15, 30.321],
-        [120.15, 30.32],
-    ]
+    bowtie = BOWTIE
     f = make_feature(geometry={"type": "Polygon", "coordinates": [bowtie]})
     with pytest.raises(
         ValidationError, match=r"invalid Polygon \(Self-intersection.*--fix-geometry"
@@ -180,13 +175,7 @@ def test_missing_file():
 
 
 def test_input_file_is_never_modified(write_geojson):
-    bowtie = [
-        [120.15, 30.32],
-        [120.151, 30.321],
-        [120.151, 30.32],
-        [120.15, 30.321],
-        [120.15, 30.32],
-    ]
+    bowtie = BOWTIE
     path = write_geojson([make_feature(geometry={"type": "Polygon", "coordinates": [bowtie]})])
     before = path.read_bytes()
     read_projects(path, fix_geometry=True)
