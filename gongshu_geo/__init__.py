@@ -19,6 +19,7 @@ from .crs import from_gcj02, gcj02_to_wgs84, to_crs_named, to_gcj02, wgs84_to_gc
 from .io import (
     filter_projects,
     read_district,
+    read_layer,
     read_points_csv,
     read_projects,
     read_streets,
@@ -87,6 +88,7 @@ __all__ = [
     "from_gcj02",
     "gcj02_to_wgs84",
     "read_district",
+    "read_layer",
     "read_points_csv",
     "read_projects",
     "read_streets",

@@ -333,10 +333,10 @@ def _cmd_coverage_points(args) -> int:
 
     from ._atomic import atomic_path
     from .coverage import service_tiers
-    from .io import _read_ogr, read_streets
+    from .io import read_layer, read_streets
     from .points import compute_point_coverage
 
-    facilities = _read_ogr(Path(args.facilities))
+    facilities = read_layer(args.facilities, what="facility layer")
     streets = read_streets(
         args.streets, name_field=args.name_field, code_field=args.code_field, check_tiling=False
     )

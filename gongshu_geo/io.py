@@ -170,6 +170,35 @@ def _finish_projects(rows, problems, fixes, source, *, skip_invalid):
     return gdf
 
 
+def read_layer(path, *, what: str = "layer", encoding=None, layer=None) -> gpd.GeoDataFrame:
+    """Read any vector layer GDAL can open, insisting that it carries a CRS.
+
+    Parameters
+    ----------
+    path : str or Path
+        GeoPackage, Shapefile (DBF encoding from ``.cpg``, the header or
+        ``encoding``), GeoJSON, ...
+    what : str
+        How error messages name the layer (e.g. ``"facility layer"``).
+    encoding : str, optional
+        Attribute encoding.
+    layer : str, optional
+        Layer name in a multi-layer file.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        As read, in its own CRS.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    gdf = _read_ogr(path, encoding=encoding, layer=layer)
+    if gdf.crs is None:
+        raise CRSError(f"{path}: the {what} has no CRS (.prj missing?); give it one")
+    return gdf
+
+
 def _read_ogr(path: Path, *, encoding=None, layer=None) -> gpd.GeoDataFrame:
     import pyogrio
 

@@ -315,7 +315,7 @@ def _read_user_facilities(facilities) -> dict:
     """Read the user's facility layers into name -> GeoDataFrame in WGS 84."""
     import geopandas as gpd
 
-    from .io import _read_ogr, read_points_csv
+    from .io import read_layer, read_points_csv
 
     out = {}
     for name, source in (facilities or {}).items():
@@ -324,9 +324,7 @@ def _read_user_facilities(facilities) -> dict:
         elif Path(source).suffix.lower() in (".csv", ".xlsx"):
             frame = read_points_csv(source)
         else:
-            frame = _read_ogr(Path(source))
-            if frame.crs is None:
-                raise InputError(f"{source}: the facility layer has no CRS; give it one (.prj)")
+            frame = read_layer(source, what="facility layer")
         if frame.empty:
             raise InputError(f"{source}: the facility layer {name!r} has no features")
         out[name] = frame.to_crs("EPSG:4326")
@@ -336,30 +334,21 @@ def _read_user_facilities(facilities) -> dict:
 def _read_population_layer(source):
     import geopandas as gpd
 
-    from .io import _read_ogr
+    from .io import read_layer
 
     if isinstance(source, gpd.GeoDataFrame):
         return source
-    frame = _read_ogr(Path(source))
-    if frame.crs is None:
-        raise InputError(f"{source}: the population layer has no CRS; give it one (.prj)")
-    return frame
+    return read_layer(source, what="population layer")
 
 
 def _read_walk_graph(path):
     """Read a walking graph from GraphML (as OSMnx writes it) or a layer of walkable lines."""
-    from pathlib import Path as _Path
-
     from . import graphs
+    from .io import read_layer
 
-    if _Path(path).suffix.lower() == ".graphml":
+    if Path(path).suffix.lower() == ".graphml":
         return graphs.read_graph(path)
-    from .io import _read_ogr
-
-    lines = _read_ogr(_Path(path))
-    if lines.crs is None:
-        raise InputError(f"{path}: the walkable-lines layer has no CRS; give it one (.prj)")
-    return graphs.graph_from_lines(lines)
+    return graphs.graph_from_lines(read_layer(path, what="walkable-lines layer"))
 
 
 def _outline_of(streets):

@@ -129,3 +129,17 @@ def test_csv_points_gbk_and_gcj02(tmp_path):
     exp = gcj02_to_wgs84(120.15, 30.32)
     assert gdf.geometry.iloc[0].x == pytest.approx(float(exp[0]))
     assert gdf["名称"].iloc[0] == "公园"
+
+
+def test_read_layer_requires_a_crs(tmp_path):
+    from gongshu_geo import read_layer
+
+    gdf = gpd.GeoDataFrame({"n": [1, 2, 3]}, geometry=SQUARES, crs="EPSG:4549")
+    path = tmp_path / "f.shp"
+    gdf.to_file(path)
+    assert read_layer(path).crs.to_epsg() == 4549
+    path.with_suffix(".prj").unlink()
+    with pytest.raises(CRSError, match=r"f.shp: the facility layer has no CRS \(.prj missing\?\)"):
+        read_layer(path, what="facility layer")
+    with pytest.raises(InputError, match="nope.gpkg: no such file"):
+        read_layer(tmp_path / "nope.gpkg")
