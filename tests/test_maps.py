@@ -378,25 +378,6 @@ def test_png_uses_the_cjk_font_when_present():
     assert cjk and rc["font.family"][0] != "DejaVu Sans"
 
 
-# ------------------------------------------------------------ notebook
-
-
-@pytest.mark.slow
-def test_maps_notebook_runs_top_to_bottom():
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
-    path = ROOT / "notebooks" / "02_maps.ipynb"
-    nb = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(
-        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
-    )
-    client.execute()
-    outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
-    assert not [o for o in outputs if o.get("output_type") == "error"]
-    html_outputs = [o for o in outputs if "text/html" in o.get("data", {})]
-    assert len(html_outputs) >= 2  # the overview and the coverage map are shown
-
-
 def _all_coords(geometry):
     coords = []
 
