@@ -20,7 +20,13 @@ import shapely
 from . import crs as _crs
 from ._errors import InputError
 from .io import filter_projects
-from .network import DEFAULT_BAND_M, WalkGraph, _metric_geometry, _network_areas_metric
+from .network import (
+    DEFAULT_BAND_M,
+    WalkGraph,
+    _check_tiers,
+    _metric_geometry,
+    _network_areas_metric,
+)
 from .schema import STATUSES
 
 logger = logging.getLogger(__name__)
@@ -203,9 +209,12 @@ def _facility_geoms(facilities) -> np.ndarray:
 
 
 def _resolve_tiers(tiers) -> pd.DataFrame:
+    """Return checked tiers: the standard's by default, or from metres, or a frame."""
     if tiers is None:
         return service_tiers()
-    return tiers if isinstance(tiers, pd.DataFrame) else service_tiers(distances_m=tiers)
+    if not isinstance(tiers, pd.DataFrame):
+        return service_tiers(distances_m=tiers)
+    return _check_tiers(tiers)
 
 
 def _service_areas_metric(geoms, tiers, mode, graph, band_m) -> gpd.GeoDataFrame:

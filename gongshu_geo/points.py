@@ -41,7 +41,8 @@ from ._pointsrc import (  # noqa: F401  (parquet_files/pieces stay importable fr
     parquet_files,
     parquet_pieces,
 )
-from .coverage import service_tiers
+from .coverage import _resolve_tiers as _coverage_tiers
+from .network import _metric_geometry
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ def facility_coordinates(facilities, *, densify_m: float | None = DEFAULT_DENSIF
     >>> facility_coordinates(line, densify_m=25.0).shape
     (5, 2)
     """
-    geoms = _facility_geoms(facilities)
+    geoms = _metric_geometry(facilities, "facilities")
     if densify_m is not None:
         if not densify_m > 0:
             raise InputError(f"densify_m must be a positive number of metres; found {densify_m!r}")
@@ -387,7 +388,7 @@ def _check_source(points, weight):
 def _distance_model(facilities, graph, max_m, densify_m):
     if graph is None:
         xy = facility_coordinates(facilities, densify_m=densify_m)
-        geoms = _facility_geoms(facilities)
+        geoms = _metric_geometry(facilities, "facilities")
         polygons = geoms[np.isin(shapely.get_type_id(geoms), [3, 6])]
         inside = shapely.union_all(polygons) if len(polygons) else None
         return _StraightLine(cKDTree(xy) if len(xy) else None, inside)
@@ -400,29 +401,12 @@ def _distance_model(facilities, graph, max_m, densify_m):
         )
     if graph.n_nodes == 0:
         raise InputError("the walking graph has no nodes")
-    _facility_geoms(facilities)
+    _metric_geometry(facilities, "facilities")
     if len(facilities):
         node_m = compute_node_distances(graph, facilities, max_distance_m=max_m).to_numpy()
     else:
         node_m = np.full(graph.n_nodes, np.inf)
     return _Network(cKDTree(graph.node_xy), np.r_[node_m, np.inf])
-
-
-def _facility_geoms(facilities) -> np.ndarray:
-    if not isinstance(facilities, (gpd.GeoDataFrame, gpd.GeoSeries)):
-        raise InputError(
-            "facilities must be a GeoDataFrame or GeoSeries of points, lines or polygons; "
-            f"found {type(facilities).__name__}"
-        )
-    metric = _crs.to_metric(facilities)
-    geoms = np.asarray(metric.geometry.values if hasattr(metric, "geometry") else metric.values)
-    bad = np.flatnonzero(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    if len(bad):
-        raise InputError(
-            f"facility #{bad[0]} (index {facilities.index[bad[0]]!r}) has no geometry; "
-            "drop it first"
-        )
-    return geoms
 
 
 def _street_table(streets):
@@ -457,16 +441,8 @@ def _street_table(streets):
 
 
 def _resolve_tiers(tiers) -> pd.DataFrame:
-    if tiers is None:
-        return service_tiers()
-    if not isinstance(tiers, pd.DataFrame):
-        return service_tiers(distances_m=tiers)
-    missing = [c for c in ("minutes", "distance_m") if c not in tiers.columns]
-    if missing:
-        raise InputError(
-            f'tiers need a "{missing[0]}" column; pass service_tiers(...) or a list of metres'
-        )
-    return tiers.sort_values("distance_m", ignore_index=True)
+    """Check tiers as coverage does, nearest first (the sums are cumulative)."""
+    return _coverage_tiers(tiers).sort_values("distance_m", ignore_index=True)
 
 
 def _coverage_table(table, tier_table, sums, facility, mode) -> pd.DataFrame:
