@@ -279,18 +279,24 @@ def _measure_coverage(
             logger.warning("skipping facility layer %s: %s", layer, exc)
             warnings.append(str(exc))
             continue
-        for mode in modes:
-            tables.append(
-                scenarios.compare_scenarios(strt, proj, layer, mode=mode, graph=graph, **opts)
-            )
-        layer_maps.append(_layer_map(strt, layer, facilities, opts))
+        layer_tables = [
+            scenarios.compare_scenarios(strt, proj, layer, mode=mode, graph=graph, **opts)
+            for mode in modes
+        ]
+        tables += layer_tables
+        # the "plan" scenario is the whole layer: the map shows that, straight-line
+        first = layer_tables[0]
+        plan = first[first["scenario"] == "plan"].drop(columns="scenario")
+        layer_maps.append(_layer_map(strt, layer, facilities, plan.reset_index(drop=True)))
     for layer, facilities in user_facilities.items():
-        for mode in modes:
-            cov = coverage.compute_coverage(
+        layer_tables = [
+            coverage.compute_coverage(
                 strt, facilities, facility=layer, mode=mode, graph=graph, **opts
             )
-            tables.append(cov.assign(scenario="user"))
-        layer_maps.append(_layer_map(strt, layer, facilities, opts))
+            for mode in modes
+        ]
+        tables += [t.assign(scenario="user") for t in layer_tables]
+        layer_maps.append(_layer_map(strt, layer, facilities, layer_tables[0]))
     cov_all = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
     planned = cov_all[cov_all["scenario"] != "user"] if tables else cov_all
     gains = scenarios.compute_plan_gain(planned) if len(planned) else pd.DataFrame()
@@ -302,12 +308,12 @@ def _measure_coverage(
     return cov_all, gains, penalties, layer_maps
 
 
-def _layer_map(strt, layer, facilities, opts):
+def _layer_map(strt, layer, facilities, cov):
+    """Gather what the maps need of one layer: service areas, gaps, straight-line coverage."""
     from . import coverage
 
     areas = coverage.compute_service_areas(facilities)
     gaps = coverage.compute_gaps(strt, areas)
-    cov = coverage.compute_coverage(strt, facilities, facility=layer, **opts)
     return layer, facilities, areas, gaps, cov
 
 
