@@ -135,6 +135,8 @@ def _imports():
 
 def _reason(exc, dsn) -> str:
     """Return the database's own words, on one line, with the password scrubbed out."""
+    while exc.__cause__ is not None and getattr(exc, "orig", None) is None:
+        exc = exc.__cause__  # pandas wraps SQLAlchemy, which wraps psycopg
     orig = getattr(exc, "orig", None) or exc
     text = " ".join(str(orig).split())
     password = urlsplit(dsn).password
@@ -222,7 +224,9 @@ def read_postgis_layer(dsn: str, *, what: str = "layer"):
             if found is None:
                 raise InputError(f'{label}: no such table "{table}"{_tables_hint(cur)}')
             query = psql.SQL("SELECT * FROM {}").format(ident).as_string(cur)
-        column, srid = _geometry_of(cur, query, label, what, table or "the query", psycopg)
+        column, srid = _geometry_of(
+            cur, query, label, what, f'table "{table}"' if table else "the query", psycopg
+        )
         cur.execute(query)  # no parameters: a % in the query is just a %
         names = [c.name for c in cur.description]
         frame = pd.DataFrame(cur.fetchall(), columns=names)
@@ -362,7 +366,7 @@ def write_postgis(prepared, dsn: str, *, schema=DEFAULT_SCHEMA, crs, themes) -> 
                     _table_written(conn, schema, name)
                     written.append(f"{schema}.{name}")
                 current = None
-        except (sqlalchemy.exc.DBAPIError, psycopg.Error) as exc:
+        except (sqlalchemy.exc.DBAPIError, psycopg.Error, pd.errors.DatabaseError) as exc:
             where = f"writing {schema}.{current}" if current else "committing"
             raise OutputError(
                 f"{label}: {where} failed ({_reason(exc, dsn)}); the transaction was rolled "
