@@ -314,6 +314,9 @@ def test_round_trip_cli_export_then_read_equals_files(fresh):
     proc = run_cli("validate", "--projects", fresh.dsn(), "--sql", union)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith(f"ok: {len(files)} projects")
+    star = union.replace(", ".join(f'"{c}"' for c in columns), "*")  # as the README shows it
+    proc = run_cli("validate", "--projects", fresh.dsn(), "--sql", star)
+    assert proc.returncode == 0 and proc.stdout.startswith(f"ok: {len(files)} projects")
     db = read_projects(fresh.dsn(sql=union))
     db = db.sort_values("id").reset_index(drop=True)
     files = files.sort_values("id").reset_index(drop=True)
