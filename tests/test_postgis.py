@@ -93,6 +93,19 @@ def test_redact_dsn_hides_every_password():
     )
 
 
+def test_missing_server_binaries_skip_or_fail(monkeypatch):
+    import _pgserver
+    import _system
+
+    monkeypatch.setattr(_pgserver, "_bindir", lambda: None)
+    monkeypatch.delenv(_system.REQUIRE_ENV, raising=False)
+    with pytest.raises(pytest.skip.Exception, match=r"PostgreSQL server binaries .* not found"):
+        _pgserver.start_server()
+    monkeypatch.setenv(_system.REQUIRE_ENV, "1")
+    with pytest.raises(pytest.fail.Exception, match=r"GONGSHU_GEO_REQUIRE_SYSTEM=1 this is a fail"):
+        _pgserver.start_server()
+
+
 # --- out ------------------------------------------------------------------------------------
 
 
@@ -382,6 +395,9 @@ def test_build_from_postgis_equals_build_from_files(fresh, tmp_path):
         population_layer_field="people",
         **options,
     )
+    for path in (tmp_path / "db").rglob("*"):
+        if path.is_file():
+            assert fresh.password.encode() not in path.read_bytes(), path
     from_files, from_db = _stats(tmp_path / "files"), _stats(tmp_path / "db")
     assert set(from_files) == set(from_db) and "coverage.csv" in from_files
     coverage = from_files["coverage.csv"]
