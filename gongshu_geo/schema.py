@@ -52,10 +52,21 @@ REQUIRED_PROPERTIES = {
     "location_accuracy_m": (int, float),
 }
 
+#: How a feature's geometry was placed (``location_method``), from the strongest evidence
+#: to the weakest. Each method's accuracy is calibrated in ``data/location_methods.csv``.
+LOCATION_METHODS = {
+    "source_coordinates": "coordinates taken from a source, converted to WGS 84",
+    "named_crossing": "at a named road crossing, through an anchor at that crossing",
+    "described_extent": "a published extent (东至…南至…) or a named course",
+    "address": "from a street address",
+    "street_boundary": "along an edge of the street polygons",
+    "text_only": "from the text and general knowledge, no coordinate evidence",
+}
+
 #: Optional numeric targets the plan states for a single feature.
 OPTIONAL_NUMERIC = ("target_length_km", "target_area_m2", "target_count")
 
-ID_PATTERN = re.compile(r"^P-[A-Z]+-\d{3}$")
+ID_PATTERN = re.compile(r"^P-[A-Z]+-\d{3,}$")
 
 #: A generous box around Gongshu District (WGS 84), for "far outside" checks.
 DISTRICT_BBOX = (120.05, 30.20, 120.30, 30.45)  # minx, miny, maxx, maxy
@@ -101,7 +112,7 @@ def check_properties(props: dict, index: int, *, seen_ids: dict | None = None) -
             )
     if isinstance(fid, str) and fid and not ID_PATTERN.match(fid):
         problems.append(
-            f'{label}: "id" must look like P-PARK-001 (P-, capital letters, -, three digits); '
+            f'{label}: "id" must look like P-PARK-001 (P-, capital letters, -, three or more digits); '
             f"found {fid!r}"
         )
     category = props.get("category")
@@ -118,6 +129,12 @@ def check_properties(props: dict, index: int, *, seen_ids: dict | None = None) -
     status = props.get("status")
     if isinstance(status, str) and status and status not in STATUSES:
         problems.append(f'{label}: "status" must be one of {_one_of(STATUSES)}; found {status!r}')
+    method = props.get("location_method")
+    if method is not None and method not in LOCATION_METHODS:
+        problems.append(
+            f'{label}: "location_method" must be one of {_one_of(LOCATION_METHODS)}; '
+            f"found {method!r}"
+        )
     acc = props.get("location_accuracy_m")
     if isinstance(acc, (int, float)) and not isinstance(acc, bool):
         if not math.isfinite(acc) or acc <= 0:
