@@ -45,6 +45,7 @@ div.leaflet-container {{ background: {BACKGROUND}; font-family: {_FONT}; }}
   box-shadow: 0 1px 4px rgba(0,0,0,.35); font-size: 12px; line-height: 18px;
   max-height: 70vh; overflow-y: auto; }}
 .gs-legend h4 {{ margin: 0 0 4px; font-size: 13px; }}
+.gs-legend .gs-note {{ margin-top: 6px; max-width: 230px; color: #8a3b00; font-size: 11px; }}
 .gs-legend .sw {{ display: inline-block; width: 14px; height: 12px; margin-right: 6px;
   vertical-align: middle; border: 1px solid rgba(0,0,0,.3); }}
 .gs-legend svg {{ vertical-align: middle; margin-right: 6px; }}
@@ -150,8 +151,30 @@ def class_rows(bins, colours, method, *, percent) -> str:
     return "".join(rows) + note
 
 
-def coverage_legend(facility, tiers, bins, colours, method, value_column) -> str:
-    """Service-area tiers, gaps and the coverage classes."""
+def gap_label(baseline) -> str:
+    """How a gap is named: without a complete baseline it is a gap *in this dataset*."""
+    if baseline == "complete":
+        return "未覆盖 gaps"
+    return "未覆盖（本数据集中） gaps in this dataset"
+
+
+def baseline_note(baseline) -> str:
+    """A warning line for a layer whose existing facilities are not all in the data."""
+    if baseline == "complete":
+        return ""
+    state = "不完整 partial" if baseline == "partial" else "完整性未知 unknown"
+    return (
+        f"<div class='gs-note'>现状设施{state}: 数据中没有的现状设施未计入，"
+        "未覆盖不等于实际无设施。 The existing facilities of this layer are "
+        f"{'incomplete' if baseline == 'partial' else 'of unknown completeness'} in this "
+        "dataset: a gap means none <i>in this dataset</i>.</div>"
+    )
+
+
+def coverage_legend(
+    facility, tiers, bins, colours, method, value_column, *, baseline=None
+) -> str:
+    """Service-area tiers, gaps and the coverage classes, and how complete the baseline is."""
     name = category_label(facility) if facility in CATEGORIES else str(facility)
     what = (
         "覆盖人口比例 population covered"
@@ -167,9 +190,10 @@ def coverage_legend(facility, tiers, bins, colours, method, value_column) -> str
         f"<h4>{esc(name)} 服务覆盖 coverage</h4>"
         + "".join(tier_rows)
         + f'<div><span class="sw" style="background:{GAP_COLOUR};opacity:.3"></span>'
-        "未覆盖 gap</div>"
+        f"{gap_label(baseline)}</div>"
         + f"<h4 style='margin-top:6px'>{what}</h4>"
         + class_rows(bins, colours, method, percent=True)
+        + baseline_note(baseline)
     )
 
 

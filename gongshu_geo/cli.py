@@ -142,6 +142,12 @@ def make_parser() -> argparse.ArgumentParser:
         default="population",
         help="count column of --population-layer (default population)",
     )
+    p.add_argument(
+        "--baseline",
+        metavar="CSV",
+        help="how complete each layer's existing facilities are (layer, completeness, basis); "
+        "default: the packaged table for the packaged projects, 'unknown' for your own",
+    )
 
     p = sub.add_parser("map", help="only the overview map")
     _add_input_args(p)
@@ -271,6 +277,7 @@ def _cmd_build(args) -> int:
         facilities={Path(f).stem: f for f in args.facilities or []},
         population_layer=args.population_layer,
         population_layer_field=args.population_layer_field,
+        baseline=args.baseline,
         png=not args.no_png,
     )
     print(f"wrote {len(result.written)} files into {result.out_dir}/")

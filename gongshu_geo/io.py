@@ -452,6 +452,45 @@ def read_table(path) -> pd.DataFrame:
     raise InputError(f"{path}: is neither UTF-8 nor GBK text; re-save it as UTF-8 CSV")
 
 
+#: How complete a facility layer's existing facilities are in a dataset.
+BASELINE_COMPLETENESS = ("complete", "partial", "unknown")
+
+
+def read_baseline(path=None) -> pd.DataFrame:
+    """Read how complete each facility layer's existing facilities are.
+
+    Coverage of the existing situation means something only where the existing
+    facilities are all there. The packaged ``data/baseline.csv`` says, per layer,
+    whether they are ``complete`` or ``partial`` and on what basis.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        CSV with ``layer``, ``completeness`` and ``basis``; the packaged table by default.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per layer, indexed by ``layer``.
+    """
+    path = Path(path) if path is not None else data_path("baseline.csv")
+    table = read_table(path)
+    missing = [c for c in ("layer", "completeness", "basis") if c not in table.columns]
+    if missing:
+        raise InputError(f"{path}: column(s) {', '.join(missing)} missing; it has {list(table)}")
+    bad = table[~table["completeness"].isin(BASELINE_COMPLETENESS)]
+    if len(bad):
+        row = bad.index[0]
+        raise InputError(
+            f"{path}: row {row + 2}: \"completeness\" must be one of "
+            f"{', '.join(BASELINE_COMPLETENESS)}; found {bad['completeness'].iloc[0]!r}"
+        )
+    if table["layer"].duplicated().any():
+        dup = table.loc[table["layer"].duplicated(), "layer"].iloc[0]
+        raise InputError(f"{path}: layer {dup!r} is listed twice")
+    return table.set_index("layer")
+
+
 def read_points_csv(
     path, *, lon_field: str = "lon", lat_field: str = "lat", crs=None
 ) -> gpd.GeoDataFrame:

@@ -152,6 +152,7 @@ def make_coverage_map(
     facilities=None,
     basemap="osm",
     tianditu_key: str | None = None,
+    baseline: str | None = None,
 ) -> folium.Map:
     """5/10/15-minute service areas, uncovered gaps and a coverage choropleth.
 
@@ -172,6 +173,10 @@ def make_coverage_map(
         The facilities themselves, drawn as small circles.
     basemap, tianditu_key
         As for :func:`make_overview_map`.
+    baseline : {"complete", "partial", "unknown"}, optional
+        How complete the layer's existing facilities are (:func:`gongshu_geo.read_baseline`).
+        Unless ``"complete"``, gaps are labelled as gaps *in this dataset* and the
+        legend says why.
 
     Returns
     -------
@@ -222,7 +227,8 @@ def make_coverage_map(
     for minutes in tiers:
         rows = shown_gaps[shown_gaps["minutes"].astype(float) == minutes]
         group = folium.FeatureGroup(
-            name=f"{_mapdata.minutes_text(minutes)} 分钟未覆盖 gaps", show=minutes == top
+            name=f"{_mapdata.minutes_text(minutes)} 分钟{_mapdata.gap_label(baseline)}",
+            show=minutes == top,
         )
         if len(rows):
             style = {
@@ -240,7 +246,10 @@ def make_coverage_map(
         for kind, part in _mapdata.split_by_kind(shown_fac).items():
             _facility_layer(part, facility, kind).add_to(group)
         group.add_to(m)
-    Legend(_mapdata.coverage_legend(facility, tiers, bins, colours, method, value_column)).add_to(m)
+    legend = _mapdata.coverage_legend(
+        facility, tiers, bins, colours, method, value_column, baseline=baseline
+    )
+    Legend(legend).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
 

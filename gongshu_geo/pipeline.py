@@ -21,7 +21,7 @@ import pandas as pd
 
 from ._atomic import ensure_dir
 from ._errors import InputError, OutputError
-from .io import read_district, read_projects, read_streets
+from .io import read_baseline, read_district, read_projects, read_streets
 
 logger = logging.getLogger(__name__)
 
@@ -142,6 +142,7 @@ def build(
     population_layer_field: str = "population",
     png: bool = True,
     gpkg: bool = True,
+    baseline=None,
 ) -> BuildResult:
     """Read, join, measure, map and write everything into ``out``.
 
@@ -175,6 +176,10 @@ def build(
         The count column of ``population_layer``.
     png, gpkg : bool
         Also write static PNG maps and a GeoPackage of all layers.
+    baseline : str or Path, optional
+        How complete each layer's existing facilities are (see
+        :func:`gongshu_geo.read_baseline`). With the packaged projects, the packaged
+        table; with the user's own projects and no table, every layer is ``unknown``.
 
     Returns
     -------
@@ -218,6 +223,9 @@ def build(
         warnings=result.warnings,
     )
     cov_all, gains, penalties, layer_maps = measured
+    completeness = _baseline_of(baseline, packaged=projects is None)
+    if len(cov_all):
+        cov_all["baseline"] = cov_all["facility"].map(completeness).fillna("unknown")
 
     progress("measuring the plan's targets")
     from .indicators import measure_targets
@@ -253,6 +261,7 @@ def build(
                 tianditu_key=tianditu_key,
                 inline_assets=inline_assets,
                 png=png,
+                completeness=completeness,
             )
             if gpkg:
                 _write_gpkg(stage, proj, strt, district, layer_maps, joined)
@@ -306,6 +315,13 @@ def _measure_coverage(
             cov_all[cov_all["mode"] == "distance"], cov_all[cov_all["mode"] == "network"]
         )
     return cov_all, gains, penalties, layer_maps
+
+
+def _baseline_of(baseline, *, packaged: bool) -> dict:
+    """Layer -> completeness of its existing facilities, from a table or the packaged one."""
+    if baseline is None and not packaged:
+        return {}
+    return read_baseline(baseline)["completeness"].to_dict()
 
 
 def _layer_map(strt, layer, facilities, cov):
@@ -375,6 +391,7 @@ def _write_maps(
     tianditu_key,
     inline_assets,
     png,
+    completeness,
 ):
     from . import maps
 
@@ -388,6 +405,7 @@ def _write_maps(
         )
         maps.save_map(stats_map, stage.path(f"streets_{column}.html"), inline_assets=inline_assets)
     for layer, facilities, areas, gaps, cov in layer_maps:
+        baseline = completeness.get(layer, "unknown")
         m = maps.make_coverage_map(
             strt,
             areas,
@@ -397,6 +415,7 @@ def _write_maps(
             facilities=facilities,
             basemap=basemap,
             tianditu_key=tianditu_key,
+            baseline=baseline,
         )
         maps.save_map(m, stage.path(f"coverage_{layer}.html"), inline_assets=inline_assets)
     if png:
@@ -405,7 +424,13 @@ def _write_maps(
         plots.plot_overview_png(proj, strt, district, stage.path("png/overview.png"))
         for layer, _facilities, areas, gaps, cov in layer_maps:
             plots.plot_coverage_png(
-                strt, areas, gaps, cov, stage.path(f"png/coverage_{layer}.png"), facility=layer
+                strt,
+                areas,
+                gaps,
+                cov,
+                stage.path(f"png/coverage_{layer}.png"),
+                facility=layer,
+                baseline=completeness.get(layer, "unknown"),
             )
 
 
