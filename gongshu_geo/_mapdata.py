@@ -159,7 +159,7 @@ def gap_label(baseline) -> str:
 
 
 def baseline_note(baseline) -> str:
-    """A warning line for a layer whose existing facilities are not all in the data."""
+    """Return the legend's warning for a layer whose existing facilities are not all in the data."""
     if baseline == "complete":
         return ""
     state = "不完整 partial" if baseline == "partial" else "完整性未知 unknown"
@@ -171,9 +171,7 @@ def baseline_note(baseline) -> str:
     )
 
 
-def coverage_legend(
-    facility, tiers, bins, colours, method, value_column, *, baseline=None
-) -> str:
+def coverage_legend(facility, tiers, bins, colours, method, value_column, *, baseline=None) -> str:
     """Service-area tiers, gaps and the coverage classes, and how complete the baseline is."""
     name = category_label(facility) if facility in CATEGORIES else str(facility)
     what = (

@@ -482,7 +482,7 @@ def read_baseline(path=None) -> pd.DataFrame:
     if len(bad):
         row = bad.index[0]
         raise InputError(
-            f"{path}: row {row + 2}: \"completeness\" must be one of "
+            f'{path}: row {row + 2}: "completeness" must be one of '
             f"{', '.join(BASELINE_COMPLETENESS)}; found {bad['completeness'].iloc[0]!r}"
         )
     if table["layer"].duplicated().any():

@@ -112,8 +112,8 @@ def check_properties(props: dict, index: int, *, seen_ids: dict | None = None) -
             )
     if isinstance(fid, str) and fid and not ID_PATTERN.match(fid):
         problems.append(
-            f'{label}: "id" must look like P-PARK-001 (P-, capital letters, -, three or more digits); '
-            f"found {fid!r}"
+            f'{label}: "id" must look like P-PARK-001 '
+            f"(P-, capital letters, -, three or more digits); found {fid!r}"
         )
     category = props.get("category")
     if isinstance(category, str) and category and category not in CATEGORIES:

@@ -19,8 +19,9 @@ Steps, all in EPSG:4549:
 2. Fit the 18 polygons to the outline so that they tile it exactly: clip what
    overhangs; take out the slivers where two sources' polygons overlap; give every
    piece of the outline that no street then covers (gaps and overlaps alike) to the
-   nearest street, splitting a strip that runs along several streets among them. Each street records how much area
-   the fit added and removed, and its IoU with its repaired source polygon.
+   nearest street, splitting a strip that runs along several streets among them.
+   Each street records how much area the fit added and removed, and its IoU with
+   its repaired source polygon.
 3. Attach codes, names, published areas and populations from
    ``sources/streets_facts.csv``.
 
@@ -116,7 +117,8 @@ def repair_polygon(geometry: dict):
     import shapely
     from shapely.geometry import Polygon
 
-    polys = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+    coords = geometry["coordinates"]
+    polys = coords if geometry["type"] == "MultiPolygon" else [coords]
     parts = []
     for rings in polys:
         shell = Polygon(rings[0])
@@ -126,7 +128,7 @@ def repair_polygon(geometry: dict):
             if shell.contains(inner):
                 holes.append(ring)
             else:
-                logger.info("a ring stored as a hole lies outside its shell: made a part of its own")
+                logger.info("a ring stored as a hole lies outside its shell: now a part")
                 parts.append(inner)
         parts.append(Polygon(rings[0], holes))
     return shapely.make_valid(shapely.union_all(parts))
@@ -178,7 +180,8 @@ def split_by_nearest(piece, streets: list, *, step_m: float = SAMPLE_STEP_M) -> 
         n = max(int(edge.length // step_m), 2)
         for part in getattr(edge, "geoms", [edge]):
             k = max(int(part.length / edge.length * n), 2)
-            points.extend(shapely.line_interpolate_point(part, np.linspace(0, 1, k), normalized=True))
+            at = np.linspace(0, 1, k)
+            points.extend(shapely.line_interpolate_point(part, at, normalized=True))
             owner.extend([i] * k)
     parts = [shapely.Polygon() for _ in streets]
     if not points:
@@ -283,7 +286,7 @@ def round_geometry(geom, decimals: int = DECIMALS):
 
 
 def _population(facts: list[dict]) -> dict:
-    """Population per street code: the facts' figure, or an equal share of what remains.
+    """Return population per street code: the facts' figure, or a share of what remains.
 
     Streets without any published figure share what remains of the plan's
     district total equally and carry ``population_estimated``.
