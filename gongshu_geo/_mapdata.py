@@ -71,6 +71,13 @@ def minutes_text(minutes) -> str:
     return f"{minutes:g}"
 
 
+def _years_text(row: dict):
+    start, end = finite_or_none(row.get("start_year")), finite_or_none(row.get("end_year"))
+    if start is None and end is None:
+        return None
+    return f"{start:.0f}–{end:.0f}" if start is not None and end is not None else None
+
+
 def project_popup(row: dict) -> str:
     """Write the Chinese popup of one project.
 
@@ -93,6 +100,7 @@ def project_popup(row: dict) -> str:
         ("类别", cat),
         ("状态", STATUSES.get(status, status)),
         ("时期", row.get("period")),
+        ("计划年份", _years_text(row)),
         ("规划依据", row.get("plan_ref")),
         ("目标", "；".join(targets) if targets else None),
         ("定位精度", f"±{accuracy:,.0f} m" if accuracy is not None else None),
@@ -283,12 +291,15 @@ def street_properties(streets) -> list[dict]:
 
 
 def project_properties(rows) -> list[dict]:
-    """Id, escaped name, status (for styling) and popup of each project."""
+    """Id, escaped name, status (for styling), schedule (for the slider) and popup."""
+    from ._timeline import schedule_properties
+
     return [
         {
             "_id": r.id,
             "name": esc(r.name),
             "status": r.status,
+            **schedule_properties(r),
             "popup": project_popup(r._asdict()),
         }
         for r in rows.itertuples(index=False)

@@ -143,6 +143,12 @@ def make_parser() -> argparse.ArgumentParser:
         help="count column of --population-layer (default population)",
     )
     p.add_argument(
+        "--as-of",
+        type=int,
+        metavar="YEAR",
+        help="the year whose scheduled state the maps and stats/schedule_state.csv show",
+    )
+    p.add_argument(
         "--baseline",
         metavar="CSV",
         help="how complete each layer's existing facilities are (layer, completeness, basis); "
@@ -218,6 +224,15 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--chunk-size", type=int, default=250_000, help="points read at a time")
     p.add_argument("--out", required=True, help="CSV file to write")
 
+    p = sub.add_parser(
+        "diff",
+        help="compare two versions of a project file: diff.csv, diff.md, diff.html into --out",
+    )
+    p.add_argument("old", help="the earlier version (GeoJSON, GeoPackage, Shapefile)")
+    p.add_argument("new", help="the later version")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--streets", metavar="PATH", help="streets for the counts by street")
+
     p = sub.add_parser("network", help="download the walking network (needs the internet)")
     p.add_argument("--out", required=True, help="GraphML file to write")
     p.add_argument("--margin-m", type=float, default=500.0, help="margin around the outline")
@@ -278,6 +293,7 @@ def _cmd_build(args) -> int:
         population_layer=args.population_layer,
         population_layer_field=args.population_layer_field,
         baseline=args.baseline,
+        as_of=args.as_of,
         png=not args.no_png,
     )
     print(f"wrote {len(result.written)} files into {result.out_dir}/")
@@ -375,6 +391,15 @@ def _cmd_coverage_points(args) -> int:
     return 0
 
 
+def _cmd_diff(args) -> int:
+    from .diff import write_diff
+
+    counts = write_diff(args.old, args.new, args.out, streets_path=args.streets)
+    summary = ", ".join(f"{n} {c}" for c, n in sorted(counts.items())) or "no change"
+    print(f"{summary}; wrote diff.csv, diff.md and diff.html into {args.out}/")
+    return 0
+
+
 def _cmd_network(args) -> int:
     from .graphs import download_walking_graph
     from .io import read_district
@@ -390,6 +415,7 @@ COMMANDS = {
     "map": _cmd_map,
     "export": _cmd_export,
     "coverage-points": _cmd_coverage_points,
+    "diff": _cmd_diff,
     "network": _cmd_network,
 }
 

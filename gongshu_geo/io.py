@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from importlib import resources
 from pathlib import Path
@@ -12,7 +13,13 @@ import pandas as pd
 from . import crs as _crs
 from ._errors import CRSError, InputError, ValidationError
 from ._geojson import decode_text, load_feature_collection, parse_feature
-from .schema import CATEGORIES, check_geometry_type, check_properties, feature_label
+from .schema import (
+    CATEGORIES,
+    check_geometry_type,
+    check_properties,
+    feature_label,
+    parse_status_log,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -143,6 +150,14 @@ def _isna(value) -> bool:
         return False
 
 
+def _tabular(props: dict) -> dict:
+    """Properties fit for a table column: a status log becomes its JSON text."""
+    log = parse_status_log(props.get("status_log"))
+    if log is None:
+        return {k: v for k, v in props.items() if k != "status_log"}
+    return {**props, "status_log": json.dumps(log, ensure_ascii=False)}
+
+
 def _finish_projects(rows, problems, fixes, source, *, skip_invalid):
     for fix in fixes:
         logger.warning("%s: %s", source, fix)
@@ -159,7 +174,7 @@ def _finish_projects(rows, problems, fixes, source, *, skip_invalid):
             source=source,
         )
     gdf = gpd.GeoDataFrame(
-        [props for props, _ in kept],
+        [_tabular(props) for props, _ in kept],
         geometry=[geom for _, geom in kept],
         crs=_crs.WGS84,
     )

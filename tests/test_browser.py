@@ -218,6 +218,52 @@ def test_packaged_overview_in_the_browser(driver, tmp_path):
         shutil.copyfile(shot, Path(keep) / "overview.png")
 
 
+def _scheduled_projects():
+    """Fixture projects with known years: start 2021..2025 in turn, every fourth unscheduled."""
+    import json
+
+    frame = projects()
+    n = len(frame)
+    starts = [None if i % 4 == 3 else 2021 + i % 5 for i in range(n)]
+    frame["start_year"] = starts
+    frame["end_year"] = [None if s is None else s + 2 for s in starts]
+    log = [{"date": "2023-05", "status": "completed", "source": "test"}]
+    frame["status_log"] = [json.dumps(log) if i == 0 else None for i in range(n)]
+    frame.loc[0, "status"] = "completed"
+    return frame
+
+
+def test_year_slider_shows_projects_year_by_year(driver, tmp_path):
+    frame = _scheduled_projects()
+    path = maps.save_map(
+        maps.make_overview_map(frame, fixture_streets(), district(), basemap="none"),
+        tmp_path / "slider.html",
+    )
+    everything = N_PROJECTS + len(fixture_streets())
+    log = open_map(driver, path, expected_paths=everything)
+    assert errors_other_than_tiles(log) == []
+    count_paths = f"return document.querySelectorAll({INTERACTIVE!r}).length"
+    assert driver.execute_script(count_paths) == everything  # "all" is ticked at first
+    move = (
+        "var s = document.getElementById('gs-year'); s.value = arguments[0];"
+        "s.dispatchEvent(new Event('input')); return window.gsTimeline.counts;"
+    )
+    starts = [None if s != s else int(s) for s in frame["start_year"]]  # NaN -> None
+    for year in range(2021, 2028):
+        counts = driver.execute_script(move, year)
+        started = [s is None or s <= year for s in starts]
+        # what the browser draws: streets plus every project already started or unscheduled
+        assert driver.execute_script(count_paths) == len(fixture_streets()) + sum(started), year
+        under_way = sum(s is not None and s <= year < s + 2 for s in starts)
+        due = sum(s is not None and year >= s + 2 for s in starts)
+        assert (counts["in_progress"], counts["due"]) == (under_way, due), year
+        assert counts["done"] == (1 if year >= 2023 else 0)
+        label = driver.execute_script("return document.getElementById('gs-year-label').textContent")
+        assert label == str(year)
+    driver.execute_script("document.getElementById('gs-year-all').click()")
+    assert driver.execute_script(count_paths) == everything
+
+
 def test_require_program_skips_or_fails(monkeypatch):
     import _system
 
