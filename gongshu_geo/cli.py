@@ -298,7 +298,7 @@ def _cmd_build(args) -> int:
     )
     print(f"wrote {len(result.written)} files into {result.out_dir}/")
     for path in result.written:
-        if path.suffix == ".html" and path.name == "index.html":
+        if path.name == "index.html" and path.parent == Path(result.out_dir):
             print(f"  overview map: {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return _skip_exit(args, result.skipped)
 

@@ -143,6 +143,7 @@ def build(
     png: bool = True,
     gpkg: bool = True,
     baseline=None,
+    as_of: int | None = None,
 ) -> BuildResult:
     """Read, join, measure, map and write everything into ``out``.
 
@@ -180,6 +181,9 @@ def build(
         How complete each layer's existing facilities are (see
         :func:`gongshu_geo.read_baseline`). With the packaged projects, the packaged
         table; with the user's own projects and no table, every layer is ``unknown``.
+    as_of : int, optional
+        A year: ``stats/schedule_state.csv`` gives each project's scheduled state
+        then, and the overview's year slider starts there.
 
     Returns
     -------
@@ -227,10 +231,18 @@ def build(
     if len(cov_all):
         cov_all["baseline"] = cov_all["facility"].map(completeness).fillna("unknown")
 
-    progress("measuring the plan's targets")
+    progress("measuring the plan's targets and schedule")
     from .indicators import measure_targets
+    from .schedule import compute_schedule_state, summarize_schedule
 
     indicators = measure_targets(proj, strt, district)
+    schedule = summarize_schedule(joined, proj)
+    states = {}
+    if as_of is not None:
+        state = compute_schedule_state(proj, as_of=as_of)
+        keep = ["id", "name", "category", "status", "start_year", "end_year", "as_of"]
+        keep += ["scheduled_state", "recorded_status"]
+        states["schedule_state"] = pd.DataFrame(state[[c for c in keep if c in state]])
 
     with _locked(out_dir):
         _remove_stale_staging(out_dir)
@@ -246,6 +258,8 @@ def build(
                     **({"network_penalty": penalties} if penalties is not None else {}),
                     "indicators": indicators,
                     "outside": outside,
+                    "schedule": schedule,
+                    **states,
                 },
                 stage.path,
             )
@@ -262,6 +276,18 @@ def build(
                 inline_assets=inline_assets,
                 png=png,
                 completeness=completeness,
+                as_of=as_of,
+            )
+            from .street_pages import write_street_pages
+
+            write_street_pages(
+                stage.path,
+                streets=strt,
+                projects=proj,
+                joined=joined,
+                schedule=schedule,
+                coverage=cov_all,
+                gains=gains,
             )
             if gpkg:
                 _write_gpkg(stage, proj, strt, district, layer_maps, joined)
@@ -392,11 +418,12 @@ def _write_maps(
     inline_assets,
     png,
     completeness,
+    as_of,
 ):
     from . import maps
 
     overview = maps.make_overview_map(
-        proj, strt, district, basemap=basemap, tianditu_key=tianditu_key
+        proj, strt, district, basemap=basemap, tianditu_key=tianditu_key, as_of=as_of
     )
     maps.save_map(overview, stage.path("index.html"), inline_assets=inline_assets)
     for column in STREET_STAT_MAPS:

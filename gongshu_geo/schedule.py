@@ -133,8 +133,8 @@ def summarize_schedule(joined: pd.DataFrame, projects: gpd.GeoDataFrame) -> pd.D
     ----------
     joined : pandas.DataFrame
         The project-street table of :func:`gongshu_geo.join_projects_to_streets`
-        (``id``, ``street_code``, ``outside``); a project counts in every street it
-        touches.
+        (``project_id``, ``street_code``, ``outside``); a project counts in every
+        street it touches.
     projects : geopandas.GeoDataFrame
         The projects, with ``id``, ``category`` and the schedule fields.
 
@@ -162,8 +162,8 @@ def summarize_schedule(joined: pd.DataFrame, projects: gpd.GeoDataFrame) -> pd.D
     known = np.concatenate([start[~np.isnan(start)], end[~np.isnan(end)]])
     if not len(known):
         return pd.DataFrame(columns=cols)
-    inside = joined.loc[~joined["outside"].astype(bool), ["id", "street_code"]].drop_duplicates()
-    rows = inside.merge(sched, on="id", how="inner")
+    inside = joined.loc[~joined["outside"].astype(bool), ["project_id", "street_code"]]
+    rows = inside.drop_duplicates().rename(columns={"project_id": "id"}).merge(sched, on="id")
     years = np.arange(int(known.min()), int(known.max()) + 1)
     frames = []
     for year in years:

@@ -264,6 +264,55 @@ def test_year_slider_shows_projects_year_by_year(driver, tmp_path):
     assert driver.execute_script(count_paths) == everything
 
 
+def test_street_pages_render_and_print(driver, tmp_path):
+    import pandas as pd
+
+    from gongshu_geo.join import join_projects_to_streets
+    from gongshu_geo.schedule import summarize_schedule
+    from gongshu_geo.street_pages import write_street_pages
+
+    frame = _scheduled_projects()
+    strt = fixture_streets()
+    joined = join_projects_to_streets(frame, strt)
+    rows = [
+        {"scenario": sc, "street_code": c, "facility": "park", "minutes": m, "mode": "distance",
+         "covered_pop_share": share, "baseline": "partial"}
+        for c in strt["street_code"] for m in (5, 10, 15)
+        for sc, share in (("existing", 0.1), ("plan", 0.4))
+    ]  # fmt: skip
+    gains = pd.DataFrame(rows).query("scenario == 'plan'").assign(new_covered_pop=300.0)
+
+    def stage(rel):
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+    written = write_street_pages(
+        stage,
+        streets=strt,
+        projects=frame,
+        joined=joined,
+        schedule=summarize_schedule(joined, frame),
+        coverage=pd.DataFrame(rows),
+        gains=gains,
+    )
+    assert len(written) == len(strt) + 1
+    driver.get_log("browser")
+    driver.get((tmp_path / "streets" / "330105901.html").as_uri())
+    assert errors_other_than_tiles(driver.get_log("browser")) == []
+    text = driver.execute_script("return document.body.innerText")
+    assert (
+        "甲街道 规划项目进度" in text and "10% → 40% +300 人" in text and "不完整 partial" in text
+    )
+    svg = driver.execute_script("return document.querySelectorAll('svg path, svg circle').length")
+    assert svg >= 1 + joined[joined["street_code"] == "330105901"]["project_id"].nunique()
+    check_screenshot(driver, tmp_path / "street.png")
+    pdf = driver.print_page()  # base64 PDF, as the browser's print dialog makes it
+    import base64
+
+    assert base64.b64decode(pdf).startswith(b"%PDF")
+
+
 def test_require_program_skips_or_fails(monkeypatch):
     import _system
 

@@ -5,7 +5,7 @@ import json
 import geopandas as gpd
 import pandas as pd
 import pytest
-from shapely.geometry import Point, box
+from shapely.geometry import Point
 
 from gongshu_geo import InputError, ValidationError
 from gongshu_geo.cli import main
@@ -102,7 +102,7 @@ def test_as_of_must_be_a_year():
 def test_counts_by_street_and_year():
     joined = pd.DataFrame(
         {
-            "id": ["a", "b", "c", "c", "d", "e"],
+            "project_id": ["a", "b", "c", "c", "d", "e"],
             "street_code": ["S1", "S1", "S1", "S2", "S2", None],
             "outside": [False, False, False, False, False, True],
         }
