@@ -299,7 +299,7 @@ def read_streets(
     ----------
     path : str or Path, optional
         GeoPackage, Shapefile or GeoJSON in any CRS with a definition. Defaults
-        to the packaged ``data/boundaries/streets.geojson`` (approximate).
+        to the packaged ``data/boundaries/streets.geojson`` (public polygons, ±100 m).
     name_field, code_field : str, optional
         Columns holding the street name and code in the user's file (e.g.
         ``"街道名称"``, ``"街道代码"``); by default ``name`` and ``street_code``.

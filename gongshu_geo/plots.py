@@ -158,8 +158,8 @@ def plot_overview_png(projects, streets, district, path, *, dpi: int = _DPI) -> 
         fig.text(
             0.01,
             0.01,
-            text("位置为示意，街道边界为近似", "")
-            + "Locations approximate; street boundaries approximate. "
+            text("位置为示意；街道边界：zjProvince (2020) 拟合至区界，约 ±100 m。", "")
+            + "Locations approximate; streets: zjProvince (2020) fitted to the outline, ~±100 m. "
             "CGCS2000 / GK CM 120E (EPSG:4549)",
             fontsize=6.5,
             color="#666666",
