@@ -307,14 +307,18 @@ def _cmd_map(args) -> int:
     from pathlib import Path
 
     from . import maps
-    from .io import read_district, read_projects, read_streets
+    from .io import outline_of, read_district, read_projects, read_streets
 
     projects = read_projects(
         args.projects, skip_invalid=args.skip_invalid, fix_geometry=args.fix_geometry
     )
     streets = read_streets(args.streets, population=args.population, **_streets_options(args))
     m = maps.make_overview_map(
-        projects, streets, read_district(), basemap=args.basemap, tianditu_key=args.tianditu_key
+        projects,
+        streets,
+        read_district() if args.streets is None else outline_of(streets),
+        basemap=args.basemap,
+        tianditu_key=args.tianditu_key,
     )
     path = maps.save_map(m, Path(args.out) / "index.html", inline_assets=not args.cdn)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
@@ -323,7 +327,7 @@ def _cmd_map(args) -> int:
 
 def _cmd_export(args) -> int:
     from . import export
-    from .io import read_district, read_projects, read_streets
+    from .io import outline_of, read_district, read_projects, read_streets
 
     projects = read_projects(
         args.projects, skip_invalid=args.skip_invalid, fix_geometry=args.fix_geometry
@@ -334,7 +338,7 @@ def _cmd_export(args) -> int:
     layers = export.collect_layers(
         projects,
         streets,
-        read_district(),
+        read_district() if args.streets is None else outline_of(streets),
         tables={"project_streets": join_projects_to_streets(projects, streets)},
     )
     if args.layers:

@@ -467,6 +467,15 @@ def read_table(path) -> pd.DataFrame:
     raise InputError(f"{path}: is neither UTF-8 nor GBK text; re-save it as UTF-8 CSV")
 
 
+def outline_of(streets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return the outline of a street layer: its union, as a one-row frame.
+
+    With the user's own streets, this is the district the maps and exports draw,
+    not the packaged outline.
+    """
+    return gpd.GeoDataFrame({"name": ["outline"]}, geometry=[streets.union_all()], crs=streets.crs)
+
+
 #: How complete a facility layer's existing facilities are in a dataset.
 BASELINE_COMPLETENESS = ("complete", "partial", "unknown")
 

@@ -21,7 +21,7 @@ import pandas as pd
 
 from ._atomic import ensure_dir
 from ._errors import InputError, OutputError
-from .io import read_baseline, read_district, read_projects, read_streets
+from .io import outline_of, read_baseline, read_district, read_projects, read_streets
 
 logger = logging.getLogger(__name__)
 
@@ -201,7 +201,7 @@ def build(
     progress("reading and validating the inputs")
     proj = read_projects(projects, skip_invalid=skip_invalid, fix_geometry=fix_geometry)
     strt = read_streets(streets, population=population, **(streets_options or {}))
-    district = read_district() if streets is None else _outline_of(strt)
+    district = read_district() if streets is None else outline_of(strt)
     result = BuildResult(
         out_dir=out_dir, skipped=proj.attrs.get("skipped", []), fixed=proj.attrs.get("fixed", [])
     )
@@ -397,12 +397,6 @@ def _read_walk_graph(path):
     if Path(path).suffix.lower() == ".graphml":
         return graphs.read_graph(path)
     return graphs.graph_from_lines(read_layer(path, what="walkable-lines layer"))
-
-
-def _outline_of(streets):
-    import geopandas as gpd
-
-    return gpd.GeoDataFrame({"name": ["outline"]}, geometry=[streets.union_all()], crs=streets.crs)
 
 
 def _write_maps(
