@@ -35,6 +35,13 @@ def test_shift_in_hangzhou_is_several_hundred_metres_east_and_south():
     assert lon > 120.15 and lat < 30.32
 
 
+def test_published_reference_vector():
+    # the widely published check value of the GCJ-02 forward transform (Beijing, 天安门)
+    lon, lat = wgs84_to_gcj02(116.404, 39.915)
+    assert float(lon) == pytest.approx(116.4102445, abs=1e-7)
+    assert float(lat) == pytest.approx(39.9164043, abs=1e-7)
+
+
 def test_outside_china_is_unchanged():
     lon, lat = wgs84_to_gcj02([2.35, -74.0], [48.85, 40.7])
     assert np.allclose(lon, [2.35, -74.0]) and np.allclose(lat, [48.85, 40.7])
