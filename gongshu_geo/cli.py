@@ -249,13 +249,22 @@ def _setup_logging(args):
     root.propagate = False
 
 
-def _cmd_validate(args) -> int:
-    from .io import read_projects, read_streets
+def _read_inputs(args):
+    from .pipeline import read_inputs
 
-    projects = read_projects(
-        args.projects, skip_invalid=args.skip_invalid, fix_geometry=args.fix_geometry
+    return read_inputs(
+        projects=args.projects,
+        streets=args.streets,
+        streets_options=_streets_options(args),
+        population=args.population,
+        skip_invalid=args.skip_invalid,
+        fix_geometry=args.fix_geometry,
     )
-    streets = read_streets(args.streets, population=args.population, **_streets_options(args))
+
+
+def _cmd_validate(args) -> int:
+    inputs = _read_inputs(args)
+    projects, streets = inputs.projects, inputs.streets
     skipped = projects.attrs.get("skipped", [])
     print(
         f"ok: {len(projects)} projects, {len(streets)} streets"
@@ -307,16 +316,13 @@ def _cmd_map(args) -> int:
     from pathlib import Path
 
     from . import maps
-    from .io import outline_of, read_district, read_projects, read_streets
 
-    projects = read_projects(
-        args.projects, skip_invalid=args.skip_invalid, fix_geometry=args.fix_geometry
-    )
-    streets = read_streets(args.streets, population=args.population, **_streets_options(args))
+    inputs = _read_inputs(args)
+    projects = inputs.projects
     m = maps.make_overview_map(
         projects,
-        streets,
-        read_district() if args.streets is None else outline_of(streets),
+        inputs.streets,
+        inputs.district,
         basemap=args.basemap,
         tianditu_key=args.tianditu_key,
     )
@@ -327,18 +333,14 @@ def _cmd_map(args) -> int:
 
 def _cmd_export(args) -> int:
     from . import export
-    from .io import outline_of, read_district, read_projects, read_streets
-
-    projects = read_projects(
-        args.projects, skip_invalid=args.skip_invalid, fix_geometry=args.fix_geometry
-    )
-    streets = read_streets(args.streets, population=args.population, **_streets_options(args))
     from .join import join_projects_to_streets
 
+    inputs = _read_inputs(args)
+    projects, streets = inputs.projects, inputs.streets
     layers = export.collect_layers(
         projects,
         streets,
-        read_district() if args.streets is None else outline_of(streets),
+        inputs.district,
         tables={"project_streets": join_projects_to_streets(projects, streets)},
     )
     if args.layers:

@@ -123,6 +123,48 @@ def write_stats_tables(tables: dict, stage_path) -> None:
             )
 
 
+@dataclass
+class Inputs:
+    """What every command starts from: validated projects, streets and their outline."""
+
+    projects: object
+    streets: object
+    district: object
+
+
+def read_inputs(
+    *,
+    projects=None,
+    streets=None,
+    streets_options: dict | None = None,
+    population=None,
+    skip_invalid: bool = False,
+    fix_geometry: bool = False,
+) -> Inputs:
+    """Read and validate the inputs of any command; the packaged data by default.
+
+    Parameters
+    ----------
+    projects, streets : str or Path, optional
+        Input files.
+    streets_options : dict, optional
+        Passed to :func:`gongshu_geo.read_streets`.
+    population : str or Path, optional
+        A population table by street code.
+    skip_invalid, fix_geometry : bool
+        See :func:`gongshu_geo.read_projects`.
+
+    Returns
+    -------
+    Inputs
+        The outline is the packaged district's, or the union of the user's streets.
+    """
+    proj = read_projects(projects, skip_invalid=skip_invalid, fix_geometry=fix_geometry)
+    strt = read_streets(streets, population=population, **(streets_options or {}))
+    district = read_district() if streets is None else outline_of(strt)
+    return Inputs(projects=proj, streets=strt, district=district)
+
+
 def build(
     *,
     projects=None,
@@ -199,9 +241,15 @@ def build(
         logger.info("[%d/%d] %s", next(step), steps, msg)
 
     progress("reading and validating the inputs")
-    proj = read_projects(projects, skip_invalid=skip_invalid, fix_geometry=fix_geometry)
-    strt = read_streets(streets, population=population, **(streets_options or {}))
-    district = read_district() if streets is None else outline_of(strt)
+    inputs = read_inputs(
+        projects=projects,
+        streets=streets,
+        streets_options=streets_options,
+        population=population,
+        skip_invalid=skip_invalid,
+        fix_geometry=fix_geometry,
+    )
+    proj, strt, district = inputs.projects, inputs.streets, inputs.district
     result = BuildResult(
         out_dir=out_dir, skipped=proj.attrs.get("skipped", []), fixed=proj.attrs.get("fixed", [])
     )
