@@ -55,7 +55,7 @@ def read_source(path: Path = SOURCE) -> list[dict]:
 
 
 def to_wgs84(rows: list[dict]):
-    """Converted positions and the stations within :data:`EDGE_M` of the outline."""
+    """Convert the positions to WGS 84; return lon, lat and the distance to the outline."""
     import geopandas as gpd
     import numpy as np
 
@@ -84,7 +84,7 @@ def _accuracy(methods: dict, method: str) -> int:
 
 
 def build_features(data: dict, methods: dict) -> list[dict]:
-    """The metro_station features rebuilt from the source, in station-code order."""
+    """Rebuild the metro_station features from the source, in station-code order."""
     rows = read_source()
     lon, lat, dist = to_wgs84(rows)
     old = {
