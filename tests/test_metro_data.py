@@ -64,8 +64,9 @@ def test_each_station_has_code_lines_status_and_method(stations, raw):
 
 
 def _methods():
+    """Calibrated methods only: those with a stated accuracy."""
     with (ROOT / "data" / "location_methods.csv").open(encoding="utf-8") as f:
-        return {r["method"]: r for r in csv.DictReader(f)}
+        return {r["method"]: r for r in csv.DictReader(f) if r["accuracy_m"]}
 
 
 def test_calibration_recomputes_from_the_earlier_positions(raw):
@@ -95,6 +96,7 @@ def test_no_feature_claims_more_accuracy_than_its_method(stations):
     projects = read_projects()
     with_method = projects[projects["location_method"].isin(methods)]
     assert len(with_method) >= len(stations)
+    assert projects["location_method"].notna().all()  # every feature says how it was placed
     for row in with_method.itertuples():
         assert row.location_accuracy_m >= int(methods[row.location_method]["accuracy_m"]), row.id
 
@@ -106,5 +108,27 @@ def test_rebuild_from_sources_equals_the_committed_data():
         capture_output=True,
         text=True,
         timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_methods_are_read_from_how_each_feature_was_placed():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from assign_location_methods import method_of
+
+    assert method_of("approximate: from general knowledge of Hangzhou geography: x") == "text_only"
+    assert method_of("'桥西直街' station of NMSN/CitiBike lib/baiduMarkers.js") == "named_crossing"
+    assert method_of("extent: '东至学院北路，南至申花路'") == "described_extent"
+    assert method_of("address '杭氧街33号'") == "address"
+    assert method_of("something else entirely") == "text_only"
+
+
+@pytest.mark.slow
+def test_every_feature_has_its_method_and_bound():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "assign_location_methods.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
