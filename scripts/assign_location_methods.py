@@ -23,17 +23,12 @@ from __future__ import annotations
 
 import argparse
 import csv
-import fcntl
-import json
-import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-PROJECTS = REPO / "data" / "projects.geojson"
-LOCK = REPO / "data" / ".projects.lock"
+from _projects_file import PROJECTS, REPO, dump_projects, locked_projects, write_atomic
+
 METHODS = REPO / "data" / "location_methods.csv"
 
 _RULES = (
@@ -78,19 +73,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args(argv)
-    with LOCK.open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        data = json.loads(PROJECTS.read_text(encoding="utf-8"))
+    with locked_projects() as data:
         changes = assign(data, read_accuracies())
         if args.check:
             for change in changes:
                 print(change)
             return 1 if changes else 0
-        fd, tmp = tempfile.mkstemp(dir=PROJECTS.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, ensure_ascii=False, indent=1)
-            f.write("\n")
-        os.replace(tmp, PROJECTS)
+        write_atomic(PROJECTS, dump_projects(data))
     print(f"{len(changes)} changes")
     return 0
 

@@ -21,21 +21,16 @@ from __future__ import annotations
 
 import argparse
 import csv
-import fcntl
 import io
-import json
 import math
-import os
 import sys
-import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from _projects_file import PROJECTS, REPO, dump_projects, locked_projects, write_atomic
+
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-PROJECTS = REPO / "data" / "projects.geojson"
-LOCK = REPO / "data" / ".projects.lock"
 SOURCE = REPO / "data" / "sources" / "openmetro" / "stations_subset.tsv"
 OLD_POSITIONS = REPO / "data" / "sources" / "stations_before_amap.csv"
 METHODS = REPO / "data" / "location_methods.csv"
@@ -265,29 +260,20 @@ def rebuild(data: dict) -> tuple[dict, str]:
     return {**data, "features": before + stations + after}, methods_text
 
 
-def _dump(data: dict) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
-
-
 def main(argv=None) -> int:
     """Rebuild (or with ``--check`` verify) the stations and the methods table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args(argv)
-    with LOCK.open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        data = json.loads(PROJECTS.read_text(encoding="utf-8"))
+    with locked_projects() as data:
         new, methods_text = rebuild(data)
         if args.check:
-            same = _dump(new) == PROJECTS.read_text(encoding="utf-8")
+            same = dump_projects(new) == PROJECTS.read_text(encoding="utf-8")
             same &= METHODS.exists() and METHODS.read_text(encoding="utf-8") == methods_text
             print("metro stations and methods up to date" if same else "out of date: rerun")
             return 0 if same else 1
-        for path, text in ((PROJECTS, _dump(new)), (METHODS, methods_text)):
-            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.replace(tmp, path)
+        write_atomic(PROJECTS, dump_projects(new))
+        write_atomic(METHODS, methods_text)
     n = sum(f["properties"]["category"] == "metro_station" for f in new["features"])
     print(f"{n} metro stations written")
     return 0

@@ -6,13 +6,13 @@ geopandas in EPSG:4549), not through scripts/build_metro.py.
 """
 
 import csv
-import subprocess
 import sys
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pytest
+from _scripts import run_check
 
 from gongshu_geo import read_projects
 from gongshu_geo.crs import gcj02_to_wgs84
@@ -103,12 +103,7 @@ def test_no_feature_claims_more_accuracy_than_its_method(stations):
 
 @pytest.mark.slow
 def test_rebuild_from_sources_equals_the_committed_data():
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "build_metro.py"), "--check"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_check("build_metro.py")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -125,10 +120,5 @@ def test_methods_are_read_from_how_each_feature_was_placed():
 
 @pytest.mark.slow
 def test_every_feature_has_its_method_and_bound():
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "assign_location_methods.py"), "--check"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_check("assign_location_methods.py")
     assert result.returncode == 0, result.stdout + result.stderr
