@@ -200,7 +200,7 @@ def street_labeling(columns) -> ET.Element | None:
                     italic=True,
                     placement=_OVER_POINT,
                     priority=9,
-                    y_offset_mm=3.6,
+                    y_offset_mm=4.6,
                     z_index=2,
                 ),
                 False,
