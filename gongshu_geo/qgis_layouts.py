@@ -122,7 +122,7 @@ def _label(parent, uid, item_id, box, text, *, size, z, bold=False, halign=_LEFT
 
 
 def _legend_tree(parent, groups) -> None:
-    from .qgis_project import tree_group_element, tree_layer_element
+    from .qgis_xml import tree_group_element, tree_layer_element
 
     tree = ET.SubElement(parent, "layer-tree-group")
     for name, layers in groups:
@@ -148,7 +148,7 @@ def _legend(parent, uid, map_uid, box, groups, *, z, columns):
         columnSpace="4",
         boxSpace="1.5",
         symbolWidth="6",
-        symbolHeight="2.8",
+        symbolHeight="3.8",
         lineSpacing="0.5",
         wrapChar="",
         resizeToContents="1",
@@ -163,8 +163,8 @@ def _legend(parent, uid, map_uid, box, groups, *, z, columns):
         ("title", 9, True, ("marginBottom", "1.5")),
         ("group", 7.5, True, ("marginTop", "1.5")),
         ("subgroup", 6.5, True, ("marginTop", "1")),
-        ("symbol", 6, False, ("marginTop", "0.6")),
-        ("symbolLabel", 6, False, ("marginTop", "0.6")),
+        ("symbol", 6, False, ("marginTop", "0.3")),
+        ("symbolLabel", 6, False, ("marginTop", "0.3")),
     ):
         style = ET.SubElement(node.find("styles"), "style", name=name, alignment=str(_LEFT))
         style.set(*margin)
@@ -358,7 +358,7 @@ def layout_element(
 
 def layouts_element(plan) -> ET.Element:
     """``<Layouts>``: the overview sheet, then one coverage sheet per facility layer."""
-    from .qgis_project import (
+    from .qgis_xml import (
         GROUP_BASE,
         GROUP_COVERAGE,
         GROUP_PROJECTS,

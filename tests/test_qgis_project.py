@@ -28,7 +28,7 @@ from gongshu_geo.cli import main
 from gongshu_geo.export import export_layers
 from gongshu_geo.pipeline import collect_export_layers, read_inputs
 from gongshu_geo.qgis_layouts import MAP_MM, OVERVIEW_LAYOUT, nice_scale
-from gongshu_geo.qgis_project import GROUP_BASE, GROUP_COVERAGE, GROUP_PROJECTS
+from gongshu_geo.qgis_xml import GROUP_BASE, GROUP_COVERAGE, GROUP_PROJECTS
 
 CHECK = Path(__file__).with_name("qgis_project_check.py")
 GROUPS = [GROUP_PROJECTS, GROUP_COVERAGE, GROUP_BASE]
@@ -146,6 +146,17 @@ def test_a_gcj02_export_says_the_amap_tiles_line_up(tmp_path):
     (osm,) = [name for name in tiles if "OpenStreetMap" in name]
     assert "偏移" not in amap and "偏移" in osm
     assert "对齐" in tiles[amap]
+
+
+def test_the_package_never_imports_qgis():
+    # users without QGIS still get the project: it is written from our own code
+    package = Path(__file__).parents[1] / "gongshu_geo"
+    importing = [
+        path.name
+        for path in package.rglob("*.py")
+        if re.search(r"^\s*(from|import)\s+(qgis|processing)\b", path.read_text("utf-8"), re.M)
+    ]
+    assert importing == []
 
 
 def test_nice_scale_is_the_smallest_round_scale_that_fits():
