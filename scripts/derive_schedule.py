@@ -15,17 +15,11 @@ its schedule fields or they disagree with what its period implies.
 from __future__ import annotations
 
 import argparse
-import fcntl
-import json
-import os
 import re
 import sys
-import tempfile
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-PROJECTS = REPO / "data" / "projects.geojson"
-LOCK = REPO / "data" / ".projects.lock"
+from _projects_file import PROJECTS, dump_projects, locked_projects, write_atomic
+
 PERIOD = re.compile(r"^(\d{4})-(\d{4})$")
 
 
@@ -57,9 +51,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args(argv)
-    with LOCK.open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        data = json.loads(PROJECTS.read_text(encoding="utf-8"))
+    with locked_projects() as data:
         bad = []
         for feature in data["features"]:
             props = feature["properties"]
@@ -78,11 +70,7 @@ def main(argv=None) -> int:
             for fid in bad:
                 print(f"{fid}: schedule fields missing or not what its period implies")
             return 1 if bad else 0
-        fd, tmp = tempfile.mkstemp(dir=PROJECTS.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, ensure_ascii=False, indent=1)
-            f.write("\n")
-        os.replace(tmp, PROJECTS)
+        write_atomic(PROJECTS, dump_projects(data))
     print(f"schedule fields on {len(data['features'])} features")
     return 0
 

@@ -13,14 +13,13 @@ from __future__ import annotations
 import csv
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from _scripts import run_check
 from shapely.geometry import Polygon, shape
 
 from gongshu_geo.crs import gcj02_to_wgs84
@@ -211,10 +210,5 @@ def test_coordinates_rounded_to_six_decimals(streets):
 
 @pytest.mark.slow
 def test_rebuild_from_sources_equals_the_committed_files():
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "build_boundaries.py"), "--check"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_check("build_boundaries.py")
     assert result.returncode == 0, result.stderr[-2000:]

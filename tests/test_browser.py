@@ -264,6 +264,21 @@ def test_year_slider_shows_projects_year_by_year(driver, tmp_path):
     assert driver.execute_script(count_paths) == everything
 
 
+def test_as_of_opens_the_slider_at_that_year(driver, tmp_path):
+    frame = _scheduled_projects()
+    path = maps.save_map(
+        maps.make_overview_map(frame, fixture_streets(), district(), basemap="none", as_of=2023),
+        tmp_path / "as_of.html",
+    )
+    starts = [None if s != s else int(s) for s in frame["start_year"]]
+    expected = len(fixture_streets()) + sum(s is None or s <= 2023 for s in starts)
+    open_map(driver, path, expected_paths=expected)
+    count = f"return document.querySelectorAll({INTERACTIVE!r}).length"
+    assert driver.execute_script(count) == expected
+    label = driver.execute_script("return document.getElementById('gs-year-label').textContent")
+    assert label == "2023"
+
+
 def test_street_pages_render_and_print(driver, tmp_path):
     import pandas as pd
 

@@ -79,3 +79,11 @@ def test_every_project_has_a_schedule_from_its_period(projects):
             assert row.period in row.schedule_source
         else:
             assert row.start_year != row.start_year and row.end_year != row.end_year, row.id
+
+
+@pytest.mark.slow
+def test_schedule_fields_follow_the_periods_as_the_script_derives_them():
+    from _scripts import run_check
+
+    result = run_check("derive_schedule.py")
+    assert result.returncode == 0, result.stdout + result.stderr
