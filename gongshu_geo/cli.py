@@ -165,8 +165,10 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--format",
         default="gpkg",
-        choices=["gpkg", "shp", "kml", "geojson", "csv"],
-        help="gpkg (default, styled for QGIS), shp, kml, geojson or csv",
+        choices=["gpkg", "qgz", "shp", "kml", "geojson", "csv"],
+        help="gpkg (default, styled for QGIS), qgz (a QGIS project beside the GeoPackage, with "
+        "groups, labels, A3 print layouts and the service areas and gaps), shp, kml, geojson "
+        "or csv",
     )
     p.add_argument(
         "--crs",
@@ -174,7 +176,9 @@ def make_parser() -> argparse.ArgumentParser:
         default="EPSG:4326",
         help="output CRS: EPSG:4326 (default), EPSG:4490, EPSG:4549 or GCJ-02",
     )
-    p.add_argument("--out", required=True, help="output file (.gpkg) or folder (other formats)")
+    p.add_argument(
+        "--out", required=True, help="output file (.gpkg, .qgz) or folder (other formats)"
+    )
     p.add_argument("--layers", nargs="+", help="only these layers (default: all)")
     p.add_argument(
         "--encoding",
@@ -333,15 +337,12 @@ def _cmd_map(args) -> int:
 
 def _cmd_export(args) -> int:
     from . import export
-    from .join import join_projects_to_streets
+    from .pipeline import collect_export_layers
 
     inputs = _read_inputs(args)
-    projects, streets = inputs.projects, inputs.streets
-    layers = export.collect_layers(
-        projects,
-        streets,
-        inputs.district,
-        tables={"project_streets": join_projects_to_streets(projects, streets)},
+    projects = inputs.projects
+    layers, baselines = collect_export_layers(
+        inputs, coverage=args.format == "qgz", packaged=args.projects is None
     )
     if args.layers:
         unknown = [name for name in args.layers if name not in layers]
@@ -349,7 +350,12 @@ def _cmd_export(args) -> int:
             raise GongshuGeoError(f"unknown layer {unknown[0]!r}; available: {', '.join(layers)}")
         layers = {k: v for k, v in layers.items() if k in args.layers}
     paths = export.export_layers(
-        layers, args.out, fmt=args.format, crs=args.out_crs, encoding=args.out_encoding
+        layers,
+        args.out,
+        fmt=args.format,
+        crs=args.out_crs,
+        encoding=args.out_encoding,
+        baselines=baselines,
     )
     print(f"wrote {len(paths)} files:")
     for path in paths:

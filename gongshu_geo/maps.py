@@ -29,14 +29,17 @@ from ._atomic import write_text_atomic
 from ._errors import InputError
 from ._style import (
     CATEGORY_STYLE,
-    GAP_COLOUR,
-    TIER_COLOURS,
+    DISTRICT_STYLE,
+    GAP_STYLE,
+    POINT_RADIUS_PX,
+    STREET_STYLE,
     category_label,
     class_colours,
     classify,
     coverage_value_column,
     path_style,
     point_style,
+    service_area_style,
 )
 from ._timeline import YearSlider, year_range
 from .basemaps import Basemap, get_basemap
@@ -229,14 +232,13 @@ def make_coverage_map(
     areas = _mapdata.display_frame(service_areas, gcj02=bm.needs_gcj02, what="service_areas")
     for i, minutes in enumerate(sorted(tiers, reverse=True)):
         rows = areas[areas["minutes"].astype(float) == minutes]
-        colour = TIER_COLOURS[min(len(tiers) - 1 - i, len(TIER_COLOURS) - 1)]
         distance = rows["distance_m"].max() if len(rows) else float("nan")
         name = f"{_mapdata.minutes_text(minutes)} 分钟服务范围 service area" + (
             f" ({distance:,.0f} m)" if np.isfinite(distance) else ""
         )
         group = folium.FeatureGroup(name=name, show=True)
         if len(rows):
-            style = {"color": colour, "weight": 1, "fillColor": colour, "fillOpacity": 0.2}
+            style = service_area_style(len(tiers) - 1 - i)
             _geojson(rows, [], style=lambda f, s=style: s, pane="polygon").add_to(group)
         group.add_to(m)
     shown_gaps = _mapdata.display_frame(gaps, gcj02=bm.needs_gcj02, what="gaps")
@@ -247,13 +249,7 @@ def make_coverage_map(
             show=minutes == top,
         )
         if len(rows):
-            style = {
-                "color": GAP_COLOUR,
-                "weight": 1.5,
-                "dashArray": "4 3",
-                "fillColor": GAP_COLOUR,
-                "fillOpacity": 0.15,
-            }
+            style = dict(GAP_STYLE)
             _geojson(rows, [], style=lambda f, s=style: s, pane="line").add_to(group)
         group.add_to(m)
     if facilities is not None and len(facilities):
@@ -528,14 +524,14 @@ def _base_map(bm: Basemap, frame) -> folium.Map:
 
 def _add_outline(m, district):
     group = folium.FeatureGroup(name="区界 District boundary", show=True)
-    style = {"color": "#222222", "weight": 3, "fill": False, "opacity": 0.9}
+    style = dict(DISTRICT_STYLE)
     _geojson(district, [], style=lambda f: style, interactive=False).add_to(group)
     group.add_to(m)
 
 
 def _add_streets(m, streets):
     props = _mapdata.street_properties(streets)
-    style = {"color": "#555555", "weight": 1.2, "fillColor": "#ffffff", "fillOpacity": 0.05}
+    style = dict(STREET_STYLE)
     highlight = {"weight": 2.5, "color": "#000000", "fillOpacity": 0.12}
     group = folium.FeatureGroup(name=f"街道 Streets ({len(streets)})", show=True)
     folium.GeoJson(
@@ -574,7 +570,7 @@ def _project_layer(rows, category, kind):
             return {**point_style(category, status), "pane": PANES["point"][0]}
         return path_style(category, status, fill=kind == "polygon")
 
-    marker = folium.CircleMarker(radius=6) if kind == "point" else None
+    marker = folium.CircleMarker(radius=POINT_RADIUS_PX) if kind == "point" else None
     return _geojson(
         rows,
         props,

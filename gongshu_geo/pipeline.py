@@ -338,7 +338,7 @@ def build(
                 gains=gains,
             )
             if gpkg:
-                _write_gpkg(stage, proj, strt, district, layer_maps, joined)
+                _write_gpkg(stage, proj, strt, district, layer_maps, joined, completeness)
             result.written = stage.commit()
         finally:
             stage.discard()
@@ -503,17 +503,79 @@ def _write_maps(
             )
 
 
-def _write_gpkg(stage, proj, strt, district, layer_maps, joined):
+def _write_gpkg(stage, proj, strt, district, layer_maps, joined, completeness):
+    """Write the GeoPackage of every layer and the QGIS project that opens it, side by side."""
     from . import export
+    from .qgis_project import write_qgis_project
 
-    areas = [a.assign(facility=layer) for layer, _f, a, _g, _c in layer_maps]
-    gaps = [g.assign(facility=layer) for layer, _f, _a, g, _c in layer_maps]
     layers = export.collect_layers(
         proj,
         strt,
         district,
-        service_areas=pd.concat(areas, ignore_index=True) if areas else None,
-        gaps=pd.concat(gaps, ignore_index=True) if gaps else None,
+        **_coverage_layers(layer_maps),
         tables={"project_streets": joined},
     )
-    export.export_layers(layers, stage.path("layers/gongshu_geo.gpkg"), fmt="gpkg")
+    gpkg_path = stage.path("layers/gongshu_geo.gpkg")
+    export.export_layers(layers, gpkg_path, fmt="gpkg")
+    write_qgis_project(gpkg_path, stage.path("layers/gongshu_geo.qgz"), baselines=completeness)
+
+
+def _coverage_layers(layer_maps) -> dict:
+    """``service_areas`` and ``gaps`` of every facility layer, one frame each (or none)."""
+    areas = [a.assign(facility=layer) for layer, _f, a, _g, _c in layer_maps]
+    gaps = [g.assign(facility=layer) for layer, _f, _a, g, _c in layer_maps]
+    return {
+        "service_areas": pd.concat(areas, ignore_index=True) if areas else None,
+        "gaps": pd.concat(gaps, ignore_index=True) if gaps else None,
+    }
+
+
+def collect_export_layers(
+    inputs: Inputs,
+    *,
+    coverage: bool = False,
+    facility_layers=DEFAULT_FACILITY_LAYERS,
+    packaged: bool = False,
+) -> tuple[dict, dict]:
+    """Gather the layers ``export`` writes, with service areas and gaps when asked.
+
+    Parameters
+    ----------
+    inputs : Inputs
+        From :func:`read_inputs`.
+    coverage : bool
+        Also the straight-line service areas and gaps of ``facility_layers``
+        (as ``build`` writes them), e.g. for a QGIS project.
+    facility_layers : sequence of str
+        Facility layers measured when ``coverage``; empty ones are skipped.
+    packaged : bool
+        Whether the projects are the packaged ones (their baseline table is known).
+
+    Returns
+    -------
+    layers : dict
+        As :func:`gongshu_geo.export.collect_layers` returns.
+    baselines : dict
+        Facility layer -> completeness of its existing facilities.
+    """
+    from . import coverage as _coverage
+    from . import export
+    from .join import join_projects_to_streets
+
+    layer_maps = []
+    if coverage:
+        for layer in facility_layers:
+            try:
+                facilities = _coverage.select_facilities(inputs.projects, layer)
+            except InputError as exc:
+                logger.warning("skipping facility layer %s: %s", layer, exc)
+                continue
+            layer_maps.append(_layer_map(inputs.streets, layer, facilities, None))
+    layers = export.collect_layers(
+        inputs.projects,
+        inputs.streets,
+        inputs.district,
+        **_coverage_layers(layer_maps),
+        tables={"project_streets": join_projects_to_streets(inputs.projects, inputs.streets)},
+    )
+    return layers, _baseline_of(None, packaged=packaged)
