@@ -18,6 +18,7 @@ from ._errors import (
 from .crs import from_gcj02, gcj02_to_wgs84, to_crs_named, to_gcj02, wgs84_to_gcj02
 from .io import (
     filter_projects,
+    read_baseline,
     read_district,
     read_layer,
     read_points_csv,
@@ -88,6 +89,7 @@ __all__ = [
     "from_gcj02",
     "gcj02_to_wgs84",
     "read_district",
+    "read_baseline",
     "read_layer",
     "read_points_csv",
     "read_projects",

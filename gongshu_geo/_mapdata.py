@@ -45,6 +45,7 @@ div.leaflet-container {{ background: {BACKGROUND}; font-family: {_FONT}; }}
   box-shadow: 0 1px 4px rgba(0,0,0,.35); font-size: 12px; line-height: 18px;
   max-height: 70vh; overflow-y: auto; }}
 .gs-legend h4 {{ margin: 0 0 4px; font-size: 13px; }}
+.gs-legend .gs-note {{ margin-top: 6px; max-width: 230px; color: #8a3b00; font-size: 11px; }}
 .gs-legend .sw {{ display: inline-block; width: 14px; height: 12px; margin-right: 6px;
   vertical-align: middle; border: 1px solid rgba(0,0,0,.3); }}
 .gs-legend svg {{ vertical-align: middle; margin-right: 6px; }}
@@ -70,6 +71,13 @@ def minutes_text(minutes) -> str:
     return f"{minutes:g}"
 
 
+def _years_text(row: dict):
+    start, end = finite_or_none(row.get("start_year")), finite_or_none(row.get("end_year"))
+    if start is None and end is None:
+        return None
+    return f"{start:.0f}–{end:.0f}" if start is not None and end is not None else None
+
+
 def project_popup(row: dict) -> str:
     """Write the Chinese popup of one project.
 
@@ -92,6 +100,7 @@ def project_popup(row: dict) -> str:
         ("类别", cat),
         ("状态", STATUSES.get(status, status)),
         ("时期", row.get("period")),
+        ("计划年份", _years_text(row)),
         ("规划依据", row.get("plan_ref")),
         ("目标", "；".join(targets) if targets else None),
         ("定位精度", f"±{accuracy:,.0f} m" if accuracy is not None else None),
@@ -150,8 +159,28 @@ def class_rows(bins, colours, method, *, percent) -> str:
     return "".join(rows) + note
 
 
-def coverage_legend(facility, tiers, bins, colours, method, value_column) -> str:
-    """Service-area tiers, gaps and the coverage classes."""
+def gap_label(baseline) -> str:
+    """How a gap is named: without a complete baseline it is a gap *in this dataset*."""
+    if baseline == "complete":
+        return "未覆盖 gaps"
+    return "未覆盖（本数据集中） gaps in this dataset"
+
+
+def baseline_note(baseline) -> str:
+    """Return the legend's warning for a layer whose existing facilities are not all in the data."""
+    if baseline == "complete":
+        return ""
+    state = "不完整 partial" if baseline == "partial" else "完整性未知 unknown"
+    return (
+        f"<div class='gs-note'>现状设施{state}: 数据中没有的现状设施未计入，"
+        "未覆盖不等于实际无设施。 The existing facilities of this layer are "
+        f"{'incomplete' if baseline == 'partial' else 'of unknown completeness'} in this "
+        "dataset: a gap means none <i>in this dataset</i>.</div>"
+    )
+
+
+def coverage_legend(facility, tiers, bins, colours, method, value_column, *, baseline=None) -> str:
+    """Service-area tiers, gaps and the coverage classes, and how complete the baseline is."""
     name = category_label(facility) if facility in CATEGORIES else str(facility)
     what = (
         "覆盖人口比例 population covered"
@@ -167,9 +196,10 @@ def coverage_legend(facility, tiers, bins, colours, method, value_column) -> str
         f"<h4>{esc(name)} 服务覆盖 coverage</h4>"
         + "".join(tier_rows)
         + f'<div><span class="sw" style="background:{GAP_COLOUR};opacity:.3"></span>'
-        "未覆盖 gap</div>"
+        f"{gap_label(baseline)}</div>"
         + f"<h4 style='margin-top:6px'>{what}</h4>"
         + class_rows(bins, colours, method, percent=True)
+        + baseline_note(baseline)
     )
 
 
@@ -261,12 +291,15 @@ def street_properties(streets) -> list[dict]:
 
 
 def project_properties(rows) -> list[dict]:
-    """Id, escaped name, status (for styling) and popup of each project."""
+    """Id, escaped name, status (for styling), schedule (for the slider) and popup."""
+    from ._timeline import schedule_properties
+
     return [
         {
             "_id": r.id,
             "name": esc(r.name),
             "status": r.status,
+            **schedule_properties(r),
             "popup": project_popup(r._asdict()),
         }
         for r in rows.itertuples(index=False)

@@ -65,6 +65,23 @@ TIER_COLOURS = ("#1b7837", "#5aae61", "#a6dba0", "#d9f0d3")
 #: Uncovered gaps.
 GAP_COLOUR = "#d7301f"
 
+#: Radius of project points, in CSS pixels (Leaflet ``CircleMarker``).
+POINT_RADIUS_PX = 6
+#: The district outline: a dark line, no fill.
+DISTRICT_STYLE = {"color": "#222222", "weight": 3, "fill": False, "opacity": 0.9}
+#: Street polygons: a grey outline over an almost clear fill.
+STREET_STYLE = {"color": "#555555", "weight": 1.2, "fillColor": "#ffffff", "fillOpacity": 0.05}
+#: Service areas of one tier (the colour is the tier's, from :data:`TIER_COLOURS`).
+SERVICE_AREA_STYLE = {"weight": 1, "fillOpacity": 0.2}
+#: Uncovered gaps of one tier: a dashed red outline over a faint red fill.
+GAP_STYLE = {
+    "color": GAP_COLOUR,
+    "weight": 1.5,
+    "dashArray": "4 3",
+    "fillColor": GAP_COLOUR,
+    "fillOpacity": 0.15,
+}
+
 assert set(CATEGORY_STYLE) == set(CATEGORIES), "every category needs a colour"
 assert set(STATUS_STYLE) == set(STATUSES), "every status needs a style"
 
@@ -114,6 +131,17 @@ def point_style(category: str, status: str) -> dict:
     else:
         style.update(fillOpacity=0.9, weight=1.5)
     return style
+
+
+def tier_colour(index: int) -> str:
+    """Colour of the ``index``-th tier counted from the nearest (0 = 5 minutes by default)."""
+    return TIER_COLOURS[min(max(index, 0), len(TIER_COLOURS) - 1)]
+
+
+def service_area_style(index: int) -> dict:
+    """Leaflet path options of the ``index``-th tier's service area, nearest first."""
+    colour = tier_colour(index)
+    return {"color": colour, "fillColor": colour, **SERVICE_AREA_STYLE}
 
 
 def classify(values, *, k: int = 5):

@@ -157,6 +157,18 @@ def make_parser() -> argparse.ArgumentParser:
         default="population",
         help="count column of --population-layer (default population)",
     )
+    p.add_argument(
+        "--as-of",
+        type=int,
+        metavar="YEAR",
+        help="the year whose scheduled state the maps and stats/schedule_state.csv show",
+    )
+    p.add_argument(
+        "--baseline",
+        metavar="CSV",
+        help="how complete each layer's existing facilities are (layer, completeness, basis); "
+        "default: the packaged table for the packaged projects, 'unknown' for your own",
+    )
 
     p = sub.add_parser("map", help="only the overview map")
     _add_input_args(p)
@@ -168,9 +180,10 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--format",
         default="gpkg",
-        choices=["gpkg", "shp", "kml", "geojson", "csv", "gdb", "parquet", "postgis"],
-        help="gpkg (default, styled for QGIS), shp, kml, geojson, csv, gdb (ArcGIS File "
-        "Geodatabase), parquet (GeoParquet 1.1) or postgis (with --dsn)",
+        choices=["gpkg", "qgz", "shp", "kml", "geojson", "csv", "gdb", "parquet", "postgis"],
+        help="gpkg (default, styled for QGIS), qgz (a QGIS project beside the GeoPackage, with "
+        "groups, labels, A3 print layouts and the service areas and gaps), shp, kml, geojson, "
+        "csv, gdb (ArcGIS File Geodatabase), parquet (GeoParquet 1.1) or postgis (with --dsn)",
     )
     p.add_argument(
         "--crs",
@@ -178,7 +191,7 @@ def make_parser() -> argparse.ArgumentParser:
         default="EPSG:4326",
         help="output CRS: EPSG:4326 (default), EPSG:4490, EPSG:4549 or GCJ-02",
     )
-    p.add_argument("--out", help="output file (.gpkg, .gdb) or folder (other formats)")
+    p.add_argument("--out", help="output file (.gpkg, .qgz, .gdb) or folder (other formats)")
     p.add_argument(
         "--dsn",
         metavar="URL",
@@ -236,6 +249,15 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--chunk-size", type=int, default=250_000, help="points read at a time")
     p.add_argument("--out", required=True, help="CSV file to write")
 
+    p = sub.add_parser(
+        "diff",
+        help="compare two versions of a project file: diff.csv, diff.md, diff.html into --out",
+    )
+    p.add_argument("old", help="the earlier version (GeoJSON, GeoPackage, Shapefile)")
+    p.add_argument("new", help="the later version")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--streets", metavar="PATH", help="streets for the counts by street")
+
     p = sub.add_parser("network", help="download the walking network (needs the internet)")
     p.add_argument("--out", required=True, help="GraphML file to write")
     p.add_argument("--margin-m", type=float, default=500.0, help="margin around the outline")
@@ -252,13 +274,22 @@ def _setup_logging(args):
     root.propagate = False
 
 
-def _cmd_validate(args) -> int:
-    from .io import read_projects, read_streets
+def _read_inputs(args):
+    from .pipeline import read_inputs
 
-    projects = read_projects(
-        args.projects, skip_invalid=args.skip_invalid, fix_geometry=args.fix_geometry
+    return read_inputs(
+        projects=args.projects,
+        streets=args.streets,
+        streets_options=_streets_options(args),
+        population=args.population,
+        skip_invalid=args.skip_invalid,
+        fix_geometry=args.fix_geometry,
     )
-    streets = read_streets(args.streets, population=args.population, **_streets_options(args))
+
+
+def _cmd_validate(args) -> int:
+    inputs = _read_inputs(args)
+    projects, streets = inputs.projects, inputs.streets
     skipped = projects.attrs.get("skipped", [])
     print(
         f"ok: {len(projects)} projects, {len(streets)} streets"
@@ -295,11 +326,13 @@ def _cmd_build(args) -> int:
         facilities={_source_name(f): f for f in args.facilities or []},
         population_layer=args.population_layer,
         population_layer_field=args.population_layer_field,
+        baseline=args.baseline,
+        as_of=args.as_of,
         png=not args.no_png,
     )
     print(f"wrote {len(result.written)} files into {result.out_dir}/")
     for path in result.written:
-        if path.suffix == ".html" and path.name == "index.html":
+        if path.name == "index.html" and path.parent == Path(result.out_dir):
             print(f"  overview map: {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return _skip_exit(args, result.skipped)
 
@@ -308,14 +341,15 @@ def _cmd_map(args) -> int:
     from pathlib import Path
 
     from . import maps
-    from .io import read_district, read_projects, read_streets
 
-    projects = read_projects(
-        args.projects, skip_invalid=args.skip_invalid, fix_geometry=args.fix_geometry
-    )
-    streets = read_streets(args.streets, population=args.population, **_streets_options(args))
+    inputs = _read_inputs(args)
+    projects = inputs.projects
     m = maps.make_overview_map(
-        projects, streets, read_district(), basemap=args.basemap, tianditu_key=args.tianditu_key
+        projects,
+        inputs.streets,
+        inputs.district,
+        basemap=args.basemap,
+        tianditu_key=args.tianditu_key,
     )
     path = maps.save_map(m, Path(args.out) / "index.html", inline_assets=not args.cdn)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
@@ -357,19 +391,12 @@ def _apply_sql(parser, args) -> None:
 
 def _cmd_export(args) -> int:
     from . import export
-    from .io import read_district, read_projects, read_streets
+    from .pipeline import collect_export_layers
 
-    projects = read_projects(
-        args.projects, skip_invalid=args.skip_invalid, fix_geometry=args.fix_geometry
-    )
-    streets = read_streets(args.streets, population=args.population, **_streets_options(args))
-    from .join import join_projects_to_streets
-
-    layers = export.collect_layers(
-        projects,
-        streets,
-        read_district(),
-        tables={"project_streets": join_projects_to_streets(projects, streets)},
+    inputs = _read_inputs(args)
+    projects = inputs.projects
+    layers, baselines = collect_export_layers(
+        inputs, coverage=args.format == "qgz", packaged=args.projects is None
     )
     if args.layers:
         unknown = [name for name in args.layers if name not in layers]
@@ -383,6 +410,7 @@ def _cmd_export(args) -> int:
         crs=args.out_crs,
         encoding=args.out_encoding,
         schema=args.schema,
+        baselines=baselines,
     )
     print(f"wrote {len(paths)} {'tables' if args.format == 'postgis' else 'files'}:")
     for path in paths:
@@ -430,6 +458,15 @@ def _cmd_coverage_points(args) -> int:
     return 0
 
 
+def _cmd_diff(args) -> int:
+    from .diff import write_diff
+
+    counts = write_diff(args.old, args.new, args.out, streets_path=args.streets)
+    summary = ", ".join(f"{n} {c}" for c, n in sorted(counts.items())) or "no change"
+    print(f"{summary}; wrote diff.csv, diff.md and diff.html into {args.out}/")
+    return 0
+
+
 def _cmd_network(args) -> int:
     from .graphs import download_walking_graph
     from .io import read_district
@@ -445,6 +482,7 @@ COMMANDS = {
     "map": _cmd_map,
     "export": _cmd_export,
     "coverage-points": _cmd_coverage_points,
+    "diff": _cmd_diff,
     "network": _cmd_network,
 }
 

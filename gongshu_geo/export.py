@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 #: Formats :func:`export_layers` writes, with what they are.
 FORMATS = {
     "gpkg": "GeoPackage: one file, every layer, join tables and QGIS styles",
+    "qgz": "QGIS project (.qgz) beside the GeoPackage: groups, labels, map themes, A3 layouts",
     "shp": "Shapefile: one set per layer and geometry type, .cpg, .prj, field-alias CSV",
     "kml": "KML (Google Earth): one file per layer, WGS 84 only",
     "geojson": "GeoJSON: one file per layer, RFC 7946 (WGS 84) unless another CRS is asked for",
@@ -170,6 +171,7 @@ def export_layers(
     encoding: str = "UTF-8",
     layer_names: dict | None = None,
     schema: str = "gongshu",
+    baselines: dict | None = None,
 ) -> list:
     """Write layers in one format and CRS.
 
@@ -181,8 +183,9 @@ def export_layers(
     out : str or Path
         Output folder. For ``gpkg`` (``gdb``) a path ending in ``.gpkg``
         (``.gdb``) names the file itself; otherwise it is ``gongshu_geo.gpkg``
-        inside the folder. For ``postgis`` the database URL
-        (``postgresql://user:password@host:port/db``).
+        inside the folder. For ``qgz`` a path ending in ``.qgz`` names the
+        project, and the GeoPackage is written beside it with the same stem. For
+        ``postgis`` the database URL (``postgresql://user:password@host:port/db``).
     fmt : str
         One of :data:`FORMATS`.
     crs : str
@@ -195,12 +198,16 @@ def export_layers(
         Layer name -> name to write it under (layers not named keep theirs).
     schema : str
         PostGIS schema the tables are written into (``postgis`` only).
+    baselines : dict, optional
+        For ``qgz``: facility layer -> completeness of its existing facilities
+        (``"complete"``, ``"partial"``, ``"unknown"``), which names the gaps.
 
     Returns
     -------
     list
         The files written (for Shapefiles the ``.shp`` of each set, plus the
-        field-alias CSV and README); for ``postgis`` the qualified table names.
+        field-alias CSV and README); for ``qgz`` the GeoPackage and the project; for
+        ``postgis`` the qualified table names.
 
     Raises
     ------
@@ -218,6 +225,7 @@ def export_layers(
         return write_postgis(prepared, str(out), schema=schema, crs=crs, themes=themes)
     writer = {
         "gpkg": _write_gpkg,
+        "qgz": _write_qgz,
         "shp": _write_shapefiles,
         "kml": _write_kml,
         "geojson": _write_geojson,
@@ -225,14 +233,15 @@ def export_layers(
         "gdb": _gdb.write_gdb,
         "parquet": _geoparquet.write_geoparquet,
     }[fmt]
-    written = writer(prepared, Path(out), crs=crs, codec=codec, themes=themes)
+    options = {"baselines": baselines or {}} if fmt == "qgz" else {}
+    written = writer(prepared, Path(out), crs=crs, codec=codec, themes=themes, **options)
     logger.info("exported %d layers as %s (%s) to %s", len(prepared), fmt, crs, out)
     return written
 
 
 def _check_export_args(fmt, crs, encoding):
     fmt = str(fmt).lower().lstrip(".")
-    fmt = {"geopackage": "gpkg", "shapefile": "shp", "json": "geojson"}.get(fmt, fmt)
+    fmt = {"geopackage": "gpkg", "shapefile": "shp", "json": "geojson", "qgs": "qgz"}.get(fmt, fmt)
     if fmt not in FORMATS:
         raise InputError(f'unknown export format "{fmt}"; expected one of {", ".join(FORMATS)}')
     name = _crs.normalize_crs_name(crs)
@@ -369,6 +378,20 @@ def _write_gpkg(prepared, out, *, crs, codec, themes):
                     styles[part_name] = (qml, description)
         qgis_styles.write_layer_styles(tmp, styles)
     return [target]
+
+
+def _write_qgz(prepared, out, *, crs, codec, themes, baselines):
+    from .qgis_project import write_qgis_project
+
+    if out.suffix.lower() == ".qgz":
+        gpkg, project = out.with_suffix(".gpkg"), out
+    else:
+        gpkg = out / f"{GPKG_NAME}{_crs_tag(crs)}.gpkg"
+        project = gpkg.with_suffix(".qgz")
+    ensure_dir(project.parent)
+    (gpkg,) = _write_gpkg(prepared, gpkg, crs=crs, codec=codec, themes=themes)
+    qgz = write_qgis_project(gpkg, project, overlay_crs=crs, baselines=baselines, themes=themes)
+    return [gpkg, qgz]
 
 
 def _write_shapefiles(prepared, out, *, crs, codec, themes):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from importlib import resources
 from pathlib import Path
@@ -12,7 +13,13 @@ import pandas as pd
 from . import crs as _crs
 from ._errors import CRSError, InputError, ValidationError
 from ._geojson import decode_text, load_feature_collection, parse_feature
-from .schema import CATEGORIES, check_geometry_type, check_properties, feature_label
+from .schema import (
+    CATEGORIES,
+    check_geometry_type,
+    check_properties,
+    feature_label,
+    parse_status_log,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -166,6 +173,14 @@ def _isna(value) -> bool:
         return False
 
 
+def _tabular(props: dict) -> dict:
+    """Properties fit for a table column: a status log becomes its JSON text."""
+    log = parse_status_log(props.get("status_log"))
+    if log is None:
+        return {k: v for k, v in props.items() if k != "status_log"}
+    return {**props, "status_log": json.dumps(log, ensure_ascii=False)}
+
+
 def _finish_projects(rows, problems, fixes, source, *, skip_invalid):
     for fix in fixes:
         logger.warning("%s: %s", source, fix)
@@ -182,7 +197,7 @@ def _finish_projects(rows, problems, fixes, source, *, skip_invalid):
             source=source,
         )
     gdf = gpd.GeoDataFrame(
-        [props for props, _ in kept],
+        [_tabular(props) for props, _ in kept],
         geometry=[geom for _, geom in kept],
         crs=_crs.WGS84,
     )
@@ -306,7 +321,7 @@ def read_streets(
     path : str or Path, optional
         GeoPackage, Shapefile or GeoJSON in any CRS with a definition, or a
         PostGIS table or query (``postgresql://...?table=schema.name``). Defaults
-        to the packaged ``data/boundaries/streets.geojson`` (approximate).
+        to the packaged ``data/boundaries/streets.geojson`` (public polygons, ±100 m).
     name_field, code_field : str, optional
         Columns holding the street name and code in the user's file (e.g.
         ``"街道名称"``, ``"街道代码"``); by default ``name`` and ``street_code``.
@@ -470,6 +485,54 @@ def read_table(path) -> pd.DataFrame:
             )
         return table
     raise InputError(f"{path}: is neither UTF-8 nor GBK text; re-save it as UTF-8 CSV")
+
+
+def outline_of(streets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return the outline of a street layer: its union, as a one-row frame.
+
+    With the user's own streets, this is the district the maps and exports draw,
+    not the packaged outline.
+    """
+    return gpd.GeoDataFrame({"name": ["outline"]}, geometry=[streets.union_all()], crs=streets.crs)
+
+
+#: How complete a facility layer's existing facilities are in a dataset.
+BASELINE_COMPLETENESS = ("complete", "partial", "unknown")
+
+
+def read_baseline(path=None) -> pd.DataFrame:
+    """Read how complete each facility layer's existing facilities are.
+
+    Coverage of the existing situation means something only where the existing
+    facilities are all there. The packaged ``data/baseline.csv`` says, per layer,
+    whether they are ``complete`` or ``partial`` and on what basis.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        CSV with ``layer``, ``completeness`` and ``basis``; the packaged table by default.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per layer, indexed by ``layer``.
+    """
+    path = Path(path) if path is not None else data_path("baseline.csv")
+    table = read_table(path)
+    missing = [c for c in ("layer", "completeness", "basis") if c not in table.columns]
+    if missing:
+        raise InputError(f"{path}: column(s) {', '.join(missing)} missing; it has {list(table)}")
+    bad = table[~table["completeness"].isin(BASELINE_COMPLETENESS)]
+    if len(bad):
+        row = bad.index[0]
+        raise InputError(
+            f'{path}: row {row + 2}: "completeness" must be one of '
+            f"{', '.join(BASELINE_COMPLETENESS)}; found {bad['completeness'].iloc[0]!r}"
+        )
+    if table["layer"].duplicated().any():
+        dup = table.loc[table["layer"].duplicated(), "layer"].iloc[0]
+        raise InputError(f"{path}: layer {dup!r} is listed twice")
+    return table.set_index("layer")
 
 
 def read_points_csv(

@@ -29,15 +29,19 @@ from ._atomic import write_text_atomic
 from ._errors import InputError
 from ._style import (
     CATEGORY_STYLE,
-    GAP_COLOUR,
-    TIER_COLOURS,
+    DISTRICT_STYLE,
+    GAP_STYLE,
+    POINT_RADIUS_PX,
+    STREET_STYLE,
     category_label,
     class_colours,
     classify,
     coverage_value_column,
     path_style,
     point_style,
+    service_area_style,
 )
+from ._timeline import YearSlider, year_range
 from .basemaps import Basemap, get_basemap
 from .schema import CATEGORIES
 
@@ -93,7 +97,13 @@ class GongshuMap(folium.Map):
 
 
 def make_overview_map(
-    projects, streets, district, *, basemap="osm", tianditu_key: str | None = None
+    projects,
+    streets,
+    district,
+    *,
+    basemap="osm",
+    tianditu_key: str | None = None,
+    as_of: int | None = None,
 ) -> folium.Map:
     """All plan projects over the streets and the district outline.
 
@@ -109,12 +119,15 @@ def make_overview_map(
         See :mod:`gongshu_geo.basemaps`; GCJ-02 basemaps shift every overlay.
     tianditu_key : str, optional
         Key for ``basemap="tianditu"``.
+    as_of : int, optional
+        The year the schedule slider starts at; by default it shows every project.
 
     Returns
     -------
     folium.Map
         One layer per category (named ``"公园绿地 Parks (n)"``), popups in
-        Chinese, a legend and a layer control.
+        Chinese, a legend, a layer control and, when the projects carry
+        ``start_year``/``end_year``, a year slider (:mod:`gongshu_geo._timeline`).
     """
     _mapdata.require_columns(projects, ["id", "name", "category", "status"], "projects")
     _mapdata.require_columns(streets, ["street_code", "name"], "streets")
@@ -132,6 +145,12 @@ def make_overview_map(
         group.add_to(m)
     Legend(_mapdata.overview_legend(bm.needs_gcj02)).add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    years = year_range(projects)
+    if years is not None:
+        first, last = years
+        if as_of is not None:
+            as_of = min(max(int(as_of), first), last)
+        YearSlider(first, last, as_of=as_of).add_to(m)
     logger.info(
         "overview map: %d projects in %d categories on %s (%s)",
         len(projects),
@@ -152,6 +171,7 @@ def make_coverage_map(
     facilities=None,
     basemap="osm",
     tianditu_key: str | None = None,
+    baseline: str | None = None,
 ) -> folium.Map:
     """5/10/15-minute service areas, uncovered gaps and a coverage choropleth.
 
@@ -172,6 +192,10 @@ def make_coverage_map(
         The facilities themselves, drawn as small circles.
     basemap, tianditu_key
         As for :func:`make_overview_map`.
+    baseline : {"complete", "partial", "unknown"}, optional
+        How complete the layer's existing facilities are (:func:`gongshu_geo.read_baseline`).
+        Unless ``"complete"``, gaps are labelled as gaps *in this dataset* and the
+        legend says why.
 
     Returns
     -------
@@ -208,30 +232,24 @@ def make_coverage_map(
     areas = _mapdata.display_frame(service_areas, gcj02=bm.needs_gcj02, what="service_areas")
     for i, minutes in enumerate(sorted(tiers, reverse=True)):
         rows = areas[areas["minutes"].astype(float) == minutes]
-        colour = TIER_COLOURS[min(len(tiers) - 1 - i, len(TIER_COLOURS) - 1)]
         distance = rows["distance_m"].max() if len(rows) else float("nan")
         name = f"{_mapdata.minutes_text(minutes)} 分钟服务范围 service area" + (
             f" ({distance:,.0f} m)" if np.isfinite(distance) else ""
         )
         group = folium.FeatureGroup(name=name, show=True)
         if len(rows):
-            style = {"color": colour, "weight": 1, "fillColor": colour, "fillOpacity": 0.2}
+            style = service_area_style(len(tiers) - 1 - i)
             _geojson(rows, [], style=lambda f, s=style: s, pane="polygon").add_to(group)
         group.add_to(m)
     shown_gaps = _mapdata.display_frame(gaps, gcj02=bm.needs_gcj02, what="gaps")
     for minutes in tiers:
         rows = shown_gaps[shown_gaps["minutes"].astype(float) == minutes]
         group = folium.FeatureGroup(
-            name=f"{_mapdata.minutes_text(minutes)} 分钟未覆盖 gaps", show=minutes == top
+            name=f"{_mapdata.minutes_text(minutes)} 分钟{_mapdata.gap_label(baseline)}",
+            show=minutes == top,
         )
         if len(rows):
-            style = {
-                "color": GAP_COLOUR,
-                "weight": 1.5,
-                "dashArray": "4 3",
-                "fillColor": GAP_COLOUR,
-                "fillOpacity": 0.15,
-            }
+            style = dict(GAP_STYLE)
             _geojson(rows, [], style=lambda f, s=style: s, pane="line").add_to(group)
         group.add_to(m)
     if facilities is not None and len(facilities):
@@ -240,7 +258,10 @@ def make_coverage_map(
         for kind, part in _mapdata.split_by_kind(shown_fac).items():
             _facility_layer(part, facility, kind).add_to(group)
         group.add_to(m)
-    Legend(_mapdata.coverage_legend(facility, tiers, bins, colours, method, value_column)).add_to(m)
+    legend = _mapdata.coverage_legend(
+        facility, tiers, bins, colours, method, value_column, baseline=baseline
+    )
+    Legend(legend).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
 
@@ -287,6 +308,105 @@ def make_street_stats_map(
     _choropleth_layer(shown, lookup, bins, colours, column).add_to(group)
     group.add_to(m)
     Legend(_mapdata.stats_legend(column, bins, colours, method)).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m
+
+
+#: Colour of each kind of change on the diff map.
+DIFF_COLOURS = {
+    "added": "#1a9850",
+    "removed": "#d73027",
+    "moved": "#4575b4",
+    "reshaped": "#984ea3",
+    "changed": "#fdae61",
+    "unchanged": "#9e9e9e",
+}
+
+
+def make_diff_map(old, new, diff, *, district, basemap="osm") -> folium.Map:
+    """Two versions of a project list on one map, coloured by kind of change.
+
+    Parameters
+    ----------
+    old, new : geopandas.GeoDataFrame
+        The versions, with ``id`` (and ``name``).
+    diff : pandas.DataFrame
+        From :func:`gongshu_geo.diff.diff_projects`.
+    district : geopandas.GeoDataFrame
+        Outline to frame the map.
+    basemap : str
+        See :mod:`gongshu_geo.basemaps`.
+
+    Returns
+    -------
+    folium.Map
+        Layers "之前 before" (dashed grey, changed projects only) and "之后 after"
+        (every project of the new version, coloured by its first change); popups
+        list each change with its old and new value.
+    """
+    bm = get_basemap(basemap)
+    shown_district = _mapdata.display_frame(district, gcj02=bm.needs_gcj02, what="district")
+    m = _base_map(bm, shown_district)
+    _add_outline(m, shown_district)
+    first = diff.drop_duplicates("id").set_index("id")["change"].to_dict()
+    popups = {
+        fid: "<br>".join(
+            _mapdata.esc(
+                f"{r.change}: {r.field} {r.old} → {r.new}"
+                if r.change == "changed"
+                else f"{r.change}"
+                + (f" {r.moved_m:,.1f} m" if r.moved_m is not None else "")
+                + (f", IoU {r.iou:.2f}" if r.iou is not None else "")
+            )
+            for r in rows.itertuples()
+        )
+        for fid, rows in diff.groupby("id")
+    }
+    for label, frame, dashed in (("之前 before", old, True), ("之后 after", new, False)):
+        rows = frame if not dashed else frame[frame["id"].isin(first)]
+        shown = _mapdata.display_frame(rows, gcj02=bm.needs_gcj02, what=label)
+        group = folium.FeatureGroup(name=f"{label} ({len(shown)})", show=True)
+        for kind, part in _mapdata.split_by_kind(shown).items():
+            props = [
+                {
+                    "name": _mapdata.esc(f"{r.id} {getattr(r, 'name', '') or ''}"),
+                    "change": "removed"
+                    if dashed and first.get(r.id) == "removed"
+                    else first.get(r.id, "unchanged"),
+                    "popup": f"<b>{_mapdata.esc(str(r.id))}</b><br>"
+                    + popups.get(r.id, "无变化 unchanged"),
+                }
+                for r in part.itertuples(index=False)
+            ]
+
+            def style(feature, dashed=dashed, kind=kind):
+                colour = "#777777" if dashed else DIFF_COLOURS[feature["properties"]["change"]]
+                if feature["properties"]["change"] == "removed":
+                    colour = DIFF_COLOURS["removed"]
+                return {
+                    "color": colour,
+                    "weight": 2 if kind != "point" else 1,
+                    "dashArray": "5 4" if dashed else None,
+                    "fillColor": colour,
+                    "fillOpacity": 0.6 if kind == "point" else 0.15,
+                }
+
+            _geojson(
+                part,
+                props,
+                style=style,
+                pane=kind,
+                marker=folium.CircleMarker(radius=5) if kind == "point" else None,
+                popup=folium.GeoJsonPopup(["popup"], labels=False, max_width=360),
+                tooltip=folium.GeoJsonTooltip(["name"], labels=False),
+            ).add_to(group)
+        group.add_to(m)
+    counts = diff.groupby("change")["id"].nunique().to_dict()
+    body = "<h4>版本比较 What changed</h4>" + "".join(
+        f'<div><span class="sw" style="background:{c}"></span>{k} ({counts.get(k, 0)})</div>'
+        for k, c in DIFF_COLOURS.items()
+    )
+    Legend(body).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
 
@@ -404,14 +524,14 @@ def _base_map(bm: Basemap, frame) -> folium.Map:
 
 def _add_outline(m, district):
     group = folium.FeatureGroup(name="区界 District boundary", show=True)
-    style = {"color": "#222222", "weight": 3, "fill": False, "opacity": 0.9}
+    style = dict(DISTRICT_STYLE)
     _geojson(district, [], style=lambda f: style, interactive=False).add_to(group)
     group.add_to(m)
 
 
 def _add_streets(m, streets):
     props = _mapdata.street_properties(streets)
-    style = {"color": "#555555", "weight": 1.2, "fillColor": "#ffffff", "fillOpacity": 0.05}
+    style = dict(STREET_STYLE)
     highlight = {"weight": 2.5, "color": "#000000", "fillOpacity": 0.12}
     group = folium.FeatureGroup(name=f"街道 Streets ({len(streets)})", show=True)
     folium.GeoJson(
@@ -450,7 +570,7 @@ def _project_layer(rows, category, kind):
             return {**point_style(category, status), "pane": PANES["point"][0]}
         return path_style(category, status, fill=kind == "polygon")
 
-    marker = folium.CircleMarker(radius=6) if kind == "point" else None
+    marker = folium.CircleMarker(radius=POINT_RADIUS_PX) if kind == "point" else None
     return _geojson(
         rows,
         props,

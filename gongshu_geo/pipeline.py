@@ -21,7 +21,7 @@ import pandas as pd
 
 from ._atomic import ensure_dir
 from ._errors import InputError, OutputError
-from .io import read_district, read_projects, read_streets
+from .io import outline_of, read_baseline, read_district, read_projects, read_streets
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +123,48 @@ def write_stats_tables(tables: dict, stage_path) -> None:
             )
 
 
+@dataclass
+class Inputs:
+    """What every command starts from: validated projects, streets and their outline."""
+
+    projects: object
+    streets: object
+    district: object
+
+
+def read_inputs(
+    *,
+    projects=None,
+    streets=None,
+    streets_options: dict | None = None,
+    population=None,
+    skip_invalid: bool = False,
+    fix_geometry: bool = False,
+) -> Inputs:
+    """Read and validate the inputs of any command; the packaged data by default.
+
+    Parameters
+    ----------
+    projects, streets : str or Path, optional
+        Input files.
+    streets_options : dict, optional
+        Passed to :func:`gongshu_geo.read_streets`.
+    population : str or Path, optional
+        A population table by street code.
+    skip_invalid, fix_geometry : bool
+        See :func:`gongshu_geo.read_projects`.
+
+    Returns
+    -------
+    Inputs
+        The outline is the packaged district's, or the union of the user's streets.
+    """
+    proj = read_projects(projects, skip_invalid=skip_invalid, fix_geometry=fix_geometry)
+    strt = read_streets(streets, population=population, **(streets_options or {}))
+    district = read_district() if streets is None else outline_of(strt)
+    return Inputs(projects=proj, streets=strt, district=district)
+
+
 def build(
     *,
     projects=None,
@@ -142,6 +184,8 @@ def build(
     population_layer_field: str = "population",
     png: bool = True,
     gpkg: bool = True,
+    baseline=None,
+    as_of: int | None = None,
 ) -> BuildResult:
     """Read, join, measure, map and write everything into ``out``.
 
@@ -176,6 +220,13 @@ def build(
         The count column of ``population_layer``.
     png, gpkg : bool
         Also write static PNG maps and a GeoPackage of all layers.
+    baseline : str or Path, optional
+        How complete each layer's existing facilities are (see
+        :func:`gongshu_geo.read_baseline`). With the packaged projects, the packaged
+        table; with the user's own projects and no table, every layer is ``unknown``.
+    as_of : int, optional
+        A year: ``stats/schedule_state.csv`` gives each project's scheduled state
+        then, and the overview's year slider starts there.
 
     Returns
     -------
@@ -191,9 +242,15 @@ def build(
         logger.info("[%d/%d] %s", next(step), steps, msg)
 
     progress("reading and validating the inputs")
-    proj = read_projects(projects, skip_invalid=skip_invalid, fix_geometry=fix_geometry)
-    strt = read_streets(streets, population=population, **(streets_options or {}))
-    district = read_district() if streets is None else _outline_of(strt)
+    inputs = read_inputs(
+        projects=projects,
+        streets=streets,
+        streets_options=streets_options,
+        population=population,
+        skip_invalid=skip_invalid,
+        fix_geometry=fix_geometry,
+    )
+    proj, strt, district = inputs.projects, inputs.streets, inputs.district
     result = BuildResult(
         out_dir=out_dir, skipped=proj.attrs.get("skipped", []), fixed=proj.attrs.get("fixed", [])
     )
@@ -219,11 +276,22 @@ def build(
         warnings=result.warnings,
     )
     cov_all, gains, penalties, layer_maps = measured
+    completeness = _baseline_of(baseline, packaged=projects is None)
+    if len(cov_all):
+        cov_all["baseline"] = cov_all["facility"].map(completeness).fillna("unknown")
 
-    progress("measuring the plan's targets")
+    progress("measuring the plan's targets and schedule")
     from .indicators import measure_targets
+    from .schedule import compute_schedule_state, summarize_schedule
 
     indicators = measure_targets(proj, strt, district)
+    schedule = summarize_schedule(joined, proj)
+    states = {}
+    if as_of is not None:
+        state = compute_schedule_state(proj, as_of=as_of)
+        keep = ["id", "name", "category", "status", "start_year", "end_year", "as_of"]
+        keep += ["scheduled_state", "recorded_status"]
+        states["schedule_state"] = pd.DataFrame(state[[c for c in keep if c in state]])
 
     with _locked(out_dir):
         _remove_stale_staging(out_dir)
@@ -239,6 +307,8 @@ def build(
                     **({"network_penalty": penalties} if penalties is not None else {}),
                     "indicators": indicators,
                     "outside": outside,
+                    "schedule": schedule,
+                    **states,
                 },
                 stage.path,
             )
@@ -254,9 +324,22 @@ def build(
                 tianditu_key=tianditu_key,
                 inline_assets=inline_assets,
                 png=png,
+                completeness=completeness,
+                as_of=as_of,
+            )
+            from .street_pages import write_street_pages
+
+            write_street_pages(
+                stage.path,
+                streets=strt,
+                projects=proj,
+                joined=joined,
+                schedule=schedule,
+                coverage=cov_all,
+                gains=gains,
             )
             if gpkg:
-                _write_gpkg(stage, proj, strt, district, layer_maps, joined)
+                _write_gpkg(stage, proj, strt, district, layer_maps, joined, completeness)
             result.written = stage.commit()
         finally:
             stage.discard()
@@ -307,6 +390,13 @@ def _measure_coverage(
             cov_all[cov_all["mode"] == "distance"], cov_all[cov_all["mode"] == "network"]
         )
     return cov_all, gains, penalties, layer_maps
+
+
+def _baseline_of(baseline, *, packaged: bool) -> dict:
+    """Layer -> completeness of its existing facilities, from a table or the packaged one."""
+    if baseline is None and not packaged:
+        return {}
+    return read_baseline(baseline)["completeness"].to_dict()
 
 
 def _layer_map(strt, layer, facilities, cov):
@@ -360,12 +450,6 @@ def _read_walk_graph(path):
     return graphs.graph_from_lines(read_layer(path, what="walkable-lines layer"))
 
 
-def _outline_of(streets):
-    import geopandas as gpd
-
-    return gpd.GeoDataFrame({"name": ["outline"]}, geometry=[streets.union_all()], crs=streets.crs)
-
-
 def _write_maps(
     stage,
     proj,
@@ -378,11 +462,13 @@ def _write_maps(
     tianditu_key,
     inline_assets,
     png,
+    completeness,
+    as_of,
 ):
     from . import maps
 
     overview = maps.make_overview_map(
-        proj, strt, district, basemap=basemap, tianditu_key=tianditu_key
+        proj, strt, district, basemap=basemap, tianditu_key=tianditu_key, as_of=as_of
     )
     maps.save_map(overview, stage.path("index.html"), inline_assets=inline_assets)
     for column in STREET_STAT_MAPS:
@@ -391,6 +477,7 @@ def _write_maps(
         )
         maps.save_map(stats_map, stage.path(f"streets_{column}.html"), inline_assets=inline_assets)
     for layer, facilities, areas, gaps, cov in layer_maps:
+        baseline = completeness.get(layer, "unknown")
         m = maps.make_coverage_map(
             strt,
             areas,
@@ -400,6 +487,7 @@ def _write_maps(
             facilities=facilities,
             basemap=basemap,
             tianditu_key=tianditu_key,
+            baseline=baseline,
         )
         maps.save_map(m, stage.path(f"coverage_{layer}.html"), inline_assets=inline_assets)
     if png:
@@ -408,21 +496,89 @@ def _write_maps(
         plots.plot_overview_png(proj, strt, district, stage.path("png/overview.png"))
         for layer, _facilities, areas, gaps, cov in layer_maps:
             plots.plot_coverage_png(
-                strt, areas, gaps, cov, stage.path(f"png/coverage_{layer}.png"), facility=layer
+                strt,
+                areas,
+                gaps,
+                cov,
+                stage.path(f"png/coverage_{layer}.png"),
+                facility=layer,
+                baseline=completeness.get(layer, "unknown"),
             )
 
 
-def _write_gpkg(stage, proj, strt, district, layer_maps, joined):
+def _write_gpkg(stage, proj, strt, district, layer_maps, joined, completeness):
+    """Write the GeoPackage of every layer and the QGIS project that opens it, side by side."""
     from . import export
+    from .qgis_project import write_qgis_project
 
-    areas = [a.assign(facility=layer) for layer, _f, a, _g, _c in layer_maps]
-    gaps = [g.assign(facility=layer) for layer, _f, _a, g, _c in layer_maps]
     layers = export.collect_layers(
         proj,
         strt,
         district,
-        service_areas=pd.concat(areas, ignore_index=True) if areas else None,
-        gaps=pd.concat(gaps, ignore_index=True) if gaps else None,
+        **_coverage_layers(layer_maps),
         tables={"project_streets": joined},
     )
-    export.export_layers(layers, stage.path("layers/gongshu_geo.gpkg"), fmt="gpkg")
+    gpkg_path = stage.path("layers/gongshu_geo.gpkg")
+    export.export_layers(layers, gpkg_path, fmt="gpkg")
+    write_qgis_project(gpkg_path, stage.path("layers/gongshu_geo.qgz"), baselines=completeness)
+
+
+def _coverage_layers(layer_maps) -> dict:
+    """``service_areas`` and ``gaps`` of every facility layer, one frame each (or none)."""
+    areas = [a.assign(facility=layer) for layer, _f, a, _g, _c in layer_maps]
+    gaps = [g.assign(facility=layer) for layer, _f, _a, g, _c in layer_maps]
+    return {
+        "service_areas": pd.concat(areas, ignore_index=True) if areas else None,
+        "gaps": pd.concat(gaps, ignore_index=True) if gaps else None,
+    }
+
+
+def collect_export_layers(
+    inputs: Inputs,
+    *,
+    coverage: bool = False,
+    facility_layers=DEFAULT_FACILITY_LAYERS,
+    packaged: bool = False,
+) -> tuple[dict, dict]:
+    """Gather the layers ``export`` writes, with service areas and gaps when asked.
+
+    Parameters
+    ----------
+    inputs : Inputs
+        From :func:`read_inputs`.
+    coverage : bool
+        Also the straight-line service areas and gaps of ``facility_layers``
+        (as ``build`` writes them), e.g. for a QGIS project.
+    facility_layers : sequence of str
+        Facility layers measured when ``coverage``; empty ones are skipped.
+    packaged : bool
+        Whether the projects are the packaged ones (their baseline table is known).
+
+    Returns
+    -------
+    layers : dict
+        As :func:`gongshu_geo.export.collect_layers` returns.
+    baselines : dict
+        Facility layer -> completeness of its existing facilities.
+    """
+    from . import coverage as _coverage
+    from . import export
+    from .join import join_projects_to_streets
+
+    layer_maps = []
+    if coverage:
+        for layer in facility_layers:
+            try:
+                facilities = _coverage.select_facilities(inputs.projects, layer)
+            except InputError as exc:
+                logger.warning("skipping facility layer %s: %s", layer, exc)
+                continue
+            layer_maps.append(_layer_map(inputs.streets, layer, facilities, None))
+    layers = export.collect_layers(
+        inputs.projects,
+        inputs.streets,
+        inputs.district,
+        **_coverage_layers(layer_maps),
+        tables={"project_streets": join_projects_to_streets(inputs.projects, inputs.streets)},
+    )
+    return layers, _baseline_of(None, packaged=packaged)

@@ -158,8 +158,8 @@ def plot_overview_png(projects, streets, district, path, *, dpi: int = _DPI) -> 
         fig.text(
             0.01,
             0.01,
-            text("位置为示意，街道边界为近似", "")
-            + "Locations approximate; street boundaries approximate. "
+            text("位置为示意；街道边界：zjProvince (2020) 拟合至区界，约 ±100 m。", "")
+            + "Locations approximate; streets: zjProvince (2020) fitted to the outline, ~±100 m. "
             "CGCS2000 / GK CM 120E (EPSG:4549)",
             fontsize=6.5,
             color="#666666",
@@ -168,7 +168,15 @@ def plot_overview_png(projects, streets, district, path, *, dpi: int = _DPI) -> 
 
 
 def plot_coverage_png(
-    streets, service_areas, gaps, coverage, path, *, facility: str, dpi: int = _DPI
+    streets,
+    service_areas,
+    gaps,
+    coverage,
+    path,
+    *,
+    facility: str,
+    baseline: str | None = None,
+    dpi: int = _DPI,
 ) -> Path:
     """Coverage of the largest tier by street, with service areas and gaps, as a PNG.
 
@@ -180,6 +188,9 @@ def plot_coverage_png(
         Target ``.png``.
     facility : str
         The facility category, e.g. ``"park"``.
+    baseline : {"complete", "partial", "unknown"}, optional
+        How complete the layer's existing facilities are; unless ``"complete"``
+        the gaps are labelled as gaps in this dataset.
     dpi : int
         Resolution.
 
@@ -251,6 +262,7 @@ def plot_coverage_png(
                 edgecolor=GAP_COLOUR,
                 hatch="//",
                 label=text(f"{top:g} 分钟未覆盖", f"not covered in {top:g} min")
+                + ("" if baseline == "complete" else text("（本数据集中）", " (in this dataset)"))
                 if top is not None
                 else "gap",
             )

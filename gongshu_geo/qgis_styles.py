@@ -1,13 +1,17 @@
-"""QGIS layer styles (QML) for exported layers, stored in a GeoPackage's ``layer_styles``.
+"""QGIS layer styles (QML), derived from the style table of the web and PNG maps.
 
-QGIS looks for a layer's default style in a ``layer_styles`` table inside the
-GeoPackage itself (the table QGIS creates with "Save as default → Datasource
-database"). Writing that table with QGIS's own schema makes every exported
-layer open styled: project layers categorized by status in their category's
-colour, with Chinese legend labels and field aliases.
+Every symbol here is translated from the Leaflet path options that
+:mod:`gongshu_geo._style` gives the web maps (:func:`~gongshu_geo._style.path_style`,
+:func:`~gongshu_geo._style.point_style`, :data:`~gongshu_geo._style.STREET_STYLE`, ...),
+so the three looks cannot drift apart: a category has one colour, a status one
+line pattern (*under construction* dashed ``8 4``, *planned* dotted ``2 5``) and
+one fill opacity everywhere. CSS pixels become millimetres at 96 dpi.
 
-The QML is generated here from the schema (no QGIS needed); only the elements
-QGIS 3.x reads are written, and QGIS fills every other setting with its default.
+The styles are used twice: as the default style of each GeoPackage layer
+(QGIS's ``layer_styles`` table, read when a layer is added by hand) and inside
+the QGIS project written by :mod:`gongshu_geo.qgis_project`. The QML is
+generated from the schema (no QGIS needed); only the elements QGIS 3.x reads
+are written, and QGIS fills every other setting with its default.
 """
 
 from __future__ import annotations
@@ -17,38 +21,26 @@ import sqlite3
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 
+from ._style import (
+    DISTRICT_STYLE,
+    GAP_STYLE,
+    POINT_RADIUS_PX,
+    STREET_STYLE,
+    path_style,
+    point_style,
+    service_area_style,
+    status_label,
+)
 from .schema import STATUSES
 
 logger = logging.getLogger(__name__)
 
-#: category -> RGB colour of its features.
-CATEGORY_COLORS = {
-    "park": (51, 160, 44),
-    "greenway": (120, 190, 60),
-    "road": (90, 90, 90),
-    "metro_line": (200, 30, 40),
-    "metro_station": (200, 30, 40),
-    "future_community": (230, 120, 20),
-    "historic_district": (140, 80, 40),
-    "cultural_venue": (150, 60, 170),
-    "sports_venue": (30, 120, 200),
-    "public_service": (0, 150, 150),
-    "development_block": (240, 180, 0),
-    "river": (40, 110, 220),
-    "spoil_dock": (120, 120, 60),
-}
-
-#: status -> (fill opacity 0-255, outline style) so status reads at a glance.
-STATUS_LOOK = {
-    "planned": (60, "dash"),
-    "under_construction": (140, "dot"),
-    "completed": (220, "solid"),
-    "existing": (110, "solid"),
-}
-
-_DEFAULT_COLOR = (100, 100, 100)
+#: Millimetres per CSS pixel (96 dpi).
+MM_PER_PX = 25.4 / 96
 #: The categorized field of project layers.
 STYLE_FIELD = "status"
+#: QGIS version the documents declare.
+QGIS_VERSION = "3.22.0"
 
 
 def geometry_family(geom_type: str | None) -> str | None:
@@ -65,8 +57,41 @@ def geometry_family(geom_type: str | None) -> str | None:
     return None
 
 
-def _rgba(rgb, alpha=255) -> str:
-    return ",".join(str(v) for v in (*rgb, alpha))
+def hex_rgb(colour: str) -> tuple[int, int, int]:
+    """``(r, g, b)`` of a ``#rrggbb`` colour."""
+    value = colour.lstrip("#")
+    if len(value) != 6:
+        raise ValueError(f"expected a #rrggbb colour; found {colour!r}")
+    return tuple(int(value[i : i + 2], 16) for i in (0, 2, 4))
+
+
+def qgis_colour(colour: str, opacity: float = 1.0) -> str:
+    """QGIS's ``"r,g,b,a"`` for a ``#rrggbb`` colour and an opacity from 0 to 1."""
+    alpha = round(max(0.0, min(1.0, float(opacity))) * 255)
+    return ",".join(str(v) for v in (*hex_rgb(colour), alpha))
+
+
+def dash_pattern_mm(dash_array: str | None) -> tuple[float, ...] | None:
+    """Convert a Leaflet ``dashArray`` (``"8 4"``, pixels) as QGIS dash lengths in millimetres."""
+    if not dash_array:
+        return None
+    return tuple(round(float(v) * MM_PER_PX, 3) for v in str(dash_array).replace(",", " ").split())
+
+
+def pen_style(dash_array: str | None) -> str:
+    """Return the Qt pen style closest to a dash pattern, for outlines that take no custom dash.
+
+    Dashes longer than their gaps are ``"dash"``, shorter ones ``"dot"``.
+    """
+    pattern = dash_pattern_mm(dash_array)
+    if not pattern:
+        return "solid"
+    on, off = pattern[0], pattern[1] if len(pattern) > 1 else pattern[0]
+    return "dash" if on > off else "dot"
+
+
+def _mm(px) -> str:
+    return f"{float(px) * MM_PER_PX:.3f}"
 
 
 def _options(parent, values: dict) -> None:
@@ -75,75 +100,94 @@ def _options(parent, values: dict) -> None:
         ET.SubElement(options, "Option", name=key, value=str(value), type="QString")
 
 
-def _symbol(parent, name: str, family: str, rgb, *, alpha=255, outline="solid") -> None:
-    kind = {"point": "marker", "line": "line", "polygon": "fill"}[family]
-    symbol = ET.SubElement(
-        parent, "symbol", name=name, type=kind, alpha="1", clip_to_extent="1", force_rhr="0"
-    )
-    if family == "point":
-        layer = ET.SubElement(
-            symbol, "layer", {"class": "SimpleMarker"}, enabled="1", locked="0", pass_="0"
-        )
-        values = {
-            "name": "circle",
-            "color": _rgba(rgb, max(alpha, 160)),
-            "outline_color": "35,35,35,255",
-            "outline_style": outline,
-            "outline_width": "0.3",
-            "size": "3",
-            "size_unit": "MM",
-        }
-    elif family == "line":
-        layer = ET.SubElement(
-            symbol, "layer", {"class": "SimpleLine"}, enabled="1", locked="0", pass_="0"
-        )
-        values = {
-            "line_color": _rgba(rgb),
-            "line_style": outline,
-            "line_width": "0.8",
-            "line_width_unit": "MM",
-            "capstyle": "round",
-            "joinstyle": "round",
-        }
-    else:
-        layer = ET.SubElement(
-            symbol, "layer", {"class": "SimpleFill"}, enabled="1", locked="0", pass_="0"
-        )
-        values = {
-            "color": _rgba(rgb, alpha),
-            "style": "solid" if alpha else "no",
-            "outline_color": _rgba(rgb),
-            "outline_style": outline,
-            "outline_width": "0.5",
-            "outline_width_unit": "MM",
-        }
+def _symbol_layer(symbol, cls: str, values: dict) -> None:
+    layer = ET.SubElement(symbol, "layer", {"class": cls, "enabled": "1", "locked": "0"})
+    layer.set("pass", "0")
     _options(layer, values)
 
 
-def _aliases(root, aliases: dict | None) -> None:
-    if not aliases:
-        return
-    node = ET.SubElement(root, "aliases")
-    for index, (field, label) in enumerate(aliases.items()):
-        ET.SubElement(node, "alias", field=str(field), index=str(index), name=str(label))
+def _line_values(style: dict) -> dict:
+    values = {
+        "line_color": qgis_colour(style["color"], style.get("opacity", 1.0)),
+        "line_style": "solid",
+        "line_width": _mm(style.get("weight", 1)),
+        "line_width_unit": "MM",
+        "capstyle": "round",
+        "joinstyle": "round",
+    }
+    pattern = dash_pattern_mm(style.get("dashArray"))
+    if pattern:
+        values.update(
+            use_custom_dash="1",
+            customdash=";".join(f"{v:g}" for v in pattern),
+            customdash_unit="MM",
+            capstyle="flat",
+        )
+    return values
 
 
-def _document(renderer_builder, aliases) -> str:
-    root = ET.Element("qgis", version="3.22.0", styleCategories="Symbology|Fields")
-    renderer_builder(root)
-    _aliases(root, aliases)
-    body = ET.tostring(root, encoding="unicode").replace('pass_="0"', 'pass="0"')
-    return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + body
+def symbol_element(name: str, family: str, style: dict) -> ET.Element:
+    """One QGIS symbol drawn as a Leaflet path with these options draws.
+
+    Parameters
+    ----------
+    name : str
+        The symbol's name inside its renderer (``"0"``, ``"1"``, ...).
+    family : str
+        ``"point"``, ``"line"`` or ``"polygon"``.
+    style : dict
+        Leaflet path options: ``color``, ``weight`` (px), ``opacity``,
+        ``fillColor``, ``fillOpacity``, ``fill``, ``dashArray``, and for points
+        ``radius`` (px, default :data:`~gongshu_geo._style.POINT_RADIUS_PX`).
+    """
+    kind = {"point": "marker", "line": "line", "polygon": "fill"}[family]
+    symbol = ET.Element(
+        "symbol", name=name, type=kind, alpha="1", clip_to_extent="1", force_rhr="0"
+    )
+    fill_colour = style.get("fillColor", style["color"])
+    fill_opacity = style.get("fillOpacity", 0.2) if style.get("fill", True) else 0.0
+    if family == "point":
+        _symbol_layer(
+            symbol,
+            "SimpleMarker",
+            {
+                "name": "circle",
+                "color": qgis_colour(fill_colour, fill_opacity),
+                "outline_color": qgis_colour(style["color"], style.get("opacity", 1.0)),
+                "outline_style": pen_style(style.get("dashArray")),
+                "outline_width": _mm(style.get("weight", 1)),
+                "outline_width_unit": "MM",
+                "size": _mm(2 * style.get("radius", POINT_RADIUS_PX)),
+                "size_unit": "MM",
+            },
+        )
+    elif family == "line":
+        _symbol_layer(symbol, "SimpleLine", _line_values(style))
+    else:
+        _symbol_layer(
+            symbol,
+            "SimpleFill",
+            {
+                "color": qgis_colour(fill_colour, fill_opacity),
+                "style": "solid" if fill_opacity > 0 else "no",
+                "outline_style": "no",
+                "outline_width": "0",
+            },
+        )
+        # a line layer draws the outline: a fill's own outline takes no custom dash
+        _symbol_layer(symbol, "SimpleLine", _line_values(style))
+    return symbol
 
 
-def categorized_qml(
-    family: str,
-    field: str,
-    categories: list[tuple],
-    *,
-    aliases: dict | None = None,
-) -> str:
-    """QML of a categorized renderer (QGIS ``categorizedSymbol``).
+def project_style(category: str, status: str, family: str) -> dict:
+    """Return the Leaflet options the web map draws a project of this category and status with."""
+    if family == "point":
+        return point_style(category, status)
+    return path_style(category, status, fill=family == "polygon")
+
+
+def categorized_renderer(family: str, field: str, categories: list[tuple]) -> ET.Element:
+    """Return a QGIS ``categorizedSymbol`` renderer.
 
     Parameters
     ----------
@@ -152,53 +196,119 @@ def categorized_qml(
     field : str
         The attribute the categories are read from.
     categories : list of tuple
-        ``(value, label, rgb, alpha, outline_style)`` per category.
-    aliases : dict, optional
-        Field name -> alias shown in QGIS's attribute table and forms.
+        ``(value, label, style)`` per category, ``style`` as for :func:`symbol_element`.
     """
-
-    def build(root):
-        renderer = ET.SubElement(
-            root,
-            "renderer-v2",
-            type="categorizedSymbol",
-            attr=field,
-            forceraster="0",
-            symbollevels="0",
-            enableorderby="0",
+    renderer = ET.Element(
+        "renderer-v2",
+        type="categorizedSymbol",
+        attr=field,
+        forceraster="0",
+        symbollevels="0",
+        enableorderby="0",
+    )
+    cats = ET.SubElement(renderer, "categories")
+    symbols = ET.SubElement(renderer, "symbols")
+    for index, (value, label, style) in enumerate(categories):
+        ET.SubElement(
+            cats, "category", value=str(value), label=str(label), symbol=str(index), render="true"
         )
-        cats = ET.SubElement(renderer, "categories")
-        symbols = ET.SubElement(renderer, "symbols")
-        for index, (value, label, rgb, alpha, outline) in enumerate(categories):
-            ET.SubElement(
-                cats,
-                "category",
-                value=str(value),
-                label=str(label),
-                symbol=str(index),
-                render="true",
-            )
-            _symbol(symbols, str(index), family, rgb, alpha=alpha, outline=outline)
-
-    return _document(build, aliases)
+        symbols.append(symbol_element(str(index), family, style))
+    return renderer
 
 
-def single_qml(family: str, rgb, *, alpha: int = 0, outline: str = "solid", aliases=None) -> str:
-    """QML of a single-symbol renderer (QGIS ``singleSymbol``), hollow polygons by default."""
+def single_renderer(family: str, style: dict) -> ET.Element:
+    """Return a QGIS ``singleSymbol`` renderer."""
+    renderer = ET.Element(
+        "renderer-v2", type="singleSymbol", forceraster="0", symbollevels="0", enableorderby="0"
+    )
+    ET.SubElement(renderer, "symbols").append(symbol_element("0", family, style))
+    return renderer
 
-    def build(root):
-        renderer = ET.SubElement(
-            root,
-            "renderer-v2",
-            type="singleSymbol",
-            forceraster="0",
-            symbollevels="0",
-            enableorderby="0",
-        )
-        symbols = ET.SubElement(renderer, "symbols")
-        _symbol(symbols, "0", family, rgb, alpha=alpha, outline=outline)
 
-    return _document(build, aliases)
+def minutes_label(minutes) -> str:
+    """``"15 分钟 min"``."""
+    if isinstance(minutes, (int, float)):
+        return f"{float(minutes):g} 分钟 min"
+    return str(minutes)
+
+
+def project_renderer(category: str, family: str, statuses) -> ET.Element:
+    """Projects of one category, categorized by status (in schema order)."""
+    present = set(statuses)
+    cats = [
+        (status, status_label(status), project_style(category, status, family))
+        for status in STATUSES
+        if status in present
+    ]
+    return categorized_renderer(family, STYLE_FIELD, cats)
+
+
+def service_area_renderer(family: str, tier_index: int, *, outline_only: bool = False):
+    """One tier's service areas: the tier's colour, a faint fill (none when ``outline_only``)."""
+    style = service_area_style(tier_index)
+    if outline_only:
+        style["fillOpacity"] = 0.0
+    return single_renderer(family, style)
+
+
+def gap_renderer(family: str, *, outline_only: bool = False) -> ET.Element:
+    """Uncovered gaps: a dashed red outline over a faint fill (none when ``outline_only``)."""
+    style = dict(GAP_STYLE)
+    if outline_only:
+        style["fillOpacity"] = 0.0
+    return single_renderer(family, style)
+
+
+def layer_renderer(theme: str, frame, family: str) -> ET.Element:
+    """Return the renderer of a layer of the GeoPackage, by its theme.
+
+    ``service_areas`` and ``gaps`` hold every facility layer and tier on top of
+    each other, so their default styles are outlines only: any fill would add up
+    to an opaque cover over the district. The QGIS project splits them into one
+    layer per facility and tier, each with a faint fill.
+    """
+    if theme.startswith("projects_") and STYLE_FIELD in frame.columns:
+        category = theme[len("projects_") :]
+        return project_renderer(category, family, frame[STYLE_FIELD].dropna())
+    if theme == "service_areas" and "minutes" in frame.columns:
+        values = sorted(set(frame["minutes"].dropna()))
+        cats = []
+        for index, minutes in enumerate(values):
+            style = service_area_style(index)
+            style["fillOpacity"] = 0.0
+            cats.append((minutes, minutes_label(minutes), style))
+        return categorized_renderer(family, "minutes", cats)
+    if theme == "gaps":
+        return gap_renderer(family, outline_only=True)
+    if theme == "district":
+        return single_renderer(family, DISTRICT_STYLE)
+    if theme == "streets":
+        return single_renderer(family, STREET_STYLE)
+    return single_renderer(family, {"color": "#5a5a5a", "weight": 1.5, "fillOpacity": 0.1})
+
+
+def aliases_element(aliases: dict | None) -> ET.Element | None:
+    """QGIS's ``<aliases>``: field name -> label."""
+    if not aliases:
+        return None
+    node = ET.Element("aliases")
+    for index, (field, label) in enumerate(aliases.items()):
+        ET.SubElement(node, "alias", field=str(field), index=str(index), name=str(label))
+    return node
+
+
+def qml_document(renderer: ET.Element, *, aliases: dict | None = None, labeling=None) -> str:
+    """Return a QML document holding a renderer, optionally labels and field aliases."""
+    root = ET.Element("qgis", version=QGIS_VERSION, styleCategories="Symbology|Labeling|Fields")
+    root.append(renderer)
+    if labeling is not None:
+        root.append(labeling)
+        root.set("labelsEnabled", "1")
+    alias_node = aliases_element(aliases)
+    if alias_node is not None:
+        root.append(alias_node)
+    body = ET.tostring(root, encoding="unicode")
+    return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + body
 
 
 def layer_qml(theme: str, frame, family: str, *, aliases: dict | None = None) -> str | None:
@@ -218,29 +328,12 @@ def layer_qml(theme: str, frame, family: str, *, aliases: dict | None = None) ->
     """
     if family is None:
         return None
-    if theme.startswith("projects_") and STYLE_FIELD in frame.columns:
-        category = theme[len("projects_") :]
-        rgb = CATEGORY_COLORS.get(category, _DEFAULT_COLOR)
-        present = set(frame[STYLE_FIELD].dropna())
-        cats = []
-        for status, label in STATUSES.items():
-            if status in present:
-                alpha, outline = STATUS_LOOK[status]
-                cats.append((status, f"{label} {status}", rgb, alpha, outline))
-        return categorized_qml(family, STYLE_FIELD, cats, aliases=aliases)
-    if theme == "service_areas" and "minutes" in frame.columns:
-        values = sorted(set(frame["minutes"].dropna()))
-        cats = []
-        for i, minutes in enumerate(values):
-            shade = 200 - int(120 * i / max(len(values) - 1, 1))
-            label = f"{minutes:g} 分钟 min" if isinstance(minutes, (int, float)) else str(minutes)
-            cats.append((minutes, label, (40, shade, 120), 70, "solid"))
-        return categorized_qml(family, "minutes", cats, aliases=aliases)
-    if theme == "gaps":
-        return single_qml(family, (220, 40, 40), alpha=120, aliases=aliases)
-    if theme == "district":
-        return single_qml(family, (20, 20, 20), outline="solid", aliases=aliases)
-    return single_qml(family, (90, 90, 90), outline="dash", aliases=aliases)
+    from .qgis_labels import layer_labeling
+
+    renderer = layer_renderer(theme, frame, family)
+    return qml_document(
+        renderer, aliases=aliases, labeling=layer_labeling(theme, family, frame.columns)
+    )
 
 
 _STYLE_TABLE = """

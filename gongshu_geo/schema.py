@@ -52,10 +52,25 @@ REQUIRED_PROPERTIES = {
     "location_accuracy_m": (int, float),
 }
 
+#: How a feature's geometry was placed (``location_method``), from the strongest evidence
+#: to the weakest. Each method's accuracy is calibrated in ``data/location_methods.csv``.
+LOCATION_METHODS = {
+    "source_coordinates": "coordinates taken from a source, converted to WGS 84",
+    "named_crossing": "at a named road crossing, through an anchor at that crossing",
+    "described_extent": "a published extent (东至…南至…) or a named course",
+    "address": "from a street address",
+    "street_boundary": "along an edge of the street polygons",
+    "text_only": "from the text and general knowledge, no coordinate evidence",
+}
+
+#: The years a schedule may name (``start_year``, ``end_year``, ``status_log`` dates).
+SCHEDULE_YEARS = (2000, 2050)
+_LOG_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
 #: Optional numeric targets the plan states for a single feature.
 OPTIONAL_NUMERIC = ("target_length_km", "target_area_m2", "target_count")
 
-ID_PATTERN = re.compile(r"^P-[A-Z]+-\d{3}$")
+ID_PATTERN = re.compile(r"^P-[A-Z]+-\d{3,}$")
 
 #: A generous box around Gongshu District (WGS 84), for "far outside" checks.
 DISTRICT_BBOX = (120.05, 30.20, 120.30, 30.45)  # minx, miny, maxx, maxy
@@ -101,8 +116,8 @@ def check_properties(props: dict, index: int, *, seen_ids: dict | None = None) -
             )
     if isinstance(fid, str) and fid and not ID_PATTERN.match(fid):
         problems.append(
-            f'{label}: "id" must look like P-PARK-001 (P-, capital letters, -, three digits); '
-            f"found {fid!r}"
+            f'{label}: "id" must look like P-PARK-001 '
+            f"(P-, capital letters, -, three or more digits); found {fid!r}"
         )
     category = props.get("category")
     if isinstance(category, str) and category and category not in CATEGORIES:
@@ -118,6 +133,12 @@ def check_properties(props: dict, index: int, *, seen_ids: dict | None = None) -
     status = props.get("status")
     if isinstance(status, str) and status and status not in STATUSES:
         problems.append(f'{label}: "status" must be one of {_one_of(STATUSES)}; found {status!r}')
+    method = props.get("location_method")
+    if method is not None and method not in LOCATION_METHODS:
+        problems.append(
+            f'{label}: "location_method" must be one of {_one_of(LOCATION_METHODS)}; '
+            f"found {method!r}"
+        )
     acc = props.get("location_accuracy_m")
     if isinstance(acc, (int, float)) and not isinstance(acc, bool):
         if not math.isfinite(acc) or acc <= 0:
@@ -132,6 +153,7 @@ def check_properties(props: dict, index: int, *, seen_ids: dict | None = None) -
             problems.append(
                 f'{label}: "{field}" must be a non-negative number when given; found {value!r}'
             )
+    problems += check_schedule(props, label)
     if seen_ids is not None and isinstance(fid, str) and fid:
         if fid in seen_ids:
             problems.append(
@@ -140,6 +162,98 @@ def check_properties(props: dict, index: int, *, seen_ids: dict | None = None) -
             )
         else:
             seen_ids[fid] = index
+    return problems
+
+
+def _year(value):
+    """Return ``value`` as an integral year, or None when it is not one."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and (not math.isfinite(value) or not value.is_integer()):
+        return None
+    return int(value)
+
+
+def parse_status_log(value) -> list | None:
+    """Return a status log as a list of entries, from a list or its JSON text.
+
+    GeoJSON holds the log as a list; GeoPackage and Shapefile hold it as JSON
+    text. Returns None for no log; raises ValueError when it is neither.
+    """
+    import json
+
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
+        return None
+    if isinstance(value, str):
+        value = json.loads(value)
+    if not isinstance(value, list):
+        raise ValueError(f"a list of entries; found {type(value).__name__}")
+    return value
+
+
+def check_schedule(props: dict, label: str) -> list[str]:
+    """Problems with a feature's ``start_year``, ``end_year`` and ``status_log``.
+
+    Years are whole numbers within :data:`SCHEDULE_YEARS`, ``start_year`` is not
+    after ``end_year``; each log entry has a ``date`` (``YYYY``, ``YYYY-MM`` or
+    ``YYYY-MM-DD``), a known ``status`` and a ``source``, the dates are in order,
+    and the feature's ``status`` is the latest entry's.
+    """
+    problems = []
+    lo, hi = SCHEDULE_YEARS
+    years = {}
+    for field in ("start_year", "end_year"):
+        value = props.get(field)
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            continue
+        year = _year(value)
+        if year is None or not lo <= year <= hi:
+            problems.append(
+                f'{label}: "{field}" must be a whole year from {lo} to {hi}; found {value!r}'
+            )
+        else:
+            years[field] = year
+    if len(years) == 2 and years["start_year"] > years["end_year"]:
+        problems.append(
+            f'{label}: "start_year" must not be after "end_year"; found '
+            f"{years['start_year']} > {years['end_year']}"
+        )
+    try:
+        log = parse_status_log(props.get("status_log"))
+    except ValueError as exc:
+        return problems + [f'{label}: "status_log" must be {exc}']
+    if not log:
+        return problems
+    previous = None
+    for i, entry in enumerate(log):
+        where = f'{label}: "status_log" entry {i + 1}'
+        if not isinstance(entry, dict):
+            problems.append(f"{where} must be an object with date, status, source; found {entry!r}")
+            continue
+        date = str(entry.get("date", ""))
+        match = _LOG_DATE.match(date)
+        if not match or not lo <= int(match.group(1)) <= hi:
+            problems.append(
+                f'{where}: "date" must be YYYY, YYYY-MM or YYYY-MM-DD from {lo} to {hi}; '
+                f"found {entry.get('date')!r}"
+            )
+        elif previous is not None and date < previous:
+            problems.append(f"{where}: dates must be in order; found {date!r} after {previous!r}")
+        else:
+            previous = date
+        if entry.get("status") not in STATUSES:
+            problems.append(
+                f'{where}: "status" must be one of {_one_of(STATUSES)}; '
+                f"found {entry.get('status')!r}"
+            )
+        if not isinstance(entry.get("source"), str) or not entry.get("source"):
+            problems.append(f'{where}: "source" must name where the status comes from')
+    last = log[-1].get("status") if isinstance(log[-1], dict) else None
+    if last in STATUSES and props.get("status") in STATUSES and props["status"] != last:
+        problems.append(
+            f'{label}: "status" must be the latest "status_log" entry\'s, {last!r}; '
+            f"found {props['status']!r}"
+        )
     return problems
 
 

@@ -218,6 +218,116 @@ def test_packaged_overview_in_the_browser(driver, tmp_path):
         shutil.copyfile(shot, Path(keep) / "overview.png")
 
 
+def _scheduled_projects():
+    """Fixture projects with known years: start 2021..2025 in turn, every fourth unscheduled."""
+    import json
+
+    frame = projects()
+    n = len(frame)
+    starts = [None if i % 4 == 3 else 2021 + i % 5 for i in range(n)]
+    frame["start_year"] = starts
+    frame["end_year"] = [None if s is None else s + 2 for s in starts]
+    log = [{"date": "2023-05", "status": "completed", "source": "test"}]
+    frame["status_log"] = [json.dumps(log) if i == 0 else None for i in range(n)]
+    frame.loc[0, "status"] = "completed"
+    return frame
+
+
+def test_year_slider_shows_projects_year_by_year(driver, tmp_path):
+    frame = _scheduled_projects()
+    path = maps.save_map(
+        maps.make_overview_map(frame, fixture_streets(), district(), basemap="none"),
+        tmp_path / "slider.html",
+    )
+    everything = N_PROJECTS + len(fixture_streets())
+    log = open_map(driver, path, expected_paths=everything)
+    assert errors_other_than_tiles(log) == []
+    count_paths = f"return document.querySelectorAll({INTERACTIVE!r}).length"
+    assert driver.execute_script(count_paths) == everything  # "all" is ticked at first
+    move = (
+        "var s = document.getElementById('gs-year'); s.value = arguments[0];"
+        "s.dispatchEvent(new Event('input')); return window.gsTimeline.counts;"
+    )
+    starts = [None if s != s else int(s) for s in frame["start_year"]]  # NaN -> None
+    for year in range(2021, 2028):
+        counts = driver.execute_script(move, year)
+        started = [s is None or s <= year for s in starts]
+        # what the browser draws: streets plus every project already started or unscheduled
+        assert driver.execute_script(count_paths) == len(fixture_streets()) + sum(started), year
+        under_way = sum(s is not None and s <= year < s + 2 for s in starts)
+        due = sum(s is not None and year >= s + 2 for s in starts)
+        assert (counts["in_progress"], counts["due"]) == (under_way, due), year
+        assert counts["done"] == (1 if year >= 2023 else 0)
+        label = driver.execute_script("return document.getElementById('gs-year-label').textContent")
+        assert label == str(year)
+    driver.execute_script("document.getElementById('gs-year-all').click()")
+    assert driver.execute_script(count_paths) == everything
+
+
+def test_as_of_opens_the_slider_at_that_year(driver, tmp_path):
+    frame = _scheduled_projects()
+    path = maps.save_map(
+        maps.make_overview_map(frame, fixture_streets(), district(), basemap="none", as_of=2023),
+        tmp_path / "as_of.html",
+    )
+    starts = [None if s != s else int(s) for s in frame["start_year"]]
+    expected = len(fixture_streets()) + sum(s is None or s <= 2023 for s in starts)
+    open_map(driver, path, expected_paths=expected)
+    count = f"return document.querySelectorAll({INTERACTIVE!r}).length"
+    assert driver.execute_script(count) == expected
+    label = driver.execute_script("return document.getElementById('gs-year-label').textContent")
+    assert label == "2023"
+
+
+def test_street_pages_render_and_print(driver, tmp_path):
+    import pandas as pd
+
+    from gongshu_geo.join import join_projects_to_streets
+    from gongshu_geo.schedule import summarize_schedule
+    from gongshu_geo.street_pages import write_street_pages
+
+    frame = _scheduled_projects()
+    strt = fixture_streets()
+    joined = join_projects_to_streets(frame, strt)
+    rows = [
+        {"scenario": sc, "street_code": c, "facility": "park", "minutes": m, "mode": "distance",
+         "covered_pop_share": share, "baseline": "partial"}
+        for c in strt["street_code"] for m in (5, 10, 15)
+        for sc, share in (("existing", 0.1), ("plan", 0.4))
+    ]  # fmt: skip
+    gains = pd.DataFrame(rows).query("scenario == 'plan'").assign(new_covered_pop=300.0)
+
+    def stage(rel):
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+    written = write_street_pages(
+        stage,
+        streets=strt,
+        projects=frame,
+        joined=joined,
+        schedule=summarize_schedule(joined, frame),
+        coverage=pd.DataFrame(rows),
+        gains=gains,
+    )
+    assert len(written) == len(strt) + 1
+    driver.get_log("browser")
+    driver.get((tmp_path / "streets" / "330105901.html").as_uri())
+    assert errors_other_than_tiles(driver.get_log("browser")) == []
+    text = driver.execute_script("return document.body.innerText")
+    assert (
+        "甲街道 规划项目进度" in text and "10% → 40% +300 人" in text and "不完整 partial" in text
+    )
+    svg = driver.execute_script("return document.querySelectorAll('svg path, svg circle').length")
+    assert svg >= 1 + joined[joined["street_code"] == "330105901"]["project_id"].nunique()
+    check_screenshot(driver, tmp_path / "street.png")
+    pdf = driver.print_page()  # base64 PDF, as the browser's print dialog makes it
+    import base64
+
+    assert base64.b64decode(pdf).startswith(b"%PDF")
+
+
 def test_require_program_skips_or_fails(monkeypatch):
     import _system
 

@@ -11,6 +11,7 @@ from shapely.geometry import Point
 from gongshu_geo import CRSError
 from gongshu_geo.crs import (
     GCJ02,
+    bd09_to_gcj02,
     from_gcj02,
     gcj02_to_wgs84,
     normalize_crs_name,
@@ -33,6 +34,32 @@ def test_shift_in_hangzhou_is_several_hundred_metres_east_and_south():
     d = _metres(120.15, 30.32, float(lon), float(lat))
     assert 400 < d < 700
     assert lon > 120.15 and lat < 30.32
+
+
+def test_published_reference_vector():
+    # the widely published check value of the GCJ-02 forward transform (Beijing, 天安门)
+    lon, lat = wgs84_to_gcj02(116.404, 39.915)
+    assert float(lon) == pytest.approx(116.4102445, abs=1e-7)
+    assert float(lat) == pytest.approx(39.9164043, abs=1e-7)
+
+
+def test_bd09_published_reference_pair():
+    # wandergis/coordtransform test/app.js prints bd09togcj02(116.404, 39.915) as
+    # [116.39762729119315, 39.90865673957631]
+    lon, lat = bd09_to_gcj02(116.404, 39.915)
+    assert float(lon) == pytest.approx(116.39762729119315, abs=1e-9)
+    assert float(lat) == pytest.approx(39.90865673957631, abs=1e-9)
+
+
+def test_bd09_offset_in_hangzhou_is_about_a_kilometre_north_east_of_gcj02():
+    # Baidu positions lie ~0.0065 deg east and ~0.006 deg north of AMap's: ~0.9 km
+    lon, lat = bd09_to_gcj02([120.17, 120.20], [30.30, 30.33])
+    d = [
+        _metres(b, c, float(x), float(y))
+        for b, c, x, y in zip([120.17, 120.20], [30.30, 30.33], lon, lat, strict=True)
+    ]
+    assert all(800 < m < 1000 for m in d)
+    assert (lon < [120.17, 120.20]).all() and (lat < [30.30, 30.33]).all()
 
 
 def test_outside_china_is_unchanged():

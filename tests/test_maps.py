@@ -269,7 +269,13 @@ def test_display_geometry_is_simplified_and_rounded():
 
 def test_coverage_map_layers_per_tier():
     m = maps.make_coverage_map(
-        streets(), service_areas(), gaps(), coverage(), facility="park", facilities=facilities()
+        streets(),
+        service_areas(),
+        gaps(),
+        coverage(),
+        facility="park",
+        facilities=facilities(),
+        baseline="complete",
     )
     names = [el.layer_name for el in m._children.values() if isinstance(el, folium.FeatureGroup)]
     for minutes, metres in ((5, 400), (10, 800), (15, 1200)):
@@ -281,6 +287,27 @@ def test_coverage_map_layers_per_tier():
     }
     assert shown["覆盖率 Coverage · 15 分钟 min"] and not shown["覆盖率 Coverage · 5 分钟 min"]
     assert "设施 Facilities (2)" in names
+
+
+@pytest.mark.parametrize("baseline", ["partial", "unknown", None])
+def test_gaps_without_a_complete_baseline_say_in_this_dataset(baseline):
+    m = maps.make_coverage_map(
+        streets(), service_areas(), gaps(), coverage(), facility="park", baseline=baseline
+    )
+    names = [el.layer_name for el in m._children.values() if isinstance(el, folium.FeatureGroup)]
+    gap_layers = [n for n in names if "未覆盖" in n]
+    assert len(gap_layers) == 3
+    assert all(n.endswith("gaps in this dataset") for n in gap_layers)
+    legend = next(el for el in m._children.values() if isinstance(el, maps.Legend))
+    assert "in this dataset" in legend.body and "未覆盖不等于实际无设施" in legend.body
+
+
+def test_complete_baseline_has_no_dataset_warning():
+    m = maps.make_coverage_map(
+        streets(), service_areas(), gaps(), coverage(), facility="park", baseline="complete"
+    )
+    legend = next(el for el in m._children.values() if isinstance(el, maps.Legend))
+    assert "in this dataset" not in legend.body and "未覆盖 gap" in legend.body
 
 
 def test_coverage_choropleth_values():

@@ -29,6 +29,9 @@ def test_analysis_notebook_runs_top_to_bottom():
         [o.get("data", {}).get("text/plain", "") for o in outputs], ensure_ascii=False
     )
     assert "metro_station" in text and "路网密度" in text
+    assert "completeness" in text and "partial" in text  # the baseline table
+    assert "in_progress" in text and "n_under_way" in text  # the schedule
+    assert "moved" in text and "removed" in text  # the diff of the edited copy
     assert any("image/png" in o.get("data", {}) for o in outputs)
 
 

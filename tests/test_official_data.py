@@ -85,3 +85,38 @@ def test_population_column_names_must_match(official, tmp_path, capsys):
     )
     err = capsys.readouterr().err
     assert code == 1 and 'column "population" not found' in err
+
+
+def _three_streets(tmp_path):
+    """Three of the packaged streets as the user's whole study area (outline known: their union)."""
+    import geopandas as gpd
+
+    streets = read_streets().to_crs("EPSG:4549").iloc[[0, 1, 3]]
+    path = tmp_path / "three.gpkg"
+    gpd.GeoDataFrame(streets[["street_code", "name", "geometry"]]).to_file(path)
+    return path, streets.union_all()
+
+
+def test_map_and_export_draw_the_users_outline(tmp_path):
+    import json
+    import re
+
+    import geopandas as gpd
+    from shapely.geometry import shape
+
+    path, union = _three_streets(tmp_path)
+    out = tmp_path / "x.gpkg"
+    assert (
+        main(["-q", "export", "--format", "gpkg", "--streets", str(path), "--out", str(out)]) == 0
+    )
+    outline = pyogrio.read_dataframe(out, layer="district").to_crs("EPSG:4549").geometry.iloc[0]
+    # the outline exported is the three streets' union, not the packaged 99 km² district
+    assert outline.area == pytest.approx(union.area, rel=1e-3)
+    assert outline.symmetric_difference(union).area < 1e-3 * union.area
+    assert main(["-q", "map", "--streets", str(path), "--out", str(tmp_path / "m")]) == 0
+    html = (tmp_path / "m" / "index.html").read_text(encoding="utf-8")
+    # the first GeoJSON layer the page adds is the district boundary
+    first = re.search(r"geo_json_\w+_add\((\{.*?\})\);\n", html, re.S)
+    drawn = shape(json.loads(first.group(1))["features"][0]["geometry"])
+    expected = gpd.GeoSeries([union], crs="EPSG:4549").to_crs("EPSG:4326").total_bounds
+    assert drawn.bounds == pytest.approx(tuple(expected), abs=2e-4)

@@ -66,3 +66,24 @@ def test_outline_area_is_the_documented_one():
     district = read_district()
     km2 = district.to_crs("EPSG:4549").area.sum() / 1e6
     assert km2 == pytest.approx(98.99, abs=0.05)
+
+
+def test_every_project_has_a_schedule_from_its_period(projects):
+    import re
+
+    assert projects["schedule_source"].notna().all()
+    for row in projects.itertuples():
+        match = re.fullmatch(r"(\d{4})-(\d{4})", row.period)
+        if match:
+            assert (row.start_year, row.end_year) == (int(match[1]), int(match[2])), row.id
+            assert row.period in row.schedule_source
+        else:
+            assert row.start_year != row.start_year and row.end_year != row.end_year, row.id
+
+
+@pytest.mark.slow
+def test_schedule_fields_follow_the_periods_as_the_script_derives_them():
+    from _scripts import run_check
+
+    result = run_check("derive_schedule.py")
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -3,15 +3,18 @@
 import errno
 import hashlib
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 
+import geopandas as gpd
 import pandas as pd
 import pyogrio
 import pytest
 
+import gongshu_geo as gg
 from gongshu_geo import OutputError, pipeline
 
 pytestmark = pytest.mark.slow
@@ -40,7 +43,7 @@ def _digest(folder):
 def built(tmp_path_factory):
     out = tmp_path_factory.mktemp("maps")
     (out / "my_notes.txt").write_text("not ours")
-    result = pipeline.build(out=out)
+    result = pipeline.build(out=out, as_of=2024)
     return out, result
 
 
@@ -85,6 +88,45 @@ def test_maps_and_layers_written(built):
     layers = {name for name, _ in pyogrio.list_layers(out / "layers/gongshu_geo.gpkg")}
     assert {"streets", "district", "project_streets"} <= layers
     assert len(result.written) >= 20
+
+
+def test_street_pages_list_the_projects_each_street_holds(built):
+    out, _ = built
+    ps = pd.read_csv(out / "stats/project_streets.csv", encoding="utf-8-sig", dtype=str)
+    ps = ps[ps["outside"] == "False"]
+    streets = gpd.read_file(gg.io.data_path("boundaries", "streets.geojson"))
+    index = (out / "streets/index.html").read_text(encoding="utf-8")
+    for code, name in zip(streets["street_code"], streets["name"], strict=True):
+        page = (out / f"streets/{code}.html").read_text(encoding="utf-8")
+        assert f"<h1>{name} 规划项目进度</h1>" in page and f"href='{code}.html'" in index
+        listed = set(re.findall(r"<td class=\"\">(P-[A-Z]+-\d+)</td>", page))
+        assert listed == set(ps.loc[ps["street_code"] == code, "project_id"]), name
+
+
+def test_schedule_tables_agree_with_the_project_years(built):
+    out, _ = built
+    projects = gg.read_projects()
+    sched = pd.read_csv(
+        out / "stats/schedule.csv", encoding="utf-8-sig", dtype={"street_code": str}
+    )
+    state = pd.read_csv(out / "stats/schedule_state.csv", encoding="utf-8-sig")
+    assert len(state) == len(projects) and set(state["as_of"]) == {2024}
+    years = projects.set_index("id")[["start_year", "end_year"]]
+    for row in state.itertuples():
+        start, end = years.loc[row.id]
+        if pd.isna(start):
+            assert row.scheduled_state in ("existing", "unscheduled")
+        else:
+            expected = "not_started" if 2024 < start else "due" if 2024 >= end else "in_progress"
+            assert row.scheduled_state == expected, row.id
+    ps = pd.read_csv(out / "stats/project_streets.csv", encoding="utf-8-sig", dtype=str)
+    ps = ps[ps["outside"] == "False"].drop_duplicates(["project_id", "street_code"])
+    ps = ps.join(years, on="project_id")
+    for year in (2021, 2024, 2025):
+        under_way = ps[(ps["start_year"] <= year) & (ps["end_year"] >= year)]
+        expected = under_way.groupby("street_code").size()
+        got = sched[sched["year"] == year].groupby("street_code")["n_under_way"].sum()
+        assert got[got > 0].to_dict() == expected.to_dict(), year
 
 
 def test_build_removes_nothing_it_did_not_write(built):
