@@ -148,8 +148,8 @@ def _legend(parent, uid, map_uid, box, groups, *, z, columns):
         columnSpace="4",
         boxSpace="1.5",
         symbolWidth="6",
-        symbolHeight="3.8",
-        lineSpacing="0.5",
+        symbolHeight="3",  # compact rows: 13 categories' status classes fit below the map
+        lineSpacing="0.3",
         wrapChar="",
         resizeToContents="1",
         titleAlignment=str(_LEFT),
@@ -163,8 +163,8 @@ def _legend(parent, uid, map_uid, box, groups, *, z, columns):
         ("title", 9, True, ("marginBottom", "1.5")),
         ("group", 7.5, True, ("marginTop", "1.5")),
         ("subgroup", 6.5, True, ("marginTop", "1")),
-        ("symbol", 6, False, ("marginTop", "0.3")),
-        ("symbolLabel", 6, False, ("marginTop", "0.3")),
+        ("symbol", 6, False, ("marginTop", "0.1")),
+        ("symbolLabel", 6, False, ("marginTop", "0.1")),
     ):
         style = ET.SubElement(node.find("styles"), "style", name=name, alignment=str(_LEFT))
         style.set(*margin)
