@@ -22,8 +22,22 @@ def _add_input_args(p, *, output_crs_flags=False):
     g = p.add_argument_group("inputs (default: the packaged data)")
     crs_flags = ["--streets-crs"] if output_crs_flags else ["--crs", "--streets-crs"]
     enc_flags = ["--streets-encoding"] if output_crs_flags else ["--encoding", "--streets-encoding"]
-    g.add_argument("--projects", metavar="PATH", help="projects GeoJSON/GeoPackage/Shapefile")
-    g.add_argument("--streets", metavar="PATH", help="street boundaries (e.g. official ones)")
+    g.add_argument(
+        "--projects",
+        metavar="PATH",
+        help="projects GeoJSON/GeoPackage/Shapefile, or postgresql://...?table=schema.name",
+    )
+    g.add_argument(
+        "--streets",
+        metavar="PATH",
+        help="street boundaries (e.g. official ones); a file or postgresql://...?table=...",
+    )
+    g.add_argument(
+        "--sql",
+        metavar="SELECT",
+        help="the query for a postgresql:// input given without ?table= (e.g. a UNION "
+        "of the exported projects_* tables)",
+    )
     g.add_argument("--name-field", help="street name field in --streets, e.g. 街道名称")
     g.add_argument("--code-field", help="street code field in --streets, e.g. 街道代码")
     g.add_argument(
@@ -128,14 +142,15 @@ def make_parser() -> argparse.ArgumentParser:
         "--facilities",
         nargs="+",
         metavar="PATH",
-        help="your own facility layers (GeoPackage/GeoJSON/Shapefile, or CSV with "
-        "lon/lat), measured as scenario 'user' and named after the file",
+        help="your own facility layers (GeoPackage/GeoJSON/Shapefile, CSV with lon/lat, "
+        "or postgresql://...?table=...), measured as scenario 'user' and named after the "
+        "file or table",
     )
     p.add_argument(
         "--population-layer",
         metavar="PATH",
-        help="population points or polygons with counts, instead of spreading each "
-        "street's population evenly",
+        help="population points or polygons with counts (a file or postgresql://...?table="
+        "...), instead of spreading each street's population evenly",
     )
     p.add_argument(
         "--population-layer-field",
@@ -165,10 +180,10 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--format",
         default="gpkg",
-        choices=["gpkg", "qgz", "shp", "kml", "geojson", "csv"],
+        choices=["gpkg", "qgz", "shp", "kml", "geojson", "csv", "gdb", "parquet", "postgis"],
         help="gpkg (default, styled for QGIS), qgz (a QGIS project beside the GeoPackage, with "
-        "groups, labels, A3 print layouts and the service areas and gaps), shp, kml, geojson "
-        "or csv",
+        "groups, labels, A3 print layouts and the service areas and gaps), shp, kml, geojson, "
+        "csv, gdb (ArcGIS File Geodatabase), parquet (GeoParquet 1.1) or postgis (with --dsn)",
     )
     p.add_argument(
         "--crs",
@@ -176,8 +191,14 @@ def make_parser() -> argparse.ArgumentParser:
         default="EPSG:4326",
         help="output CRS: EPSG:4326 (default), EPSG:4490, EPSG:4549 or GCJ-02",
     )
+    p.add_argument("--out", help="output file (.gpkg, .qgz, .gdb) or folder (other formats)")
     p.add_argument(
-        "--out", required=True, help="output file (.gpkg, .qgz) or folder (other formats)"
+        "--dsn",
+        metavar="URL",
+        help="--format postgis: the database, postgresql://user:password@host:port/db",
+    )
+    p.add_argument(
+        "--schema", default="gongshu", help="--format postgis: schema of the tables (gongshu)"
     )
     p.add_argument("--layers", nargs="+", help="only these layers (default: all)")
     p.add_argument(
@@ -302,7 +323,7 @@ def _cmd_build(args) -> int:
         tianditu_key=args.tianditu_key,
         inline_assets=not args.cdn,
         graph=args.graph,
-        facilities={Path(f).stem: f for f in args.facilities or []},
+        facilities={_source_name(f): f for f in args.facilities or []},
         population_layer=args.population_layer,
         population_layer_field=args.population_layer_field,
         baseline=args.baseline,
@@ -335,6 +356,39 @@ def _cmd_map(args) -> int:
     return _skip_exit(args, projects.attrs.get("skipped", []))
 
 
+def _source_name(source) -> str:
+    from .postgis import is_dsn, source_name
+
+    return source_name(source) if is_dsn(source) else Path(source).stem
+
+
+def _apply_sql(parser, args) -> None:
+    """Give ``--sql`` to the one postgresql:// input that names no table."""
+    from .postgis import is_dsn, with_sql
+
+    sql = getattr(args, "sql", None)
+    if not sql:
+        return
+    slots = [("projects", None), ("streets", None), ("population_layer", None)]
+    slots += [("facilities", i) for i in range(len(getattr(args, "facilities", None) or []))]
+    open_slots = []
+    for name, index in slots:
+        value = getattr(args, name, None)
+        value = value[index] if index is not None else value
+        if is_dsn(value) and with_sql(value, sql) != value:
+            open_slots.append((name, index))
+    if len(open_slots) != 1:
+        parser.error(
+            "--sql needs exactly one postgresql:// input without ?table=; found "
+            f"{len(open_slots)}. Give the others ?table=schema.name"
+        )
+    name, index = open_slots[0]
+    if index is None:
+        setattr(args, name, with_sql(getattr(args, name), sql))
+    else:
+        getattr(args, name)[index] = with_sql(getattr(args, name)[index], sql)
+
+
 def _cmd_export(args) -> int:
     from . import export
     from .pipeline import collect_export_layers
@@ -351,13 +405,14 @@ def _cmd_export(args) -> int:
         layers = {k: v for k, v in layers.items() if k in args.layers}
     paths = export.export_layers(
         layers,
-        args.out,
+        args.dsn if args.format == "postgis" else args.out,
         fmt=args.format,
         crs=args.out_crs,
         encoding=args.out_encoding,
+        schema=args.schema,
         baselines=baselines,
     )
-    print(f"wrote {len(paths)} files:")
+    print(f"wrote {len(paths)} {'tables' if args.format == 'postgis' else 'files'}:")
     for path in paths:
         print(f"  {path}")
     return _skip_exit(args, projects.attrs.get("skipped", []))
@@ -436,6 +491,12 @@ def main(argv=None) -> int:
     """Run the command line; return the exit code."""
     parser = make_parser()
     args = parser.parse_args(argv)
+    if args.command == "export":
+        if args.format == "postgis" and not args.dsn:
+            parser.error("--format postgis needs --dsn postgresql://user:password@host:port/db")
+        if args.format != "postgis" and not args.out:
+            parser.error(f"--format {args.format} needs --out")
+    _apply_sql(parser, args)
     _setup_logging(args)
     try:
         return COMMANDS[args.command](args)

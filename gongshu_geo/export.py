@@ -21,6 +21,8 @@ import geopandas as gpd
 import pandas as pd
 
 from . import crs as _crs
+from . import gdb as _gdb
+from . import geoparquet as _geoparquet
 from . import qgis_styles
 from . import shapefile as _shp
 from ._atomic import atomic_fileset, atomic_path, ensure_dir, write_text_atomic
@@ -37,6 +39,9 @@ FORMATS = {
     "kml": "KML (Google Earth): one file per layer, WGS 84 only",
     "geojson": "GeoJSON: one file per layer, RFC 7946 (WGS 84) unless another CRS is asked for",
     "csv": "CSV: one file per layer, lon/lat for points, WKT otherwise",
+    "gdb": "ArcGIS File Geodatabase: feature classes, tables, Chinese aliases, domains",
+    "parquet": "GeoParquet 1.1: one file per layer, with a bbox covering column",
+    "postgis": "PostGIS: one table per layer in a schema, written in one transaction",
 }
 #: CRSs :func:`export_layers` writes.
 EXPORT_CRS = (_crs.WGS84, _crs.CGCS2000, _crs.METRIC, _crs.GCJ02)
@@ -165,8 +170,9 @@ def export_layers(
     crs: str = _crs.WGS84,
     encoding: str = "UTF-8",
     layer_names: dict | None = None,
+    schema: str = "gongshu",
     baselines: dict | None = None,
-) -> list[Path]:
+) -> list:
     """Write layers in one format and CRS.
 
     Parameters
@@ -175,10 +181,11 @@ def export_layers(
         Name -> GeoDataFrame (spatial layer) or DataFrame (table), as from
         :func:`collect_layers`.
     out : str or Path
-        Output folder. For ``gpkg`` a path ending in ``.gpkg`` names the file
-        itself; otherwise it is ``gongshu_geo.gpkg`` inside the folder. For
-        ``qgz`` a path ending in ``.qgz`` names the project, and the GeoPackage
-        is written beside it with the same stem.
+        Output folder. For ``gpkg`` (``gdb``) a path ending in ``.gpkg``
+        (``.gdb``) names the file itself; otherwise it is ``gongshu_geo.gpkg``
+        inside the folder. For ``qgz`` a path ending in ``.qgz`` names the
+        project, and the GeoPackage is written beside it with the same stem. For
+        ``postgis`` the database URL (``postgresql://user:password@host:port/db``).
     fmt : str
         One of :data:`FORMATS`.
     crs : str
@@ -189,15 +196,18 @@ def export_layers(
         ArcGIS on Chinese Windows); the other formats are always UTF-8.
     layer_names : dict, optional
         Layer name -> name to write it under (layers not named keep theirs).
+    schema : str
+        PostGIS schema the tables are written into (``postgis`` only).
     baselines : dict, optional
         For ``qgz``: facility layer -> completeness of its existing facilities
         (``"complete"``, ``"partial"``, ``"unknown"``), which names the gaps.
 
     Returns
     -------
-    list of Path
+    list
         The files written (for Shapefiles the ``.shp`` of each set, plus the
-        field-alias CSV and README; for ``qgz`` the GeoPackage and the project).
+        field-alias CSV and README); for ``qgz`` the GeoPackage and the project; for
+        ``postgis`` the qualified table names.
 
     Raises
     ------
@@ -209,6 +219,10 @@ def export_layers(
     named = _rename_layers(layers, layer_names)
     prepared = {name: _reproject(frame, crs, name) for name, frame in named.items()}
     themes = {new: old for old, new in zip(layers, named, strict=True)}
+    if fmt == "postgis":
+        from .postgis import write_postgis
+
+        return write_postgis(prepared, str(out), schema=schema, crs=crs, themes=themes)
     writer = {
         "gpkg": _write_gpkg,
         "qgz": _write_qgz,
@@ -216,6 +230,8 @@ def export_layers(
         "kml": _write_kml,
         "geojson": _write_geojson,
         "csv": _write_csv,
+        "gdb": _gdb.write_gdb,
+        "parquet": _geoparquet.write_geoparquet,
     }[fmt]
     options = {"baselines": baselines or {}} if fmt == "qgz" else {}
     written = writer(prepared, Path(out), crs=crs, codec=codec, themes=themes, **options)
@@ -295,13 +311,16 @@ def _datum_note(crs) -> str:
     )
 
 
-def _description(theme, crs) -> str:
+def layer_title(theme) -> str:
+    """Bilingual title of a theme, e.g. ``规划项目：公园绿地 Plan projects (park)``."""
     if theme.startswith("projects_"):
         category = theme[len("projects_") :]
-        title = f"规划项目：{CATEGORIES.get(category, (category,))[0]} Plan projects ({category})"
-    else:
-        title = THEME_TITLES.get(theme, theme)
-    return f"{title}. {_datum_note(crs)}"
+        return f"规划项目：{CATEGORIES.get(category, (category,))[0]} Plan projects ({category})"
+    return THEME_TITLES.get(theme, theme)
+
+
+def _description(theme, crs) -> str:
+    return f"{layer_title(theme)}. {_datum_note(crs)}"
 
 
 def _split_by_family(frame, name) -> dict:

@@ -44,8 +44,30 @@ def data_path(*parts) -> Path:
     return Path(__file__).resolve().parent.parent / "data" / Path(*parts)
 
 
+def _is_dsn(source) -> bool:
+    from .postgis import is_dsn
+
+    return is_dsn(source)
+
+
 def _label(path) -> str:
+    if _is_dsn(path):
+        from .postgis import redact_dsn
+
+        return redact_dsn(path)
     return str(path)
+
+
+def _open_vector(path, *, what="layer", encoding=None, layer=None) -> gpd.GeoDataFrame:
+    """Read a file GDAL can open, or a PostGIS table or query given as a database URL."""
+    if _is_dsn(path):
+        from .postgis import read_postgis_layer
+
+        return read_postgis_layer(path, what=what)
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    return _read_ogr(path, encoding=encoding, layer=layer)
 
 
 def read_projects(
@@ -60,8 +82,9 @@ def read_projects(
     Parameters
     ----------
     path : str or Path, optional
-        GeoJSON (checked feature by feature), GeoPackage or Shapefile. Defaults
-        to the packaged ``data/projects.geojson``.
+        GeoJSON (checked feature by feature), GeoPackage, Shapefile, or a
+        PostGIS table or query (``postgresql://...?table=schema.name``, see
+        :mod:`gongshu_geo.postgis`). Defaults to the packaged ``data/projects.geojson``.
     skip_invalid : bool
         Drop features with problems instead of raising; what was skipped is
         logged and kept in ``gdf.attrs["skipped"]``.
@@ -83,11 +106,11 @@ def read_projects(
         Listing every problem found, each naming the feature, field, expected
         value and what was found.
     """
-    path = Path(path) if path is not None else data_path("projects.geojson")
+    path = path if _is_dsn(path) else Path(path or data_path("projects.geojson"))
     source = _label(path)
-    if not path.exists():
-        raise InputError(f"{source}: no such file")
-    if path.suffix.lower() in (".geojson", ".json"):
+    if isinstance(path, Path) and path.suffix.lower() in (".geojson", ".json"):
+        if not path.exists():
+            raise InputError(f"{source}: no such file")
         rows, problems, fixes = _read_geojson_rows(
             path, fix_geometry=fix_geometry, encoding=encoding
         )
@@ -117,9 +140,9 @@ def _read_geojson_rows(path: Path, *, fix_geometry: bool, encoding):
     return rows, problems, fixes
 
 
-def _read_ogr_rows(path: Path, *, encoding):
+def _read_ogr_rows(path, *, encoding):
     source = _label(path)
-    gdf = _read_ogr(path, encoding=encoding)
+    gdf = _open_vector(path, what="projects table", encoding=encoding)
     if gdf.crs is None:
         raise CRSError(f"{source}: the layer has no CRS (.prj missing?); pass --crs")
     gdf = gdf.to_crs(_crs.WGS84)
@@ -192,7 +215,8 @@ def read_layer(path, *, what: str = "layer", encoding=None, layer=None) -> gpd.G
     ----------
     path : str or Path
         GeoPackage, Shapefile (DBF encoding from ``.cpg``, the header or
-        ``encoding``), GeoJSON, ...
+        ``encoding``), GeoJSON, ..., or a PostGIS table or query
+        (``postgresql://...?table=schema.name``).
     what : str
         How error messages name the layer (e.g. ``"facility layer"``).
     encoding : str, optional
@@ -205,12 +229,9 @@ def read_layer(path, *, what: str = "layer", encoding=None, layer=None) -> gpd.G
     geopandas.GeoDataFrame
         As read, in its own CRS.
     """
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    gdf = _read_ogr(path, encoding=encoding, layer=layer)
+    gdf = _open_vector(path, what=what, encoding=encoding, layer=layer)
     if gdf.crs is None:
-        raise CRSError(f"{path}: the {what} has no CRS (.prj missing?); give it one")
+        raise CRSError(f"{_label(path)}: the {what} has no CRS (.prj missing?); give it one")
     return gdf
 
 
@@ -298,7 +319,8 @@ def read_streets(
     Parameters
     ----------
     path : str or Path, optional
-        GeoPackage, Shapefile or GeoJSON in any CRS with a definition. Defaults
+        GeoPackage, Shapefile or GeoJSON in any CRS with a definition, or a
+        PostGIS table or query (``postgresql://...?table=schema.name``). Defaults
         to the packaged ``data/boundaries/streets.geojson`` (public polygons, ±100 m).
     name_field, code_field : str, optional
         Columns holding the street name and code in the user's file (e.g.
@@ -324,11 +346,9 @@ def read_streets(
         the file's other columns, geometry in EPSG:4326.
     """
     packaged = path is None
-    path = Path(path) if path is not None else data_path("boundaries", "streets.geojson")
+    path = path if path is not None else data_path("boundaries", "streets.geojson")
     source = _label(path)
-    if not path.exists():
-        raise InputError(f"{source}: no such file")
-    gdf = _read_ogr(path, encoding=encoding, layer=layer)
+    gdf = _open_vector(path, what="street layer", encoding=encoding, layer=layer)
     gdf = _assign_crs(gdf, crs, source)
     name_field = name_field or "name"
     code_field = code_field or "street_code"

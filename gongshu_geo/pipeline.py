@@ -192,7 +192,8 @@ def build(
     Parameters
     ----------
     projects, streets : str or Path, optional
-        Input files; the packaged data by default.
+        Input files or PostGIS URLs (``postgresql://...?table=schema.name``);
+        the packaged data by default.
     out : str or Path
         Output folder (created if needed).
     streets_options : dict, optional
@@ -210,8 +211,8 @@ def build(
         Facility layers for coverage; empty layers are skipped with a warning.
     facilities : dict, optional
         The user's own facility layers, name -> path (GeoPackage, GeoJSON,
-        Shapefile, or CSV with ``lon``/``lat``) or GeoDataFrame; measured as
-        scenario ``"user"``.
+        Shapefile, CSV with ``lon``/``lat``, or a PostGIS URL) or GeoDataFrame;
+        measured as scenario ``"user"``.
     population_layer : str, Path or GeoDataFrame, optional
         Population points or polygons with counts, used instead of spreading each
         street's population evenly.
@@ -412,17 +413,19 @@ def _read_user_facilities(facilities) -> dict:
     import geopandas as gpd
 
     from .io import read_layer, read_points_csv
+    from .postgis import is_dsn, redact_dsn
 
     out = {}
     for name, source in (facilities or {}).items():
         if isinstance(source, gpd.GeoDataFrame):
             frame = source
-        elif Path(source).suffix.lower() in (".csv", ".xlsx"):
+        elif not is_dsn(source) and Path(source).suffix.lower() in (".csv", ".xlsx"):
             frame = read_points_csv(source)
         else:
             frame = read_layer(source, what="facility layer")
         if frame.empty:
-            raise InputError(f"{source}: the facility layer {name!r} has no features")
+            label = redact_dsn(source) if is_dsn(source) else source
+            raise InputError(f"{label}: the facility layer {name!r} has no features")
         out[name] = frame.to_crs("EPSG:4326")
     return out
 

@@ -37,10 +37,14 @@ def require_program(name_or_path, reason: str) -> str:
         found = shutil.which(str(name_or_path))
     if found:
         return found
-    message = (
-        f"{name_or_path} not found: {reason} (install it, e.g. apt-get install "
-        f"{candidate.name}; with {REQUIRE_ENV}=1 this is a failure, not a skip)"
+    skip_or_fail(
+        f"{name_or_path} not found: {reason} (install it, e.g. apt-get install {candidate.name})"
     )
+
+
+def skip_or_fail(message: str):
+    """Skip the test with ``message``, or fail it when the run requires system programs."""
+    message = f"{message}; with {REQUIRE_ENV}=1 this is a failure, not a skip"
     if system_required():
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
