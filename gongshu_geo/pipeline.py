@@ -278,7 +278,7 @@ def build(
     cov_all, gains, penalties, layer_maps = measured
     completeness = _baseline_of(baseline, packaged=projects is None)
     if len(cov_all):
-        cov_all["baseline"] = cov_all["facility"].map(completeness).fillna("unknown")
+        cov_all["baseline"] = [completeness.get(f, "unknown") for f in cov_all["facility"]]
 
     progress("measuring the plan's targets and schedule")
     from .indicators import measure_targets

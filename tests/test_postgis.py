@@ -377,7 +377,13 @@ def test_build_from_postgis_equals_build_from_files(fresh, tmp_path):
     proc = run_cli("export", "--format", "postgis", "--dsn", fresh.dsn())
     assert proc.returncode == 0, proc.stderr
     street_columns = ", ".join(f'"{c}"' for c in pyogrio_columns(streets_file))
-    options = dict(png=False, gpkg=False, facility_layers=("metro_station", "park"))
+    # the database holds the packaged projects, so it is given the packaged baseline table
+    options = dict(
+        png=False,
+        gpkg=False,
+        facility_layers=("metro_station", "park"),
+        baseline=data_path("baseline.csv"),
+    )
     pipeline.build(
         out=tmp_path / "files",
         streets=streets_file,
