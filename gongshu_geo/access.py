@@ -53,6 +53,9 @@ logger = logging.getLogger(__name__)
 MODES = ("distance", "network")
 #: Longest edge (metres) left between the vertices standing for line and polygon facilities.
 DEFAULT_DENSIFY_M = 5.0
+#: Straight line: the distance transform looks this far beyond the grid for
+#: facilities; cells with none nearer are measured by the KD-tree alone.
+SURFACE_MARGIN_M = 2000.0
 #: Cells per side of a network tile (2000 x 2000 cells, 20 km at 10 m).
 DEFAULT_TILE_CELLS = 2000
 
@@ -74,6 +77,10 @@ class DistanceSurface:
         Distances beyond this were not measured (``inf`` for no bound).
     band_m : float
         Network mode: the band around reached ways.
+    exact_at : tuple of float
+        Distances at which the cells are settled exactly; between them, values
+        are within half a cell diagonal (straight line) or are upper bounds
+        within half a cell diagonal of the band's edge (network).
     """
 
     area: StudyArea
@@ -81,6 +88,7 @@ class DistanceSurface:
     mode: str
     max_distance_m: float
     band_m: float
+    exact_at: tuple = ()
 
     @property
     def grid(self) -> Grid:
@@ -127,8 +135,8 @@ def compute_distance_surface(
     tile_cells : int
         Network mode: cells per side of a tile.
     exact_at : sequence of float
-        Network mode: distances (the tiers) at which the band's edge is settled
-        exactly (see :func:`network_metres`).
+        Distances (the tiers) at which cells are settled exactly (see
+        :func:`straight_metres` and :func:`network_metres`).
 
     Returns
     -------
@@ -144,7 +152,7 @@ def compute_distance_surface(
     inside = area.measured
     if mode == "distance":
         model = DistanceModel.straight_line(geoms, densify_m=densify_m)
-        metres[inside] = model.metres_at(area.grid.centres(inside), max_m=cap)
+        metres[inside] = straight_metres(area.grid, inside, model, max_m=cap, exact_at=exact_at)
         band = 0.0
     else:
         graph = _check_graph(graph)
@@ -156,7 +164,7 @@ def compute_distance_surface(
     logger.info(
         "distance surface (%s) from %d facilities over %d cells", mode, len(geoms), len(inside)
     )
-    return DistanceSurface(area, metres, mode, cap, band)
+    return DistanceSurface(area, metres, mode, cap, band, tuple(float(t) for t in exact_at))
 
 
 @dataclass(frozen=True, eq=False)
@@ -203,6 +211,73 @@ class DistanceModel:
         if self.inside is not None and len(xy):
             out[shapely.intersects_xy(self.inside, xy[:, 0], xy[:, 1])] = 0.0
         return out
+
+
+def straight_metres(grid: Grid, cells, model: DistanceModel, *, max_m=np.inf, exact_at=()):
+    """Straight-line metres at cell centres: a distance transform, exact where it matters.
+
+    A Euclidean distance transform of the cells that hold a facility coordinate
+    (or whose centre a facility polygon holds) gives every cell its distance
+    within half a cell diagonal ``h`` of the truth, in one pass whatever the
+    number of facilities. Cells within ``h`` of a tier's distance, and cells the
+    transform cannot vouch for (farther than the grid's margin, when some
+    facility lies beyond it), are measured exactly with the KD-tree. Every
+    tier's cells are then exactly those whose centres lie within its distance;
+    in between, values are off by at most ``h``.
+
+    Parameters
+    ----------
+    grid : Grid
+    cells : numpy.ndarray
+        Flat indices of the cells to measure.
+    model : DistanceModel
+        From :meth:`DistanceModel.straight_line`.
+    max_m : float
+        Farther than this is ``inf``.
+    exact_at : sequence of float
+        The tiers' distances.
+
+    Returns
+    -------
+    numpy.ndarray
+        Metres for ``cells``.
+    """
+    cells = np.asarray(cells, dtype=np.int64)
+    if model.tree is None or not len(cells):
+        return model.metres_at(grid.centres(cells), max_m=max_m)
+    h = grid.cell_m * np.sqrt(0.5)
+    margin = min(float(max_m), SURFACE_MARGIN_M)
+    reach = max([margin, *[float(t) for t in exact_at]]) + 2 * h
+    # Pad the grid only as far as facilities within reach lie beyond it.
+    xmin, ymin, xmax, ymax = grid.bounds
+    fxy = model.tree.data
+    sides = [xmin - fxy[:, 0], fxy[:, 0] - xmax, ymin - fxy[:, 1], fxy[:, 1] - ymax]
+    beyond = np.max(np.maximum.reduce(sides), initial=0.0)
+    pad = int(np.ceil(min(max(beyond, 0.0) + 2 * h, reach) / grid.cell_m)) + 1
+    reach = pad * grid.cell_m
+    padded = Grid(grid.x0 - pad * grid.cell_m, grid.y1 + pad * grid.cell_m, grid.cell_m,
+                  grid.n_rows + 2 * pad, grid.n_cols + 2 * pad)  # fmt: skip
+    if padded.size > 4 * grid.size + 4_000_000:  # a small grid and far tiers: the tree alone
+        return model.metres_at(grid.centres(cells), max_m=max_m)
+    feature = np.ones(padded.size, dtype=bool)
+    at = padded.cell_of(model.tree.data)
+    feature[at[at >= 0]] = False
+    if model.inside is not None:
+        polygons = shapely.get_parts(model.inside)
+        feature[rasterize_index(padded, polygons) >= 0] = False
+    if feature.all():  # no facility near the grid: the tree measures everything
+        return model.metres_at(grid.centres(cells), max_m=max_m)
+    edt = ndimage.distance_transform_edt(feature.reshape(padded.shape), sampling=grid.cell_m)
+    row, col = np.divmod(cells, grid.n_cols)
+    approx = edt[row + pad, col + pad]
+    # A facility off the padded grid is at least the margin away from every cell.
+    far = (at < 0).any()
+    unsure = approx + h > reach - 2 * h if far else np.zeros(len(cells), dtype=bool)
+    for t in exact_at:
+        unsure |= np.abs(approx - float(t)) <= h
+    out = approx.copy()
+    out[unsure] = model.metres_at(grid.centres(cells[unsure]), max_m=np.inf)
+    return np.where(out <= max_m, out, np.inf)
 
 
 def _widen(m) -> float:
@@ -555,6 +630,12 @@ def summarize_surface(surface: DistanceSurface, tiers: pd.DataFrame) -> pd.DataF
         ``covered_area_m2`` (the share times the street's polygon area),
         ``covered_pop`` and ``population``.
     """
+    unsettled = [t for t in tiers["distance_m"] if float(t) not in surface.exact_at]
+    if unsettled:
+        raise InputError(
+            f"the surface was not settled at {unsettled[0]:g} m: make it with "
+            f"compute_distance_surface(..., exact_at={tiers['distance_m'].tolist()})"
+        )
     area = surface.area
     base = area.streets.frame.copy()
     cells = area.street_cells

@@ -190,7 +190,8 @@ class StudyArea:
     @cached_property
     def measured(self) -> np.ndarray:
         """Flat indices of the cells whose distance is needed: inside, or holding people."""
-        return np.union1d(self.inside, self.point_cell)
+        outside = self.point_cell[self.label[self.point_cell] < 0]
+        return np.union1d(self.inside, outside) if len(outside) else self.inside
 
     @cached_property
     def street_cells(self) -> np.ndarray:

@@ -172,6 +172,8 @@ def make_coverage_map(
     basemap="osm",
     tianditu_key: str | None = None,
     baseline: str | None = None,
+    surface=None,
+    speed_m_per_min: float = 60.0,
 ) -> folium.Map:
     """5/10/15-minute service areas, uncovered gaps and a coverage choropleth.
 
@@ -196,6 +198,12 @@ def make_coverage_map(
         How complete the layer's existing facilities are (:func:`gongshu_geo.read_baseline`).
         Unless ``"complete"``, gaps are labelled as gaps *in this dataset* and the
         legend says why.
+    surface : gongshu_geo.access.DistanceSurface, optional
+        Add the accessibility surface: minutes to the nearest facility, an image
+        layer inside the page (off at first; switch it on in the layer control),
+        with its classes in the legend.
+    speed_m_per_min : float
+        Walking speed turning the surface's metres into minutes.
 
     Returns
     -------
@@ -229,6 +237,8 @@ def make_coverage_map(
         ).add_to(group)
         group.add_to(m)
     _add_outline(m, shown_streets.dissolve())
+    if surface is not None:
+        _surface_layer(surface, speed_m_per_min, gcj02=bm.needs_gcj02).add_to(m)
     areas = _mapdata.display_frame(service_areas, gcj02=bm.needs_gcj02, what="service_areas")
     for i, minutes in enumerate(sorted(tiers, reverse=True)):
         rows = areas[areas["minutes"].astype(float) == minutes]
@@ -261,9 +271,29 @@ def make_coverage_map(
     legend = _mapdata.coverage_legend(
         facility, tiers, bins, colours, method, value_column, baseline=baseline
     )
+    if surface is not None:
+        legend += _mapdata.surface_legend(speed_m_per_min, mode=surface.mode)
     Legend(legend).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
+
+
+def _surface_layer(surface, speed_m_per_min, *, gcj02):
+    """Make the image layer of a surface's minutes, the PNG inside the page."""
+    import base64
+
+    from .surfaces import surface_image
+
+    png, bounds = surface_image(surface, speed_m_per_min=speed_m_per_min, gcj02=gcj02)
+    group = folium.FeatureGroup(name="步行时间 Walking minutes (surface)", show=False)
+    folium.raster_layers.ImageOverlay(
+        image="data:image/png;base64," + base64.b64encode(png).decode("ascii"),
+        bounds=bounds,
+        opacity=1.0,
+        interactive=False,
+        zindex=1,
+    ).add_to(group)
+    return group
 
 
 def make_street_stats_map(
