@@ -186,6 +186,7 @@ def build(
     gpkg: bool = True,
     baseline=None,
     as_of: int | None = None,
+    tiers=None,
 ) -> BuildResult:
     """Read, join, measure, map and write everything into ``out``.
 
@@ -227,6 +228,9 @@ def build(
     as_of : int, optional
         A year: ``stats/schedule_state.csv`` gives each project's scheduled state
         then, and the overview's year slider starts there.
+    tiers : pandas.DataFrame or sequence of float, optional
+        Walking tiers from :func:`gongshu_geo.service_tiers`, or metres; the
+        GB 50180-2018 tiers by default.
 
     Returns
     -------
@@ -274,6 +278,7 @@ def build(
         population=people,
         population_field=population_layer_field,
         warnings=result.warnings,
+        tiers=tiers,
     )
     cov_all, gains, penalties, layer_maps = measured
     completeness = _baseline_of(baseline, packaged=projects is None)
@@ -348,12 +353,21 @@ def build(
 
 
 def _measure_coverage(
-    strt, proj, facility_layers, *, user_facilities, graph, population, population_field, warnings
+    strt,
+    proj,
+    facility_layers,
+    *,
+    user_facilities,
+    graph,
+    population,
+    population_field,
+    warnings,
+    tiers=None,
 ):
     """Coverage tables for the plan's layers and the user's, with plan gain and network penalty."""
     from . import coverage, scenarios
 
-    opts = {"population": population, "population_field": population_field}
+    opts = {"population": population, "population_field": population_field, "tiers": tiers}
     modes = ["distance"] + (["network"] if graph is not None else [])
     tables, layer_maps = [], []
     for layer in facility_layers:
@@ -371,7 +385,9 @@ def _measure_coverage(
         # the "plan" scenario is the whole layer: the map shows that, straight-line
         first = layer_tables[0]
         plan = first[first["scenario"] == "plan"].drop(columns="scenario")
-        layer_maps.append(_layer_map(strt, layer, facilities, plan.reset_index(drop=True)))
+        layer_maps.append(
+            _layer_map(strt, layer, facilities, plan.reset_index(drop=True), tiers=tiers)
+        )
     for layer, facilities in user_facilities.items():
         layer_tables = [
             coverage.compute_coverage(
@@ -380,7 +396,7 @@ def _measure_coverage(
             for mode in modes
         ]
         tables += [t.assign(scenario="user") for t in layer_tables]
-        layer_maps.append(_layer_map(strt, layer, facilities, layer_tables[0]))
+        layer_maps.append(_layer_map(strt, layer, facilities, layer_tables[0], tiers=tiers))
     cov_all = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
     planned = cov_all[cov_all["scenario"] != "user"] if tables else cov_all
     gains = scenarios.compute_plan_gain(planned) if len(planned) else pd.DataFrame()
@@ -399,11 +415,11 @@ def _baseline_of(baseline, *, packaged: bool) -> dict:
     return read_baseline(baseline)["completeness"].to_dict()
 
 
-def _layer_map(strt, layer, facilities, cov):
+def _layer_map(strt, layer, facilities, cov, *, tiers=None):
     """Gather what the maps need of one layer: service areas, gaps, straight-line coverage."""
     from . import coverage
 
-    areas = coverage.compute_service_areas(facilities)
+    areas = coverage.compute_service_areas(facilities, tiers=tiers)
     gaps = coverage.compute_gaps(strt, areas)
     return layer, facilities, areas, gaps, cov
 
