@@ -21,6 +21,7 @@ import pandas as pd
 
 from ._atomic import ensure_dir
 from ._errors import InputError, OutputError
+from ._progress import track
 from .io import outline_of, read_baseline, read_district, read_projects, read_streets
 
 logger = logging.getLogger(__name__)
@@ -370,7 +371,7 @@ def _measure_coverage(
     opts = {"population": population, "population_field": population_field, "tiers": tiers}
     modes = ["distance"] + (["network"] if graph is not None else [])
     tables, layer_maps = [], []
-    for layer in facility_layers:
+    for layer in track(facility_layers, desc="coverage of the plan's layers", unit="layers"):
         try:
             facilities = coverage.select_facilities(proj, layer)
         except InputError as exc:
@@ -388,7 +389,8 @@ def _measure_coverage(
         layer_maps.append(
             _layer_map(strt, layer, facilities, plan.reset_index(drop=True), tiers=tiers)
         )
-    for layer, facilities in user_facilities.items():
+    yours = track(user_facilities.items(), desc="coverage of your layers", unit="layers")
+    for layer, facilities in yours:
         layer_tables = [
             coverage.compute_coverage(
                 strt, facilities, facility=layer, mode=mode, graph=graph, **opts

@@ -38,9 +38,11 @@ from ._pointsrc import (  # noqa: F401  (parquet_files/pieces stay importable fr
     _frame_xy_weight,
     _iter_parquet_chunks,
     _weights,
+    count_rows,
     parquet_files,
     parquet_pieces,
 )
+from ._progress import progress_bar
 from .coverage import _resolve_tiers as _coverage_tiers
 from .network import _metric_geometry
 
@@ -355,8 +357,10 @@ def _local_sums(source, plan: _Plan) -> np.ndarray:
         for part in source.to_delayed():
             total += _partition_sums(part.compute(scheduler="synchronous"), plan)
         return total
-    for xy, w in _iter_parquet_chunks(source, plan.weight, plan.chunk_size):
-        total += _chunk_sums(plan, xy, w)
+    with progress_bar(desc="population points", total=count_rows(source), unit="points") as bar:
+        for xy, w in _iter_parquet_chunks(source, plan.weight, plan.chunk_size):
+            total += _chunk_sums(plan, xy, w)
+            bar.update(len(xy))
     return total
 
 
