@@ -332,12 +332,13 @@ def _cmd_build(args) -> int:
 
     tiers = None
     if args.minutes or args.distances_m or args.speed_m_per_min:
-        from .coverage import service_tiers
+        from .coverage import DEFAULT_SPEED_M_PER_MIN, service_tiers
 
+        speed = args.speed_m_per_min
+        if args.distances_m and not args.minutes and speed is None:
+            speed = DEFAULT_SPEED_M_PER_MIN  # the maps label tiers by minutes: walk the metres
         tiers = service_tiers(
-            minutes=args.minutes,
-            distances_m=args.distances_m,
-            speed_m_per_min=args.speed_m_per_min,
+            minutes=args.minutes, distances_m=args.distances_m, speed_m_per_min=speed
         )
     result = build(
         tiers=tiers,

@@ -260,3 +260,11 @@ def test_the_template_builds(tmp_path):
     assert sorted(coverage["minutes"].unique()) == [5.0, 10.0]
     assert sorted(coverage["distance_m"].unique()) == [300.0, 500.0]
     assert (built / "index.html").exists() and not (built / "png").exists()
+
+
+def test_metres_alone_are_walked_at_60_m_per_min_so_maps_can_name_the_tiers(monkeypatch):
+    seen = _captured_build(monkeypatch)
+    assert cli.main(["-q", "build", "--distances-m", "300", "600"]) == 0
+    assert seen["tiers"][["minutes", "distance_m"]].values.tolist() == [[5.0, 300.0], [10.0, 600.0]]
+    assert cli.main(["-q", "build", "--distances-m", "300", "--speed-m-per-min", "100"]) == 0
+    assert seen["tiers"][["minutes", "distance_m"]].values.tolist() == [[3.0, 300.0]]
