@@ -220,7 +220,7 @@ def parse_config(text: str, *, source: str = DEFAULT_CONFIG_NAME, base=None) -> 
 
     Examples
     --------
-    >>> parse_config('[maps]\\nbasemap = "amap"\\n[outputs]\\npng = false\\n')
+    >>> parse_config('[maps]\nbasemap = "amap"\n[outputs]\npng = false\n')
     {'basemap': 'amap', 'no_png': True}
     """
     try:
