@@ -109,6 +109,12 @@ def parquet_pieces(path) -> list[tuple[Path, int, int]]:
     return pieces
 
 
+def count_rows(path) -> int:
+    """Count the rows of a GeoParquet file or folder from its metadata, reading no data."""
+    pq = _import_pyarrow()
+    return sum(pq.ParquetFile(file).metadata.num_rows for file in parquet_files(path))
+
+
 def _import_pyarrow():
     try:
         import pyarrow.parquet as pq

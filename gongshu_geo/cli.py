@@ -114,6 +114,18 @@ def _add_map_args(p):
     )
 
 
+def _add_tier_args(p):
+    g = p.add_argument_group("service tiers (default: GB 50180-2018, 5/10/15 minutes)")
+    g.add_argument("--minutes", type=float, nargs="+", help="tiers in minutes, e.g. 5 10 15")
+    g.add_argument(
+        "--distances-m", type=float, nargs="+", help="tiers in metres (paired with --minutes)"
+    )
+    g.add_argument("--speed-m-per-min", type=float, help="walking speed (default 60 m/min)")
+    g.add_argument(
+        "--cell-m", type=float, default=10.0, help="cell size of the coverage grid (default 10 m)"
+    )
+
+
 def make_parser() -> argparse.ArgumentParser:
     """Build the argument parser."""
     parser = argparse.ArgumentParser(
@@ -129,6 +141,11 @@ def make_parser() -> argparse.ArgumentParser:
     _add_input_args(p)
 
     p = sub.add_parser("build", help="statistics, maps and layers into --out (default maps/)")
+    p.add_argument(
+        "--config",
+        metavar="TOML",
+        help="a project file (`gongshu-geo init` writes one); the options given here override it",
+    )
     _add_input_args(p)
     _add_map_args(p)
     p.add_argument("--out", default="maps", help="output folder (default maps/)")
@@ -138,6 +155,11 @@ def make_parser() -> argparse.ArgumentParser:
         help="walking network (GraphML from `gongshu-geo network`) for network coverage",
     )
     p.add_argument("--no-png", action="store_true", help="skip the static PNG maps")
+    p.add_argument(
+        "--no-surfaces",
+        action="store_true",
+        help="skip the accessibility surfaces (GeoTIFF, H3 hexagons, the maps' minutes layer)",
+    )
     p.add_argument(
         "--facilities",
         nargs="+",
@@ -169,6 +191,11 @@ def make_parser() -> argparse.ArgumentParser:
         help="how complete each layer's existing facilities are (layer, completeness, basis); "
         "default: the packaged table for the packaged projects, 'unknown' for your own",
     )
+    _add_tier_args(p)
+
+    p = sub.add_parser("init", help="write a commented project file for `build --config`")
+    p.add_argument("path", nargs="?", default="gongshu.toml", help="where (default gongshu.toml)")
+    p.add_argument("--force", action="store_true", help="replace an existing file")
 
     p = sub.add_parser("map", help="only the overview map")
     _add_input_args(p)
@@ -311,7 +338,21 @@ def _skip_exit(args, skipped) -> int:
 def _cmd_build(args) -> int:
     from .pipeline import build
 
+    tiers = None
+    if args.minutes or args.distances_m or args.speed_m_per_min:
+        from .coverage import DEFAULT_SPEED_M_PER_MIN, service_tiers
+
+        speed = args.speed_m_per_min
+        if args.distances_m and not args.minutes and speed is None:
+            speed = DEFAULT_SPEED_M_PER_MIN  # the maps label tiers by minutes: walk the metres
+        tiers = service_tiers(
+            minutes=args.minutes, distances_m=args.distances_m, speed_m_per_min=speed
+        )
     result = build(
+        tiers=tiers,
+        speed_m_per_min=args.speed_m_per_min,
+        cell_m=args.cell_m,
+        surfaces=not args.no_surfaces,
         projects=args.projects,
         streets=args.streets,
         out=args.out,
@@ -458,6 +499,36 @@ def _cmd_coverage_points(args) -> int:
     return 0
 
 
+def _cmd_init(args) -> int:
+    from .config import write_template
+
+    path = write_template(args.path, overwrite=args.force)
+    print(f"wrote {path}; edit it, then run: gongshu-geo build --config {path}")
+    return 0
+
+
+def _apply_config(args, argv) -> None:
+    """Fill ``build`` options from ``--config``, except those given on the command line."""
+    from .config import read_config
+
+    options = read_config(args.config)
+    explicit = _explicit_options(argv)
+    for dest, value in options.items():
+        if dest not in explicit:
+            setattr(args, dest, value)
+
+
+def _explicit_options(argv) -> set:
+    """Return the destinations of the options given in ``argv`` (not defaults)."""
+    parser = make_parser()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                for sub_action in sub._actions:
+                    sub_action.default = argparse.SUPPRESS
+    return set(vars(parser.parse_args(argv)))
+
+
 def _cmd_diff(args) -> int:
     from .diff import write_diff
 
@@ -482,6 +553,7 @@ COMMANDS = {
     "map": _cmd_map,
     "export": _cmd_export,
     "coverage-points": _cmd_coverage_points,
+    "init": _cmd_init,
     "diff": _cmd_diff,
     "network": _cmd_network,
 }
@@ -496,9 +568,11 @@ def main(argv=None) -> int:
             parser.error("--format postgis needs --dsn postgresql://user:password@host:port/db")
         if args.format != "postgis" and not args.out:
             parser.error(f"--format {args.format} needs --out")
-    _apply_sql(parser, args)
     _setup_logging(args)
     try:
+        if getattr(args, "config", None):
+            _apply_config(args, argv)
+        _apply_sql(parser, args)
         return COMMANDS[args.command](args)
     except GongshuGeoError as exc:
         print(f"error: {exc}", file=sys.stderr)

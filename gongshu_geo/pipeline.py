@@ -22,6 +22,7 @@ import pandas as pd
 
 from ._atomic import ensure_dir
 from ._errors import InputError, OutputError
+from ._progress import track
 from .access import compute_distance_surface
 from .coverage import COVERAGE_COLUMNS
 from .grid import DEFAULT_CELL_M, make_study_area
@@ -284,9 +285,12 @@ def build(
     outside = join.flag_outside(joined)
     street_stats = join.summarize_streets(proj, strt, joined)
 
-    tier_table = resolve_tiers(
-        tiers, minutes=minutes, distances_m=distances_m, speed_m_per_min=speed_m_per_min
-    )
+    if tiers is not None:  # the speed then only turns the surfaces' metres into minutes
+        tier_table = resolve_tiers(tiers)
+    else:
+        tier_table = resolve_tiers(
+            minutes=minutes, distances_m=distances_m, speed_m_per_min=speed_m_per_min
+        )
     speed = DEFAULT_SPEED_M_PER_MIN if speed_m_per_min is None else float(speed_m_per_min)
     progress(f"measuring {_tier_words(tier_table)} coverage")
     people = _read_population_layer(population_layer) if population_layer is not None else None
@@ -403,7 +407,7 @@ def _measure_coverage(area, proj, facility_layers, *, user_facilities, graph, ti
         )
 
     tables, layer_maps, layer_surfaces = [], [], {}
-    for layer in facility_layers:
+    for layer in track(facility_layers, desc="coverage of the plan's layers", unit="layers"):
         try:
             facilities = coverage.select_facilities(proj, layer)
         except InputError as exc:
@@ -422,7 +426,8 @@ def _measure_coverage(area, proj, facility_layers, *, user_facilities, graph, ti
         layer_maps.append(
             _layer_map(area, layer, facilities, plan, layer_surfaces[(layer, "distance")], tiers)
         )
-    for layer, facilities in user_facilities.items():
+    yours = track(user_facilities.items(), desc="coverage of your layers", unit="layers")
+    for layer, facilities in yours:
         for mode in modes:
             surf = surface(facilities, mode)
             layer_surfaces[(layer, mode)] = surf

@@ -35,11 +35,13 @@ from . import crs as _crs
 from ._errors import CRSError, InputError
 from ._pointsrc import (  # noqa: F401  (parquet_files/pieces stay importable from here)
     check_weights,
+    count_rows,
     frame_xy_weight,
     iter_parquet_chunks,
     parquet_files,
     parquet_pieces,
 )
+from ._progress import progress_bar
 
 # The grid's densify_m, so that both engines measure the same distances;
 # facility_coordinates stays importable from here.
@@ -222,8 +224,10 @@ def _local_sums(source, plan: PointPlan) -> np.ndarray:
         for part in source.to_delayed():
             total += sum_partition(part.compute(scheduler="synchronous"), plan)
         return total
-    for xy, w in iter_parquet_chunks(source, plan.weight, plan.chunk_size):
-        total += sum_points(plan, xy, w)
+    with progress_bar(desc="population points", total=count_rows(source), unit="points") as bar:
+        for xy, w in iter_parquet_chunks(source, plan.weight, plan.chunk_size):
+            total += sum_points(plan, xy, w)
+            bar.update(len(xy))
     return total
 
 
