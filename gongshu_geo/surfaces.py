@@ -152,16 +152,20 @@ def surface_image(
     """
     from matplotlib.colors import to_rgba
     from PIL import Image
-    from rasterio.warp import Resampling, calculate_default_transform, reproject
+    from rasterio.warp import Resampling, reproject
 
     minutes = minutes_of(surface, speed_m_per_min=speed_m_per_min)
     grid = surface.grid
     xmin, ymin, xmax, ymax = grid.bounds
     scale = max(1.0, np.sqrt(grid.size / max_pixels))
-    transform, width, height = calculate_default_transform(
-        _crs.METRIC, "EPSG:3857", grid.n_cols, grid.n_rows, xmin, ymin, xmax, ymax,
-        dst_width=max(1, int(grid.n_cols / scale)), dst_height=max(1, int(grid.n_rows / scale)),
-    )  # fmt: skip
+    from affine import Affine
+    from pyproj import Transformer
+
+    to_merc = Transformer.from_crs(_crs.METRIC, "EPSG:3857", always_xy=True)
+    mx0, my0, mx1, my1 = to_merc.transform_bounds(xmin, ymin, xmax, ymax, densify_pts=21)
+    width = max(1, int(grid.n_cols / scale))
+    height = max(1, int(grid.n_rows / scale))
+    transform = Affine((mx1 - mx0) / width, 0.0, mx0, 0.0, -(my1 - my0) / height, my1)
     merc = np.full((height, width), np.nan, dtype=np.float32)
     reproject(
         minutes, merc, src_transform=grid.transform, src_crs=_crs.METRIC,
@@ -174,8 +178,8 @@ def surface_image(
     rgba[cls >= 0] = palette[cls[cls >= 0]]
     buf = io.BytesIO()
     Image.fromarray(rgba, "RGBA").save(buf, format="PNG")
-    west, north = transform * (0, 0)
-    east, south = transform * (width, height)
+    west, north = transform.c, transform.f
+    east, south = west + transform.a * width, north + transform.e * height
     corners = gpd.GeoSeries(shapely.points([(west, south), (east, north)]), crs="EPSG:3857")
     (w, s), (e, n) = shapely.get_coordinates(corners.to_crs(_crs.WGS84).values)
     if gcj02:
