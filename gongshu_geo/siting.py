@@ -1,0 +1,637 @@
+"""Where to build next: the candidate sites that bring the most people within reach.
+
+Given candidate sites for a facility layer (parks, stations, ...), choose the
+``n`` that together bring the most people within ``minutes`` of at least one
+of them who are not already within ``minutes`` of an existing facility of that
+layer: the maximal covering location problem (Church and ReVelle, 1974).
+
+The work is in two steps that know nothing of each other:
+
+1. **The coverage matrix** (:func:`_cover_matrix`): people live in the cells
+   of a regular grid in EPSG:4549 clipped to the streets (each street's
+   population spread evenly over its area, or a population layer's counts);
+   a cell is within reach of a site when its centre is, as the crow flies
+   (``mode="distance"``: the distance to the site's nearest point, so a
+   polygon serves from its edge and covers its inside) or along the walking
+   network (``mode="network"``: the straight line to the cell's nearest graph
+   node plus that node's walk to the site, as
+   :func:`gongshu_geo.points.compute_point_coverage` measures it; cells inside
+   a polygon site are covered). The result is a sparse boolean matrix,
+   candidates x cells, the cells' people, and which cells existing facilities
+   already reach.
+2. **Solving** it (:mod:`gongshu_geo._mclp`): exact with pulp and CBC when the
+   problem is small, greedy with lazy evaluation beyond, ties broken by
+   candidate id.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import shapely
+
+from . import _mclp
+from . import crs as _crs
+from ._errors import InputError
+
+logger = logging.getLogger(__name__)
+
+#: Side of the population cells, metres (EPSG:4549).
+DEFAULT_CELL_M = 25.0
+#: Project categories that are candidate sites by default.
+DEFAULT_CANDIDATE_CATEGORIES = ("development_block",)
+#: What counts as already built.
+GIVEN = ("existing", "plan")
+#: People are counted in integer units of a thousandth of a person, so that equal
+#: coverage is exactly equal and ties fall to the candidate id.
+UNITS_PER_PERSON = 1000
+#: Columns of :attr:`SiteChoice.chosen`, in order (then the geometry).
+CHOSEN_COLUMNS = [
+    "rank", "id", "name", "new_covered_pop", "cum_new_covered_pop", "share", "cum_share",
+    "covered_share", "alone_new_covered_pop",
+]  # fmt: skip
+#: Columns of :attr:`SiteChoice.candidates`, in order (then the geometry).
+CANDIDATE_COLUMNS = ["id", "name", "alone_new_covered_pop", "alone_rank", "chosen_rank"]
+
+
+# ---------------------------------------------------------------- population cells
+
+
+@dataclass(frozen=True)
+class Cells:
+    """People on a regular grid in EPSG:4549.
+
+    Attributes
+    ----------
+    xy : numpy.ndarray
+        ``(k, 2)`` cell centres, metres.
+    pop : numpy.ndarray
+        People per cell (only cells with people are kept).
+    cell_m : float
+        Side of a cell.
+    """
+
+    xy: np.ndarray
+    pop: np.ndarray
+    cell_m: float
+
+    def boxes(self, rows=None) -> np.ndarray:
+        """Return the cells' squares (EPSG:4549), all or the given rows."""
+        xy = self.xy if rows is None else self.xy[rows]
+        h = self.cell_m / 2
+        return shapely.box(xy[:, 0] - h, xy[:, 1] - h, xy[:, 0] + h, xy[:, 1] + h)
+
+
+def _population_cells(streets, *, cell_m, population=None, population_field="population"):
+    """Spread people over grid cells clipped to the streets.
+
+    Without ``population`` each street's ``population`` is spread evenly over its
+    area; with it, points add their count to the cell they fall in and polygons
+    are apportioned by the area of each cell they overlap (inside the streets).
+    """
+    cell_m = float(cell_m)
+    if not np.isfinite(cell_m) or cell_m <= 0:
+        raise InputError(f"cell_m must be a positive number of metres; found {cell_m!r}")
+    if not isinstance(streets, gpd.GeoDataFrame) or streets.empty:
+        raise InputError(f"streets must be a GeoDataFrame of polygons; found {type(streets)}")
+    geoms = np.asarray(_crs.to_metric(streets).geometry.values, dtype=object)
+    minx, miny, maxx, maxy = shapely.total_bounds(geoms)
+    x0, y0 = np.floor(minx / cell_m) * cell_m, np.floor(miny / cell_m) * cell_m
+    nx, ny = int(np.ceil((maxx - x0) / cell_m)), int(np.ceil((maxy - y0) / cell_m))
+    grid = np.zeros((ny, nx))
+    if population is None:
+        if "population" not in streets.columns:
+            raise InputError(
+                'streets need a "population" column (read_streets() adds it) or pass a '
+                "population layer"
+            )
+        people = pd.to_numeric(streets["population"], errors="coerce").to_numpy(dtype=float)
+        for k in np.flatnonzero(~(people >= 0)):
+            logger.warning("street #%d has no population: nobody is counted there", k)
+        for k, geom in enumerate(geoms):
+            if people[k] > 0 and geom.area > 0:
+                _add_area(grid, geom, people[k] / geom.area, x0, y0, cell_m)
+    else:
+        _add_population_layer(grid, population, population_field, geoms, x0, y0, cell_m)
+    iy, ix = np.nonzero(grid > 0)
+    xy = np.column_stack([x0 + (ix + 0.5) * cell_m, y0 + (iy + 0.5) * cell_m])
+    logger.info("%d populated cells of %g m, %.0f people", len(xy), cell_m, grid.sum())
+    return Cells(xy, grid[iy, ix], cell_m)
+
+
+def _window(geom, x0, y0, cell_m, shape):
+    """Rows and columns of the grid cells overlapping a geometry's bounds."""
+    bx0, by0, bx1, by1 = shapely.bounds(geom)
+    ix = np.arange(max(int((bx0 - x0) // cell_m), 0), min(int((bx1 - x0) // cell_m) + 1, shape[1]))
+    iy = np.arange(max(int((by0 - y0) // cell_m), 0), min(int((by1 - y0) // cell_m) + 1, shape[0]))
+    gx, gy = np.meshgrid(ix, iy)
+    return gy.ravel(), gx.ravel()
+
+
+def _add_area(grid, geom, density, x0, y0, cell_m) -> None:
+    """Add ``density`` times the area of each cell that lies inside ``geom``."""
+    iy, ix = _window(geom, x0, y0, cell_m, grid.shape)
+    boxes = shapely.box(x0 + ix * cell_m, y0 + iy * cell_m,
+                        x0 + (ix + 1) * cell_m, y0 + (iy + 1) * cell_m)  # fmt: skip
+    shapely.prepare(geom)
+    hit = shapely.intersects(geom, boxes)
+    iy, ix, boxes = iy[hit], ix[hit], boxes[hit]
+    inside = shapely.contains_properly(geom, boxes)
+    area = np.full(len(boxes), cell_m * cell_m)
+    area[~inside] = shapely.area(shapely.intersection(boxes[~inside], geom))
+    np.add.at(grid, (iy, ix), density * area)
+
+
+def _add_population_layer(grid, population, field, street_geoms, x0, y0, cell_m) -> None:
+    if not isinstance(population, gpd.GeoDataFrame) or field not in population.columns:
+        found = list(getattr(population, "columns", [])) or type(population).__name__
+        raise InputError(
+            f'population must be a GeoDataFrame with a "{field}" count column (name it with '
+            f"population_field=...); found {found}"
+        )
+    counts = pd.to_numeric(population[field], errors="coerce").to_numpy(dtype=float)
+    geoms = np.asarray(_crs.to_metric(population).geometry.values, dtype=object)
+    kind = shapely.get_type_id(geoms)
+    for k in np.flatnonzero(~(counts >= 0) | ~np.isin(kind, [0, 3, 6]))[:1]:
+        found = population[field].iloc[k] if not counts[k] >= 0 else geoms[k].geom_type
+        what = f'"{field}" a non-negative number' if not counts[k] >= 0 else "a Point or Polygon"
+        raise InputError(f"population row #{k}: must be {what}; found {found!r}")
+    district = shapely.union_all(street_geoms)
+    shapely.prepare(district)
+    point = kind == 0
+    xy = shapely.get_coordinates(geoms[point])
+    inside = shapely.intersects_xy(district, xy[:, 0], xy[:, 1])
+    if (~inside).any():
+        logger.warning("%d population points lie outside every street", int((~inside).sum()))
+    ix = np.clip(((xy[inside, 0] - x0) // cell_m).astype(np.int64), 0, grid.shape[1] - 1)
+    iy = np.clip(((xy[inside, 1] - y0) // cell_m).astype(np.int64), 0, grid.shape[0] - 1)
+    np.add.at(grid, (iy, ix), counts[point][inside])
+    for k in np.flatnonzero(~point):
+        whole = shapely.area(geoms[k])
+        part = shapely.intersection(geoms[k], district)
+        if whole > 0 and counts[k] > 0 and not part.is_empty:
+            _add_area(grid, part, counts[k] / whole, x0, y0, cell_m)
+
+
+# ---------------------------------------------------------------- the coverage matrix
+
+
+def _cover_matrix(cells: Cells, sites, existing, *, distance_m, mode="distance", graph=None):
+    """Which cells each candidate site reaches, and which existing facilities already reach.
+
+    Parameters
+    ----------
+    cells : Cells
+        From :func:`_population_cells` (or the shared grid).
+    sites : numpy.ndarray
+        Candidate geometries in EPSG:4549 (points or polygons).
+    existing : numpy.ndarray
+        Existing facility geometries in EPSG:4549 (any type; may be empty).
+    distance_m : float
+        Reach, metres.
+    mode : {"distance", "network"}
+    graph : WalkGraph, optional
+        For ``mode="network"``.
+
+    Returns
+    -------
+    (scipy.sparse.csr_matrix, numpy.ndarray)
+        Boolean candidates x cells, and a boolean mask of the cells already reached.
+    """
+    if mode not in ("distance", "network"):
+        raise InputError(f"mode must be one of distance, network; found {mode!r}")
+    points = shapely.points(cells.xy)
+    tree = shapely.STRtree(points)
+    shape = (len(sites), len(points))
+    if mode == "distance":
+        site, cell = tree.query(sites, predicate="dwithin", distance=distance_m)
+        _, done = tree.query(existing, predicate="dwithin", distance=distance_m)
+    else:
+        site, cell = _network_pairs(cells, sites, tree, distance_m, graph)
+        _, done = _network_pairs(cells, existing, tree, distance_m, graph, together=True)
+    matrix = sp.csr_matrix((np.ones(len(site), dtype=bool), (site, cell)), shape=shape)
+    covered = np.zeros(len(points), dtype=bool)
+    covered[done] = True
+    logger.info(
+        "coverage matrix: %d candidates x %d cells, %d pairs; %d cells already reached",
+        shape[0], shape[1], matrix.nnz, covered.sum(),
+    )  # fmt: skip
+    return matrix, covered
+
+
+def _network_pairs(cells, geoms, tree, distance_m, graph, *, together=False):
+    """(site, cell) pairs within ``distance_m`` along the graph; inside polygons too."""
+    from scipy.spatial import cKDTree
+
+    from .network import WalkGraph, compute_node_distances
+
+    if not isinstance(graph, WalkGraph) or graph.n_nodes == 0:
+        raise InputError(
+            "mode='network' needs a walking graph with nodes: pass graph=read_graph('walk.graphml')"
+            f" (see download_walking_graph); found {graph!r}"
+        )
+    snap, node = cKDTree(graph.node_xy).query(cells.xy, k=1)
+    order = np.argsort(node, kind="stable")
+    starts = np.searchsorted(node[order], np.arange(graph.n_nodes + 1))
+    polygons = np.flatnonzero(np.isin(shapely.get_type_id(geoms), [3, 6]))
+    inside_site, inside_cell = tree.query(geoms[polygons], predicate="intersects")
+    pairs = [(polygons[inside_site], inside_cell)]
+    groups = [np.arange(len(geoms))] if together else [[k] for k in range(len(geoms))]
+    for group in groups if len(geoms) else []:
+        series = gpd.GeoSeries(geoms[group], crs=_crs.METRIC)
+        dist = compute_node_distances(graph, series, max_distance_m=distance_m).to_numpy()
+        reached = np.flatnonzero(dist <= distance_m)
+        near = np.concatenate([order[starts[r] : starts[r + 1]] for r in reached] or [[]])
+        near = near.astype(np.int64)
+        near = near[snap[near] + dist[node[near]] <= distance_m]
+        pairs.append((np.full(len(near), group[0] if not together else 0), near))
+    site = np.concatenate([p[0] for p in pairs]).astype(np.int64)
+    cell = np.concatenate([p[1] for p in pairs]).astype(np.int64)
+    return site, cell
+
+
+# ---------------------------------------------------------------- candidates
+
+
+def default_candidates(projects, *, categories=()) -> gpd.GeoDataFrame:
+    """Take the plan's development blocks and the polygon projects of the categories named.
+
+    Parameters
+    ----------
+    projects : geopandas.GeoDataFrame
+        As read by :func:`gongshu_geo.read_projects`.
+    categories : iterable of str
+        Further project categories whose polygons are candidate sites (e.g. ``"park"``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``id``, ``name``, ``category``, ``status`` and the geometry, in EPSG:4326.
+    """
+    from .schema import CATEGORIES
+
+    categories = [categories] if isinstance(categories, str) else list(categories)
+    unknown = [c for c in categories if c not in CATEGORIES]
+    if unknown:
+        raise InputError(
+            f"unknown category {unknown[0]!r}; expected one of {', '.join(CATEGORIES)}"
+        )
+    blocks = projects["category"].isin(DEFAULT_CANDIDATE_CATEGORIES)
+    polygons = projects["category"].isin(categories) & projects.geom_type.isin(
+        ["Polygon", "MultiPolygon"]
+    )
+    keep = [c for c in ("id", "name", "category", "status") if c in projects.columns]
+    out = projects.loc[blocks | polygons, [*keep, "geometry"]].to_crs(_crs.WGS84)
+    logger.info("%d default candidate sites", len(out))
+    return out.reset_index(drop=True)
+
+
+def read_candidates(source, *, id_field="id", name_field="name") -> gpd.GeoDataFrame:
+    """Read candidate sites: any point or polygon layer, or a CSV with ``lon``/``lat``.
+
+    Parameters
+    ----------
+    source : str or Path
+        GeoJSON, GeoPackage, Shapefile, ... (with a CRS), or CSV/XLSX of points.
+    id_field, name_field : str
+        Columns holding each candidate's id (required, unique) and name (optional).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``id``, ``name`` and the geometry, in EPSG:4326, checked as
+        :func:`check_candidates` does.
+    """
+    from .io import read_layer, read_points_csv
+
+    if Path(source).suffix.lower() in (".csv", ".xlsx"):
+        frame = read_points_csv(source)
+    else:
+        frame = read_layer(source, what="candidate layer")
+    return check_candidates(frame, id_field=id_field, name_field=name_field, source=str(source))
+
+
+def check_candidates(frame, *, id_field="id", name_field="name", source="candidates"):
+    """Check candidate sites and list every problem at once.
+
+    Each candidate needs a unique, non-empty id and a Point or Polygon geometry
+    (Multi- too). The result has columns ``id``, ``name`` (the id where no name
+    is given) and the geometry in EPSG:4326, in the input's order.
+    """
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise InputError(f"{source}: expected a GeoDataFrame; found {type(frame).__name__}")
+    if frame.empty:
+        raise InputError(f"{source}: the candidate layer has no features")
+    if id_field not in frame.columns:
+        raise InputError(
+            f'{source}: every candidate needs an id: column "{id_field}" not found; it has '
+            f"{', '.join(map(str, frame.columns))}. Name the id column with --id-field"
+        )
+    problems, seen = [], {}
+    ids = frame[id_field].tolist()
+    kinds = frame.geom_type.tolist()
+    for k, (fid, kind, geom) in enumerate(zip(ids, kinds, frame.geometry, strict=True)):
+        label = f'feature "{fid}" (#{k})' if not _blank(fid) else f"feature #{k}"
+        if _blank(fid):
+            problems.append(f'{label}: "{id_field}" must be a non-empty id; found {fid!r}')
+        elif fid in seen:
+            problems.append(
+                f'{label}: duplicate "{id_field}" {fid!r}, first used by feature #{seen[fid]}; '
+                "every id must be unique"
+            )
+        else:
+            seen[fid] = k
+        if geom is None or geom.is_empty:
+            problems.append(f"{label}: geometry must be a Point or Polygon; found none")
+        elif kind not in ("Point", "MultiPoint", "Polygon", "MultiPolygon"):
+            problems.append(f"{label}: geometry must be a Point or Polygon; found {kind}")
+    if problems:
+        raise InputError(problems, source=source)
+    if frame.crs is None:
+        raise InputError(f"{source}: the candidate layer has no CRS; give it one")
+    names = frame[name_field] if name_field in frame.columns else frame[id_field]
+    names = [str(fid) if _blank(n) else str(n) for fid, n in zip(ids, names, strict=True)]
+    return gpd.GeoDataFrame(
+        {"id": ids, "name": names}, geometry=frame.geometry.values, crs=frame.crs
+    ).to_crs(_crs.WGS84)
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) or str(value) == ""
+
+
+def _id_order(ids) -> np.ndarray:
+    """Positions of ids in tie-break order: numerically if all are numbers, else as text."""
+    values = pd.Series(ids)
+    numeric = pd.to_numeric(values, errors="coerce")
+    if numeric.notna().all():
+        return np.lexsort((values.astype(str).to_numpy(), numeric.to_numpy()))
+    return np.argsort(values.astype(str).to_numpy(), kind="stable")
+
+
+# ---------------------------------------------------------------- choosing
+
+
+@dataclass
+class SiteChoice:
+    """What :func:`choose_sites` found.
+
+    Attributes
+    ----------
+    chosen : geopandas.GeoDataFrame
+        The chosen sites in the order chosen, with :data:`CHOSEN_COLUMNS`:
+        ``new_covered_pop`` the people a site adds to those before it and the
+        existing facilities, ``cum_new_covered_pop`` the running total,
+        ``share`` and ``cum_share`` the same as shares of the district's
+        people, ``covered_share`` the district's share within reach once the
+        site is built, ``alone_new_covered_pop`` what the site adds on its own.
+    candidates : geopandas.GeoDataFrame
+        Every candidate with :data:`CANDIDATE_COLUMNS`: ``alone_new_covered_pop``,
+        ``alone_rank`` (1 = the best on its own) and ``chosen_rank`` (<NA> if not chosen).
+    method : str
+        ``"exact"`` (proven optimal) or ``"greedy"``.
+    objective, upper_bound : float
+        People newly within reach of the chosen sites, and the most any ``n``
+        candidates could reach (equal for exact; for greedy Minoux's bound).
+    guarantee : float or None
+        Greedy only: 1 - 1/e, the share of the optimum greedy is proven to reach.
+    population, already_covered_pop : float
+        People in the cells, and those already within reach of existing facilities.
+    """
+
+    chosen: gpd.GeoDataFrame
+    candidates: gpd.GeoDataFrame
+    method: str
+    objective: float
+    upper_bound: float
+    guarantee: float | None
+    population: float
+    already_covered_pop: float
+    layer: str
+    minutes: float
+    distance_m: float
+    mode: str
+    given: str
+    cell_m: float
+    seconds: float
+    existing: gpd.GeoDataFrame = field(repr=False)
+    new_cells: gpd.GeoDataFrame = field(repr=False)
+    service_areas: gpd.GeoDataFrame = field(repr=False)
+
+    def summary(self) -> str:
+        """One line: method, people added, and for greedy the bound."""
+        text = (
+            f"{len(self.chosen)} sites for {self.layer} ({self.minutes:g} min, "
+            f"{self.distance_m:g} m, {self.mode}): {self.objective:,.0f} people newly within "
+            f"reach ({self.objective / self.population:.1%} of {self.population:,.0f}); "
+            f"method {self.method}"
+        )
+        if self.method == "greedy":
+            text += (
+                f" (at least {self.guarantee:.1%} of the optimum; the optimum is at most "
+                f"{self.upper_bound:,.0f})"
+            )
+        return text
+
+
+def choose_sites(
+    streets,
+    candidates=None,
+    *,
+    layer: str = "park",
+    existing=None,
+    projects=None,
+    categories=(),
+    minutes: float = 10.0,
+    speed_m_per_min: float | None = None,
+    n: int = 3,
+    mode: str = "distance",
+    graph=None,
+    population=None,
+    population_field: str = "population",
+    given: str = "existing",
+    method: str = "auto",
+    cell_m: float = DEFAULT_CELL_M,
+    time_limit_s: float = 60.0,
+) -> SiteChoice:
+    """Choose the ``n`` candidate sites that bring the most people newly within reach.
+
+    Parameters
+    ----------
+    streets : geopandas.GeoDataFrame
+        ``street_code``, ``name``, ``population`` and polygons (:func:`gongshu_geo.read_streets`).
+    candidates : geopandas.GeoDataFrame, optional
+        Points or polygons with an ``id`` (and ``name``); by default the plan's
+        development blocks and the polygons of ``categories`` (:func:`default_candidates`).
+    layer : str
+        The facility layer (:data:`gongshu_geo.coverage.FACILITY_LAYERS`) being placed.
+    existing : geopandas.GeoDataFrame, optional
+        Facilities already there; by default the layer's projects with status
+        ``existing`` (``given="existing"``) or all of them (``given="plan"``).
+    projects : geopandas.GeoDataFrame, optional
+        Where the defaults come from; the packaged projects by default.
+    categories : iterable of str
+        Project categories whose polygons are candidates too.
+    minutes : float
+        The tier: minutes of walking, turned into metres as
+        :func:`gongshu_geo.service_tiers` does (10 min = 500 m).
+    speed_m_per_min : float, optional
+        Walking speed; the standard's distances by default.
+    n : int
+        Sites to choose.
+    mode : {"distance", "network"}
+        Straight line, or along ``graph``.
+    graph : WalkGraph, optional
+        For ``mode="network"``.
+    population : geopandas.GeoDataFrame, optional
+        Points or polygons with counts in ``population_field``; by default each
+        street's people spread evenly over it.
+    population_field : str
+        The count column of ``population``.
+    given : {"existing", "plan"}
+        What counts as built when ``existing`` is not given: ``"plan"`` asks
+        "after the plan, where next?".
+    method : {"auto", "exact", "greedy"}
+        See :func:`gongshu_geo._mclp.solve`.
+    cell_m : float
+        Side of the population cells, metres.
+    time_limit_s : float
+        Time limit of each exact solve.
+
+    Returns
+    -------
+    SiteChoice
+    """
+    from .coverage import select_facilities, service_tiers
+
+    n = int(n)
+    if n < 1:
+        raise InputError(f"n must be a positive number of sites; found {n!r}")
+    if given not in GIVEN:
+        raise InputError(f"given must be one of {', '.join(GIVEN)}; found {given!r}")
+    if projects is None and (existing is None or candidates is None):
+        from .io import read_projects
+
+        projects = read_projects()
+    if candidates is None:
+        candidates = default_candidates(projects, categories=categories)
+    candidates = check_candidates(candidates)
+    if existing is None:
+        statuses = "existing" if given == "existing" else None
+        has = projects[projects["category"].isin(_layer_categories(layer))]
+        if statuses is not None:
+            has = has[has["status"] == statuses]
+        existing = select_facilities(projects, layer, statuses=statuses) if len(has) else has
+    tier = service_tiers(minutes=minutes, speed_m_per_min=speed_m_per_min).iloc[0]
+    distance_m = float(tier["distance_m"])
+    order = _id_order(candidates["id"])
+    candidates = candidates.iloc[order].reset_index(drop=True)
+    sites = np.asarray(candidates.to_crs(_crs.METRIC).geometry.values, dtype=object)
+    have = np.asarray(_crs.to_metric(existing).geometry.values, dtype=object)
+    have = have[~(shapely.is_missing(have) | shapely.is_empty(have))]
+    cells = _population_cells(
+        streets, cell_m=cell_m, population=population, population_field=population_field
+    )
+    matrix, covered = _cover_matrix(
+        cells, sites, have, distance_m=distance_m, mode=mode, graph=graph
+    )
+    units = np.rint(cells.pop * UNITS_PER_PERSON).astype(np.int64)
+    open_units = np.where(covered, 0, units)
+    solution = _mclp.solve(matrix, open_units, n, method=method, time_limit_s=time_limit_s)
+    result = _result(candidates, cells, matrix, covered, open_units, solution)
+    choice = SiteChoice(
+        **result,
+        method=solution.method,
+        objective=solution.objective / UNITS_PER_PERSON,
+        upper_bound=solution.upper_bound / UNITS_PER_PERSON,
+        guarantee=solution.guarantee,
+        population=float(cells.pop.sum()),
+        already_covered_pop=float(cells.pop[covered].sum()),
+        layer=layer,
+        minutes=float(tier["minutes"]),
+        distance_m=distance_m,
+        mode=mode,
+        given=given,
+        cell_m=cells.cell_m,
+        seconds=solution.seconds,
+        existing=existing.to_crs(_crs.WGS84),
+        service_areas=_service_areas(candidates, solution.chosen, distance_m, mode, graph),
+    )
+    logger.info(choice.summary())
+    return choice
+
+
+def _layer_categories(layer) -> tuple:
+    from .coverage import FACILITY_LAYERS
+
+    if layer not in FACILITY_LAYERS:
+        raise InputError(
+            f"unknown facility layer {layer!r}; expected one of {', '.join(FACILITY_LAYERS)}"
+        )
+    return FACILITY_LAYERS[layer]["categories"]
+
+
+def _result(candidates, cells, matrix, covered, open_units, solution) -> dict:
+    total = cells.pop.sum()
+    already = cells.pop[covered].sum()
+    alone = np.asarray(matrix.astype(np.int64) @ open_units).ravel() / UNITS_PER_PERSON
+    alone_rank = np.empty(len(alone), dtype=np.int64)
+    alone_rank[np.lexsort((np.arange(len(alone)), -alone))] = np.arange(1, len(alone) + 1)
+    chosen_rank = pd.array([pd.NA] * len(alone), dtype="Int64")
+    for r, row in enumerate(solution.chosen, start=1):
+        chosen_rank[row] = r
+    every = candidates.assign(
+        alone_new_covered_pop=alone, alone_rank=alone_rank, chosen_rank=chosen_rank
+    )[[*CANDIDATE_COLUMNS, "geometry"]]
+    gains = solution.gains / UNITS_PER_PERSON
+    rows = list(solution.chosen)
+    chosen = candidates.iloc[rows].reset_index(drop=True).assign(
+        rank=np.arange(1, len(rows) + 1),
+        new_covered_pop=gains,
+        cum_new_covered_pop=np.cumsum(gains),
+    )
+    chosen["share"] = chosen["new_covered_pop"] / total
+    chosen["cum_share"] = chosen["cum_new_covered_pop"] / total
+    chosen["covered_share"] = (already + chosen["cum_new_covered_pop"]) / total
+    chosen["alone_new_covered_pop"] = alone[rows]
+    chosen = chosen[[*CHOSEN_COLUMNS, "geometry"]]
+    new_cells = _new_cells(cells, matrix, covered, rows)
+    return {"chosen": chosen, "candidates": every, "new_cells": new_cells}
+
+
+def _new_cells(cells, matrix, covered, rows) -> gpd.GeoDataFrame:
+    """Dissolve the cells each chosen site newly reaches, per rank, in EPSG:4326."""
+    taken = covered.copy()
+    out = []
+    for r, row in enumerate(rows, start=1):
+        new = matrix[row].indices[~taken[matrix[row].indices]]
+        taken[new] = True
+        area = shapely.coverage_union_all(cells.boxes(new)) if len(new) else shapely.Polygon()
+        out.append({"rank": r, "new_covered_pop": float(cells.pop[new].sum()),
+                    "n_cells": len(new), "geometry": area})  # fmt: skip
+    frame = gpd.GeoDataFrame(out, columns=["rank", "new_covered_pop", "n_cells", "geometry"],
+                             geometry="geometry", crs=_crs.METRIC)  # fmt: skip
+    return frame.to_crs(_crs.WGS84)
+
+
+def _service_areas(candidates, rows, distance_m, mode, graph) -> gpd.GeoDataFrame:
+    """Each chosen site's service area (buffer, or reached ways), in EPSG:4326."""
+    from .coverage import compute_service_areas
+
+    areas = []
+    for row in rows:
+        site = candidates.iloc[[row]]
+        area = compute_service_areas(site, tiers=[distance_m], mode=mode, graph=graph)
+        areas.append(area.geometry.iloc[0])
+    chosen = candidates.iloc[list(rows)]
+    return gpd.GeoDataFrame(
+        {"rank": np.arange(1, len(rows) + 1), "id": chosen["id"].to_numpy(),
+         "name": chosen["name"].to_numpy(), "distance_m": distance_m, "mode": mode},
+        geometry=areas, crs=_crs.WGS84,
+    )  # fmt: skip
