@@ -2,7 +2,7 @@
 
 Nothing here knows about geometry. The input is a sparse boolean matrix, one
 row per candidate site and one column per population cell, and the people of
-each cell as integers (milli-persons, so that equal sums are exactly equal and
+each cell as integers (micro-persons, so that equal sums are exactly equal and
 ties can be broken by candidate order). The rows are in tie-break order: row
 0 wins a tie against row 1.
 
@@ -29,7 +29,9 @@ from __future__ import annotations
 import heapq
 import logging
 import math
+import os
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -219,31 +221,69 @@ def solve_exact(matrix, weights, n: int, *, time_limit_s: float = 60.0) -> Solut
         return Solution(order, gains, "exact", 0, None, time.perf_counter() - start)
     cols = sp.csc_matrix(a)
     prob = pulp.LpProblem("maximal_covering", pulp.LpMaximize)
-    x = {int(i): pulp.LpVariable(f"x{i}", cat="Binary") for i in useful}
-    y = [pulp.LpVariable(f"y{j}", lowBound=0, upBound=1) for j in range(a.shape[1])]
-    people = w / 1000.0  # the solver works in persons; the answer is re-measured in units
-    covered = pulp.lpSum(float(people[j]) * y[j] for j in range(a.shape[1]))
+    x = {int(i): _variable(prob, pulp, f"x{i}", "Binary") for i in useful}
+    y = [_variable(prob, pulp, f"y{j}", "Continuous") for j in range(a.shape[1])]
+    # the solver sees weights scaled to at most 1000; the answer is re-measured in units
+    people = w * (1000.0 / max(int(w.max()), 1))
+    covered = pulp.LpAffineExpression([(y[j], float(people[j])) for j in range(a.shape[1])])
     prob += covered
     for j in range(a.shape[1]):
         rows = cols.indices[cols.indptr[j] : cols.indptr[j + 1]]
-        prob += y[j] <= pulp.lpSum(x[int(i)] for i in rows), f"reach{j}"
-    prob += pulp.lpSum(x.values()) <= n, "sites"
-    solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s, threads=1)
+        reach = pulp.LpAffineExpression([(y[j], 1.0)] + [(x[int(i)], -1.0) for i in rows])
+        prob += reach <= 0, f"reach{j}"
+    prob += pulp.LpAffineExpression([(v, 1.0) for v in x.values()]) <= n, "sites"
+    solver = _cbc(pulp, time_limit_s)
     if not _solved(prob, solver, pulp):
         return None
     best = pulp.value(covered)
-    # Second solve: keep the optimum (half a unit of slack), prefer the lowest rows.
-    prob += covered >= best - 0.0005, "optimum"
+    first = _taken(x)
+    # Second solve: keep the optimum (within the solver's tolerance), prefer the lowest rows;
+    # its set is kept only if, measured exactly, it covers as much as the first one.
+    prob += covered >= best - 1e-7 * max(abs(best), 1.0), "optimum"
     prob.sense = pulp.LpMinimize
-    prob.setObjective(pulp.lpSum((i + 1) * v for i, v in x.items()))
-    if not _solved(prob, solver, pulp):
-        return None
-    rows = sorted(i for i, v in x.items() if v.value() is not None and v.value() > 0.5)
+    prob.setObjective(pulp.LpAffineExpression([(v, float(i + 1)) for i, v in x.items()]))
+    rows = _taken(x) if _solved(prob, solver, pulp) else first
+    if _value(a, w, rows) < _value(a, w, first):
+        rows = first
     order, gains = _order_within(a, w, rows)
     order, gains = _fill(a, w, order, gains, n)
     seconds = time.perf_counter() - start
     logger.info("exact (CBC): %d of %d sites, %d merged cells, %.3f s", n, m, a.shape[1], seconds)
     return Solution(order, gains, "exact", int(gains.sum()), None, seconds)
+
+
+def _taken(x) -> list:
+    return sorted(i for i, v in x.items() if v.value() is not None and v.value() > 0.5)
+
+
+def _value(matrix, weights, rows) -> int:
+    """Units covered by a set of rows, exactly."""
+    cols = np.unique(matrix[list(rows)].indices) if len(rows) else np.zeros(0, dtype=np.int64)
+    return int(weights[cols].sum())
+
+
+def _cbc(pulp, time_limit_s):
+    """CBC: on the PATH if installed, else the binary bundled with pulp, run as COIN_CMD.
+
+    (``PULP_CBC_CMD``, the usual way to the bundled binary, is deprecated in pulp 3.3.)
+    """
+    options = {"msg": False, "timeLimit": time_limit_s, "threads": 1}
+    solver = pulp.COIN_CMD(**options)
+    if solver.available():
+        return solver
+    bundled = getattr(getattr(pulp.apis, "coin_api", None), "pulp_cbc_path", None)
+    if bundled and os.access(bundled, os.X_OK):
+        return pulp.COIN_CMD(path=bundled, **options)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return pulp.PULP_CBC_CMD(**options)
+
+
+def _variable(prob, pulp, name, cat):
+    """Make a variable in [0, 1] the way the installed pulp prefers."""
+    if hasattr(prob, "add_variable"):  # pulp >= 3.3: variables belong to the problem
+        return prob.add_variable(name, 0, 1, cat=cat)
+    return pulp.LpVariable(name, 0, 1, cat=cat)
 
 
 def _solved(prob, solver, pulp) -> bool:

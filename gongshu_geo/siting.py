@@ -48,9 +48,10 @@ DEFAULT_CELL_M = 25.0
 DEFAULT_CANDIDATE_CATEGORIES = ("development_block",)
 #: What counts as already built.
 GIVEN = ("existing", "plan")
-#: People are counted in integer units of a thousandth of a person, so that equal
-#: coverage is exactly equal and ties fall to the candidate id.
-UNITS_PER_PERSON = 1000
+#: People are counted in integer units of a millionth of a person, so that equal
+#: coverage is exactly equal and ties fall to the candidate id (rounding each cell moves
+#: the district's total by well under a person).
+UNITS_PER_PERSON = 1_000_000
 #: Columns of :attr:`SiteChoice.chosen`, in order (then the geometry).
 CHOSEN_COLUMNS = [
     "rank", "id", "name", "new_covered_pop", "cum_new_covered_pop", "share", "cum_share",
@@ -339,7 +340,8 @@ def check_candidates(frame, *, id_field="id", name_field="name", source="candida
     for k, (fid, kind, geom) in enumerate(zip(ids, kinds, frame.geometry, strict=True)):
         label = f'feature "{fid}" (#{k})' if not _blank(fid) else f"feature #{k}"
         if _blank(fid):
-            problems.append(f'{label}: "{id_field}" must be a non-empty id; found {fid!r}')
+            found = repr(fid) if isinstance(fid, str) else "nothing"
+            problems.append(f'{label}: "{id_field}" must be a non-empty id; found {found}')
         elif fid in seen:
             problems.append(
                 f'{label}: duplicate "{id_field}" {fid!r}, first used by feature #{seen[fid]}; '
