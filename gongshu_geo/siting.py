@@ -39,13 +39,12 @@ import shapely
 from . import _mclp
 from . import crs as _crs
 from ._errors import InputError
+from .candidates import check_candidates, default_candidates, read_candidates  # noqa: F401
 
 logger = logging.getLogger(__name__)
 
 #: Side of the population cells, metres (EPSG:4549).
 DEFAULT_CELL_M = 25.0
-#: Project categories that are candidate sites by default.
-DEFAULT_CANDIDATE_CATEGORIES = ("development_block",)
 #: What counts as already built.
 GIVEN = ("existing", "plan")
 #: People are counted in integer units of a millionth of a person, so that equal
@@ -255,117 +254,6 @@ def _network_pairs(cells, geoms, tree, distance_m, graph, *, together=False):
     site = np.concatenate([p[0] for p in pairs]).astype(np.int64)
     cell = np.concatenate([p[1] for p in pairs]).astype(np.int64)
     return site, cell
-
-
-# ---------------------------------------------------------------- candidates
-
-
-def default_candidates(projects, *, categories=()) -> gpd.GeoDataFrame:
-    """Take the plan's development blocks and the polygon projects of the categories named.
-
-    Parameters
-    ----------
-    projects : geopandas.GeoDataFrame
-        As read by :func:`gongshu_geo.read_projects`.
-    categories : iterable of str
-        Further project categories whose polygons are candidate sites (e.g. ``"park"``).
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        ``id``, ``name``, ``category``, ``status`` and the geometry, in EPSG:4326.
-    """
-    from .schema import CATEGORIES
-
-    categories = [categories] if isinstance(categories, str) else list(categories)
-    unknown = [c for c in categories if c not in CATEGORIES]
-    if unknown:
-        raise InputError(
-            f"unknown category {unknown[0]!r}; expected one of {', '.join(CATEGORIES)}"
-        )
-    blocks = projects["category"].isin(DEFAULT_CANDIDATE_CATEGORIES)
-    polygons = projects["category"].isin(categories) & projects.geom_type.isin(
-        ["Polygon", "MultiPolygon"]
-    )
-    keep = [c for c in ("id", "name", "category", "status") if c in projects.columns]
-    out = projects.loc[blocks | polygons, [*keep, "geometry"]].to_crs(_crs.WGS84)
-    logger.info("%d default candidate sites", len(out))
-    return out.reset_index(drop=True)
-
-
-def read_candidates(source, *, id_field="id", name_field="name") -> gpd.GeoDataFrame:
-    """Read candidate sites: any point or polygon layer, or a CSV with ``lon``/``lat``.
-
-    Parameters
-    ----------
-    source : str or Path
-        GeoJSON, GeoPackage, Shapefile, ... (with a CRS), or CSV/XLSX of points.
-    id_field, name_field : str
-        Columns holding each candidate's id (required, unique) and name (optional).
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        ``id``, ``name`` and the geometry, in EPSG:4326, checked as
-        :func:`check_candidates` does.
-    """
-    from .io import read_layer, read_points_csv
-
-    if Path(source).suffix.lower() in (".csv", ".xlsx"):
-        frame = read_points_csv(source)
-    else:
-        frame = read_layer(source, what="candidate layer")
-    return check_candidates(frame, id_field=id_field, name_field=name_field, source=str(source))
-
-
-def check_candidates(frame, *, id_field="id", name_field="name", source="candidates"):
-    """Check candidate sites and list every problem at once.
-
-    Each candidate needs a unique, non-empty id and a Point or Polygon geometry
-    (Multi- too). The result has columns ``id``, ``name`` (the id where no name
-    is given) and the geometry in EPSG:4326, in the input's order.
-    """
-    if not isinstance(frame, gpd.GeoDataFrame):
-        raise InputError(f"{source}: expected a GeoDataFrame; found {type(frame).__name__}")
-    if frame.empty:
-        raise InputError(f"{source}: the candidate layer has no features")
-    if id_field not in frame.columns:
-        raise InputError(
-            f'{source}: every candidate needs an id: column "{id_field}" not found; it has '
-            f"{', '.join(map(str, frame.columns))}. Name the id column with --id-field"
-        )
-    problems, seen = [], {}
-    ids = frame[id_field].tolist()
-    kinds = frame.geom_type.tolist()
-    for k, (fid, kind, geom) in enumerate(zip(ids, kinds, frame.geometry, strict=True)):
-        label = f'feature "{fid}" (#{k})' if not _blank(fid) else f"feature #{k}"
-        if _blank(fid):
-            found = repr(fid) if isinstance(fid, str) else "nothing"
-            problems.append(f'{label}: "{id_field}" must be a non-empty id; found {found}')
-        elif fid in seen:
-            problems.append(
-                f'{label}: duplicate "{id_field}" {fid!r}, first used by feature #{seen[fid]}; '
-                "every id must be unique"
-            )
-        else:
-            seen[fid] = k
-        if geom is None or geom.is_empty:
-            problems.append(f"{label}: geometry must be a Point or Polygon; found none")
-        elif kind not in ("Point", "MultiPoint", "Polygon", "MultiPolygon"):
-            problems.append(f"{label}: geometry must be a Point or Polygon; found {kind}")
-    if problems:
-        raise InputError(problems, source=source)
-    if frame.crs is None:
-        raise InputError(f"{source}: the candidate layer has no CRS; give it one")
-    names = frame[name_field] if name_field in frame.columns else frame[id_field]
-    names = [str(fid) if _blank(n) else str(n) for fid, n in zip(ids, names, strict=True)]
-    return gpd.GeoDataFrame(
-        {"id": ids, "name": names}, geometry=frame.geometry.values, crs=frame.crs
-    ).to_crs(_crs.WGS84)
-
-
-def _blank(value) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value)) or str(value) == ""
 
 
 def _id_order(ids) -> np.ndarray:
@@ -637,3 +525,83 @@ def _service_areas(candidates, rows, distance_m, mode, graph) -> gpd.GeoDataFram
          "name": chosen["name"].to_numpy(), "distance_m": distance_m, "mode": mode},
         geometry=areas, crs=_crs.WGS84,
     )  # fmt: skip
+
+
+# ---------------------------------------------------------------- writing
+
+
+def write_sites(
+    choice: SiteChoice, streets, out, *, basemap="osm", inline_assets: bool = True
+) -> list[Path]:
+    """Write ``sites.csv``, ``candidates.csv``, ``sites.gpkg`` and ``sites.html`` into ``out``.
+
+    Parameters
+    ----------
+    choice : SiteChoice
+        From :func:`choose_sites`.
+    streets : geopandas.GeoDataFrame
+        To frame the map.
+    out : str or Path
+        Folder, created if needed. Each file is written beside its target and
+        renamed into place, so a failed run leaves earlier outputs intact.
+    basemap : str
+        See :mod:`gongshu_geo.basemaps`.
+    inline_assets : bool
+        Embed Leaflet in the HTML (works offline); ``False`` links a CDN.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    import pyogrio
+
+    from ._atomic import atomic_path, ensure_dir, write_bytes_atomic
+    from .export import GPKG_VERSION
+    from .maps import make_sites_map, render_map
+
+    out_dir = ensure_dir(out)
+    about = {"layer": choice.layer, "minutes": choice.minutes, "distance_m": choice.distance_m,
+             "mode": choice.mode, "given": choice.given, "method": choice.method}  # fmt: skip
+    written = []
+    for name, frame in (("sites.csv", choice.chosen), ("candidates.csv", choice.candidates)):
+        table = _with_lon_lat(frame).assign(**about).round(_CSV_DECIMALS)
+        data = table.to_csv(index=False).encode("utf-8-sig")  # Excel on Chinese Windows
+        written.append(write_bytes_atomic(out_dir / name, data))
+    layers = {
+        "sites": choice.chosen,
+        "candidates": choice.candidates.assign(chosen_rank=choice.candidates["chosen_rank"]
+                                               .astype("float64")),
+        "service_areas": choice.service_areas,
+        "new_coverage": choice.new_cells,
+        "existing": choice.existing[["geometry"]].assign(layer=choice.layer),
+    }  # fmt: skip
+    with atomic_path(out_dir / "sites.gpkg") as tmp:
+        options = {"dataset_options": {"VERSION": GPKG_VERSION}}  # QGIS 3.22 / GDAL 3.6 read it
+        for name, frame in layers.items():
+            if len(frame):
+                pyogrio.write_dataframe(
+                    frame.to_crs(_crs.WGS84), tmp, layer=name, driver="GPKG", **options
+                )
+                options = {}
+    written.append(out_dir / "sites.gpkg")
+    html = render_map(make_sites_map(choice, streets, basemap=basemap), inline_assets=inline_assets)
+    written.append(write_bytes_atomic(out_dir / "sites.html", html.encode("utf-8")))
+    logger.info("wrote %s", ", ".join(p.name for p in written))
+    return written
+
+
+#: Decimals in the CSV files: people to a tenth, shares to a millionth, degrees to ~0.1 m.
+_CSV_DECIMALS = {
+    "new_covered_pop": 1, "cum_new_covered_pop": 1, "alone_new_covered_pop": 1,
+    "share": 6, "cum_share": 6, "covered_share": 6, "lon": 6, "lat": 6,
+}  # fmt: skip
+
+
+def _with_lon_lat(frame) -> pd.DataFrame:
+    """Drop the geometry for lon/lat of a point inside each feature, and its type."""
+    points = frame.geometry.representative_point()
+    table = pd.DataFrame(frame.drop(columns="geometry"))
+    table["lon"], table["lat"] = points.x.to_numpy(), points.y.to_numpy()
+    table["geometry_type"] = frame.geom_type.to_numpy()
+    return table
