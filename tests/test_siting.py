@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 import shapely
+import test_browser
 from shapely.geometry import LineString, Point, box
+from test_browser import errors_other_than_tiles, layer_labels, open_map
 
 import gongshu_geo as gg
 from gongshu_geo import _mclp, siting
@@ -35,6 +37,8 @@ def sites(**where):
         crs=METRIC,
     )
 
+
+driver = test_browser.driver  # the browser tests' headless Chromium (a module fixture)
 
 NOTHING = gpd.GeoDataFrame({"name": []}, geometry=[], crs=METRIC)
 
@@ -376,10 +380,11 @@ def packaged():
     return gg.read_streets(), gg.read_projects()
 
 
-def test_packaged_parks_best_pair_equals_enumeration_of_every_pair(packaged):
+@pytest.fixture(scope="module")
+def best_pairs(packaged):
+    """Every pair of default candidates for parks at 10 minutes, measured independently:
+    the distance from each candidate to each populated cell centre, existing parks first."""
     streets, projects = packaged
-    result = siting.choose_sites(streets, layer="park", minutes=10, n=2)
-    # independently: the distance from every candidate to every populated cell centre
     cells = siting._population_cells(streets, cell_m=siting.DEFAULT_CELL_M)
     points = shapely.points(cells.xy)
     cands = siting.default_candidates(projects).to_crs(METRIC)
@@ -399,9 +404,90 @@ def test_packaged_parks_best_pair_equals_enumeration_of_every_pair(packaged):
     best = max(values.values())
     winners = [pair for pair, v in values.items() if v >= best - 1e-6]
     assert len(winners) == 1
-    assert tuple(sorted(result.chosen["id"])) == winners[0]
+    return winners[0], best, parks
+
+
+def test_packaged_parks_best_pair_equals_enumeration_of_every_pair(packaged, best_pairs):
+    streets, _ = packaged
+    winner, best, parks = best_pairs
+    result = siting.choose_sites(streets, layer="park", minutes=10, n=2)
+    assert tuple(sorted(result.chosen["id"])) == winner
     assert result.objective == pytest.approx(best, rel=1e-6)
     assert result.method == "exact"
+    greedy = siting.choose_sites(streets, layer="park", minutes=10, n=2, method="greedy")
+    assert greedy.objective <= result.objective + 1e-6 <= greedy.upper_bound + 2e-6
     # and the grid agrees with the polygon overlay of coverage.py on who is already reached
     cov = gg.compute_coverage(streets, parks, tiers=[500.0])
     assert result.already_covered_pop == pytest.approx(cov["covered_pop"].sum(), rel=0.01)
+
+
+# ---------------------------------------------------------------- the command
+
+
+def test_site_command_writes_the_best_pair(best_pairs, tmp_path, capsys):
+    import pandas as pd
+    import pyogrio
+
+    from gongshu_geo.cli import main
+
+    winner, best, _ = best_pairs
+    out = tmp_path / "out"
+    args = ["site", "--layer", "park", "--minutes", "10", "--n", "2", "--out", str(out)]
+    assert main(["-q", *args]) == 0
+    assert "method exact" in capsys.readouterr().out
+    table = pd.read_csv(out / "sites.csv", encoding="utf-8-sig")
+    assert tuple(sorted(table["id"])) == winner
+    assert table["rank"].tolist() == [1, 2]
+    assert table["cum_new_covered_pop"].iloc[-1] == pytest.approx(best, abs=0.1)
+    assert (table["method"] == "exact").all() and (table["distance_m"] == 500).all()
+    every = pd.read_csv(out / "candidates.csv", encoding="utf-8-sig")
+    assert len(every) == 28 and sorted(every["alone_rank"]) == list(range(1, 29))
+    assert every["chosen_rank"].notna().sum() == 2
+    layers = dict(pyogrio.list_layers(out / "sites.gpkg"))
+    assert set(layers) == {"sites", "candidates", "service_areas", "new_coverage", "existing"}
+    sites_back = pyogrio.read_dataframe(out / "sites.gpkg", layer="sites")
+    assert sites_back.crs.to_epsg() == 4326 and len(sites_back) == 2
+    new = pyogrio.read_dataframe(out / "sites.gpkg", layer="new_coverage")
+    assert new["new_covered_pop"].sum() == pytest.approx(best, rel=1e-6)
+    html = (out / "sites.html").read_text(encoding="utf-8")
+    assert "Where to build next" in html and "https://unpkg" not in html
+    assert not list(out.glob(".*tmp*"))  # nothing half-written left behind
+
+
+def test_site_command_reports_bad_candidates_without_a_traceback(tmp_path, capsys):
+    from gongshu_geo.cli import main
+
+    path = tmp_path / "mine.csv"
+    path.write_text("id,name,lon,lat\nA,x,120.15,30.32\nA,y,120.14,30.31\n", encoding="utf-8")
+    rc = main(["-q", "site", "--candidates", str(path), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert f"error: {path}: feature \"A\" (#1): duplicate \"id\" 'A'" in err
+    assert "Traceback" not in err and not (tmp_path / "o").exists()
+    rc = main(["-q", "site", "--mode", "network", "--out", str(tmp_path / "o")])
+    assert rc == 1 and "--mode network needs --graph" in capsys.readouterr().err
+
+
+@pytest.mark.system
+@pytest.mark.slow
+def test_sites_map_renders_offline_in_chromium(packaged, driver, tmp_path):
+    streets, _ = packaged
+    result = siting.choose_sites(streets, layer="park", minutes=10, n=3)
+    paths = siting.write_sites(result, streets, tmp_path)
+    html = next(p for p in paths if p.name == "sites.html")
+    # interactive paths: 18 streets, 4 existing parks, 3 newly reached areas, 3 chosen
+    # sites, 5 runners-up (the outline and the service areas are drawn but not interactive)
+    expected = 18 + 4 + 3 + 3 + 5
+    log = open_map(driver, html, expected_paths=expected)
+    assert errors_other_than_tiles(log, ("tile.openstreetmap.org",)) == []
+    count = driver.execute_script(
+        "return document.querySelectorAll('path.leaflet-interactive').length"
+    )
+    assert count == expected
+    labels = layer_labels(driver)
+    assert "选址 Chosen sites (3)" in labels and "备选 Runners-up (5)" in labels
+    legend = driver.execute_script("return document.querySelector('.gs-legend').textContent")
+    for row in result.chosen.itertuples():
+        assert f"{row.rank}. {row.name}: +{row.new_covered_pop:,.0f}" in legend
+    assert driver.execute_script("return document.querySelectorAll('.gs-rank').length") == 3
+    assert driver.save_screenshot(str(tmp_path / "sites.png"))
