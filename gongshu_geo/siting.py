@@ -386,7 +386,8 @@ def choose_sites(
         The count column of ``population``.
     given : {"existing", "plan"}
         What counts as built when ``existing`` is not given: ``"plan"`` asks
-        "after the plan, where next?".
+        "after the plan, where next?". The result's ``given`` is ``"user"`` when
+        ``existing`` is given.
     method : {"auto", "exact", "greedy"}
         See :func:`gongshu_geo._mclp.solve`.
     cell_m : float
@@ -412,6 +413,7 @@ def choose_sites(
     if candidates is None:
         candidates = default_candidates(projects, categories=categories)
     candidates = check_candidates(candidates)
+    given_by_plan = existing is None
     if existing is None:
         statuses = "existing" if given == "existing" else None
         has = projects[projects["category"].isin(_layer_categories(layer))]
@@ -447,7 +449,7 @@ def choose_sites(
         minutes=float(tier["minutes"]),
         distance_m=distance_m,
         mode=mode,
-        given=given,
+        given=given if given_by_plan else "user",
         cell_m=cells.cell_m,
         seconds=solution.seconds,
         existing=existing.to_crs(_crs.WGS84),

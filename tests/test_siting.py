@@ -266,6 +266,7 @@ def test_given_plan_counts_planned_facilities_as_built():
     opts = dict(projects=projects, layer="park", minutes=10, cell_m=10, n=1, method="exact")
     now = siting.choose_sites(streets, cands, given="existing", **opts)
     after = siting.choose_sites(streets, cands, given="plan", **opts)
+    assert (now.given, after.given) == ("existing", "plan")
     assert now.already_covered_pop == pytest.approx(500)  # x 5..495
     assert after.already_covered_pop == pytest.approx(1000)  # and 1505..1995
     assert now.candidates.set_index("id")["alone_new_covered_pop"]["B"] == pytest.approx(950)
@@ -356,6 +357,10 @@ def test_bad_arguments_say_what_was_expected():
         siting.choose_sites(streets, cands, existing=NOTHING, given="all")
     with pytest.raises(InputError, match="cell_m must be a positive number of metres"):
         siting.choose_sites(streets, cands, existing=NOTHING, cell_m=-5)
+    with pytest.raises(InputError, match='streets need a "population" column'):
+        siting.choose_sites(streets.drop(columns="population"), cands, existing=NOTHING)
+    with pytest.raises(InputError, match="unknown facility layer 'parks'"):
+        siting.choose_sites(streets, cands, layer="parks", projects=gg.read_projects())
     with pytest.raises(InputError, match="unknown category 'parks'"):
         siting.default_candidates(gg.read_projects(), categories=["parks"])
 
