@@ -430,6 +430,11 @@ def choose_sites(
     cells = _population_cells(
         streets, cell_m=cell_m, population=population, population_field=population_field
     )
+    if not len(cells.pop):
+        raise InputError(
+            "nobody lives in the streets: their population is zero or unknown, and no "
+            "population layer with people inside them was given"
+        )
     matrix, covered = _cover_matrix(
         cells, sites, have, distance_m=distance_m, mode=mode, graph=graph
     )

@@ -359,6 +359,8 @@ def test_bad_arguments_say_what_was_expected():
         siting.choose_sites(streets, cands, existing=NOTHING, cell_m=-5)
     with pytest.raises(InputError, match='streets need a "population" column'):
         siting.choose_sites(streets.drop(columns="population"), cands, existing=NOTHING)
+    with pytest.raises(InputError, match="nobody lives in the streets"):
+        siting.choose_sites(streets.assign(population=0), cands, existing=NOTHING)
     with pytest.raises(InputError, match="unknown facility layer 'parks'"):
         siting.choose_sites(streets, cands, layer="parks", projects=gg.read_projects())
     with pytest.raises(InputError, match="unknown category 'parks'"):
