@@ -460,30 +460,32 @@ def make_sites_map(
         for kind, part in _mapdata.split_by_kind(shown(choice.existing, "existing")).items():
             _facility_layer(part, choice.layer, kind).add_to(group)
         group.add_to(m)
-    cells = shown(choice.new_cells, "new_cells")
+    cells = shown(choice.new_cells, "new_cells")  # sites that add nobody have no cells
     group = folium.FeatureGroup(name="新覆盖人口 People newly within reach", show=True)
     props = [
         {"name": _mapdata.esc(f"#{r.rank}: +{r.new_covered_pop:,.0f} 人 people"), "rank": r.rank}
         for r in cells.itertuples()
     ]
-    _geojson(
-        cells, props, pane="polygon",
-        style=lambda f: {"color": colour(f["properties"]["rank"]), "weight": 0,
-                         "fillColor": colour(f["properties"]["rank"]), "fillOpacity": 0.45},
-        tooltip=folium.GeoJsonTooltip(["name"], labels=False),
-    ).add_to(group)  # fmt: skip
+    if len(cells):
+        _geojson(
+            cells, props, pane="polygon",
+            style=lambda f: {"color": colour(f["properties"]["rank"]), "weight": 0,
+                             "fillColor": colour(f["properties"]["rank"]), "fillOpacity": 0.45},
+            tooltip=folium.GeoJsonTooltip(["name"], labels=False),
+        ).add_to(group)  # fmt: skip
     group.add_to(m)
     areas = shown(choice.service_areas, "service_areas")
     group = folium.FeatureGroup(
         name=f"服务范围 Service areas ({choice.minutes:g} 分钟 min, {choice.distance_m:,.0f} m)",
         show=True,
     )
-    _geojson(
-        areas, [{"rank": int(r)} for r in areas["rank"]], pane="line",
-        style=lambda f: {"color": colour(f["properties"]["rank"]), "weight": 2,
-                         "dashArray": "6 4", "fill": False},
-        interactive=False,
-    ).add_to(group)  # fmt: skip
+    if len(areas):
+        _geojson(
+            areas, [{"rank": int(r)} for r in areas["rank"]], pane="line",
+            style=lambda f: {"color": colour(f["properties"]["rank"]), "weight": 2,
+                             "dashArray": "6 4", "fill": False},
+            interactive=False,
+        ).add_to(group)  # fmt: skip
     group.add_to(m)
     chosen = shown(choice.chosen, "chosen")
     group = folium.FeatureGroup(name=f"选址 Chosen sites ({len(chosen)})", show=True)

@@ -379,6 +379,34 @@ def test_a_population_layer_replaces_the_even_spread():
     assert result.objective == pytest.approx(2000) == result.population
 
 
+def test_population_polygons_are_apportioned_by_area_inside_the_streets():
+    # 2000 people on x 1000..3000: half the polygon lies beyond the strip, so 1000 people
+    # live on x 1000..2000, 10 per cell. B reaches 1055..1995 (95 cells), C 1005..1495 (50).
+    streets, cands = strip_case()
+    people = gpd.GeoDataFrame(
+        {"pop": [2000]}, geometry=[box(X0 + 1000, Y0, X0 + 3000, Y0 + 10)], crs=METRIC
+    )
+    result = siting.choose_sites(
+        streets, cands, existing=NOTHING, minutes=10, cell_m=10, n=1,
+        population=people, population_field="pop",
+    )  # fmt: skip
+    assert result.population == pytest.approx(1000)
+    alone = result.candidates.set_index("id")["alone_new_covered_pop"]
+    assert alone.to_dict() == pytest.approx({"A": 0, "B": 950, "C": 500})
+
+
+def test_the_sites_map_is_the_same_every_time_and_shifts_for_amap():
+    streets, cands = strip_case()
+    result = siting.choose_sites(streets, cands, existing=NOTHING, minutes=10, cell_m=10, n=2)
+    first = gg.maps.render_map(gg.make_sites_map(result, streets, basemap="none"))
+    again = gg.maps.render_map(gg.make_sites_map(result, streets, basemap="none"))
+    assert first == again
+    assert "1. site A: +950 人" in first and "2. site B: +950 人" in first
+    amap = gg.maps.render_map(gg.make_sites_map(result, streets, basemap="amap"))
+    lon = float(gg.to_crs_named(result.chosen.iloc[[0]], "GCJ-02").geometry.x.iloc[0])
+    assert f"{lon:.6f}"[:9] in amap and f"{lon:.6f}"[:9] not in first
+
+
 # ---------------------------------------------------------------- the packaged data
 
 
@@ -459,6 +487,35 @@ def test_site_command_writes_the_best_pair(best_pairs, tmp_path, capsys):
     html = (out / "sites.html").read_text(encoding="utf-8")
     assert "Where to build next" in html and "https://unpkg" not in html
     assert not list(out.glob(".*tmp*"))  # nothing half-written left behind
+
+
+def test_site_command_with_own_candidates_after_the_plan(tmp_path, capsys):
+    import pandas as pd
+
+    from gongshu_geo.cli import main
+
+    # two sites: one on 城北体育公园 (an existing park), one on the 运河亚运公园 site
+    # (planned): after the plan both add less than before it, the planned one next to nothing
+    projects = gg.read_projects().set_index("id")
+    where = {k: projects.loc[k].geometry.representative_point() for k in
+             ("P-PARK-011", "P-PARK-001")}  # fmt: skip
+    path = tmp_path / "mine.csv"
+    path.write_text(
+        "编号,name,lon,lat\n"
+        + "".join(f"{k},{k},{p.x},{p.y}\n" for k, p in where.items()),
+        encoding="utf-8",
+    )
+    tables = {}
+    for given in ("existing", "plan"):
+        out = tmp_path / given
+        args = ["-q", "site", "--candidates", str(path), "--id-field", "编号", "--n", "1"]
+        assert main([*args, "--given", given, "--out", str(out)]) == 0
+        tables[given] = pd.read_csv(out / "candidates.csv", encoding="utf-8-sig").set_index("id")
+    capsys.readouterr()
+    before, after = (tables[g]["alone_new_covered_pop"] for g in ("existing", "plan"))
+    assert before["P-PARK-011"] == 0  # inside an existing park: nobody new
+    assert before["P-PARK-001"] > 1000 and after["P-PARK-001"] == 0
+    assert (tables["plan"]["given"] == "plan").all()
 
 
 def test_site_command_reports_bad_candidates_without_a_traceback(tmp_path, capsys):
