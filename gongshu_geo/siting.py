@@ -293,6 +293,23 @@ class SiteChoice:
         Greedy only: 1 - 1/e, the share of the optimum greedy is proven to reach.
     population, already_covered_pop : float
         People in the cells, and those already within reach of existing facilities.
+    layer, minutes, distance_m, mode, cell_m
+        What was asked: the facility layer, the tier in minutes and metres, the
+        distance mode and the side of the population cells.
+    given : str
+        ``"existing"`` or ``"plan"`` (what counted as built), ``"user"`` when the
+        caller passed the existing facilities.
+    seconds : float
+        Time spent solving (not building the matrix).
+    existing : geopandas.GeoDataFrame
+        The facilities counted as built, EPSG:4326.
+    new_cells : geopandas.GeoDataFrame
+        Per rank, the cells the site newly reaches, dissolved (``new_covered_pop``,
+        ``n_cells``), EPSG:4326.
+    service_areas : geopandas.GeoDataFrame
+        Per rank, the chosen site's service area (a buffer, or in network mode
+        the reached ways widened as :func:`gongshu_geo.compute_service_areas`
+        draws them), EPSG:4326.
     """
 
     chosen: gpd.GeoDataFrame
