@@ -518,6 +518,37 @@ def test_site_command_with_own_candidates_after_the_plan(tmp_path, capsys):
     assert (tables["plan"]["given"] == "plan").all()
 
 
+@pytest.mark.slow
+def test_site_command_on_a_walking_lattice_never_reaches_more_than_the_crow_flies(
+    tmp_path, capsys
+):
+    import pandas as pd
+
+    from gongshu_geo.cli import main
+
+    # a 250 m lattice of ways over the district, as a line layer. Walking is never shorter
+    # than the straight line (snap + walk from the node >= the straight line, by the
+    # triangle inequality), so no candidate reaches more people on foot than by distance.
+    minx, miny, maxx, maxy = gg.read_streets().to_crs(METRIC).total_bounds
+    xs, ys = np.arange(minx, maxx + 250, 250.0), np.arange(miny, maxy + 250, 250.0)
+    lines = [LineString([(x, y), (x + 250, y)]) for x in xs[:-1] for y in ys]
+    lines += [LineString([(x, y), (x, y + 250)]) for x in xs for y in ys[:-1]]
+    gpd.GeoDataFrame(geometry=lines, crs=METRIC).to_file(tmp_path / "ways.gpkg")
+    args = ["-q", "site", "--n", "2", "--mode", "network", "--out", str(tmp_path / "out")]
+    assert main([*args, "--graph", str(tmp_path / "ways.gpkg")]) == 0
+    assert "(10 min, 500 m, network)" in capsys.readouterr().out
+    table = pd.read_csv(tmp_path / "out" / "sites.csv", encoding="utf-8-sig")
+    assert (table["mode"] == "network").all() and len(table) == 2
+    # with nothing built, what a candidate adds alone is all it reaches
+    streets, graph = gg.read_streets(), gg.graph_from_lines(gg.read_layer(tmp_path / "ways.gpkg"))
+    opts = dict(existing=NOTHING, n=1, method="greedy")
+    walk = siting.choose_sites(streets, mode="network", graph=graph, **opts).candidates
+    crow = siting.choose_sites(streets, **opts).candidates
+    walk, crow = (f.set_index("id")["alone_new_covered_pop"] for f in (walk, crow))
+    assert (walk <= crow + 1e-6).all()
+    assert (walk > 0).sum() >= 20 and walk.sum() < 0.9 * crow.sum()
+
+
 def test_site_command_reports_bad_candidates_without_a_traceback(tmp_path, capsys):
     from gongshu_geo.cli import main
 
