@@ -59,7 +59,7 @@ def main(argv=None):
     sites = np.asarray(candidates.geometry.values, dtype=object)
     have = np.asarray(parks.to_crs("EPSG:4549").geometry.values, dtype=object)
 
-    t_cells, cells = timed(lambda: siting._population_cells(streets, cell_m=siting.DEFAULT_CELL_M))
+    t_cells, cells = timed(lambda: siting.population_cells(streets, cell_m=siting.DEFAULT_CELL_M))
     t_matrix, (matrix, covered) = timed(
         lambda: siting._cover_matrix(cells, sites, have, distance_m=500.0)
     )

@@ -420,7 +420,7 @@ def best_pairs(packaged):
     """Every pair of default candidates for parks at 10 minutes, measured independently:
     the distance from each candidate to each populated cell centre, existing parks first."""
     streets, projects = packaged
-    cells = siting._population_cells(streets, cell_m=siting.DEFAULT_CELL_M)
+    cells = siting.population_cells(streets, cell_m=siting.DEFAULT_CELL_M)
     points = shapely.points(cells.xy)
     cands = siting.default_candidates(projects).to_crs(METRIC)
     parks = projects[(projects["category"] == "park") & (projects["status"] == "existing")]
