@@ -285,6 +285,75 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--streets", metavar="PATH", help="streets for the counts by street")
 
+    p = sub.add_parser(
+        "site",
+        help="where to build next: the candidate sites that bring the most people within reach",
+    )
+    _add_input_args(p)
+    _add_map_args(p)
+    p.add_argument(
+        "--layer",
+        default="park",
+        help="facility layer to place: metro_station, park, greenway, cultural_venue, "
+        "sports_venue, future_community or public_service (default park)",
+    )
+    p.add_argument("--minutes", type=float, default=10.0, help="walking tier (default 10)")
+    p.add_argument(
+        "--speed-m-per-min",
+        type=float,
+        help="walking speed; by default the standard's 300/500/1000 m for 5/10/15 minutes",
+    )
+    p.add_argument("--n", type=int, default=3, help="sites to choose (default 3)")
+    p.add_argument(
+        "--candidates",
+        metavar="PATH",
+        help="candidate sites: points or polygons (GeoPackage/GeoJSON/Shapefile) or a CSV "
+        "with lon/lat; default: the plan's development blocks",
+    )
+    p.add_argument("--id-field", default="id", help="id column of --candidates (default id)")
+    p.add_argument(
+        "--candidate-name-field", default="name", help="name column of --candidates (default name)"
+    )
+    p.add_argument(
+        "--candidate-categories",
+        nargs="+",
+        default=[],
+        metavar="CATEGORY",
+        help="also take the polygon projects of these categories as candidates (e.g. park)",
+    )
+    p.add_argument(
+        "--given",
+        choices=["existing", "plan"],
+        default="existing",
+        help="what is already built: the layer's existing facilities (default), or the whole "
+        "plan ('after the plan, where next?')",
+    )
+    p.add_argument("--mode", choices=["distance", "network"], default="distance")
+    p.add_argument(
+        "--graph", metavar="PATH", help="walking network (GraphML or line layer) for --mode network"
+    )
+    p.add_argument(
+        "--method",
+        choices=["auto", "exact", "greedy"],
+        default="auto",
+        help="exact (pulp + CBC), greedy, or auto: exact when small enough (default)",
+    )
+    p.add_argument(
+        "--cell-m", type=float, default=25.0, help="side of the population cells (default 25 m)"
+    )
+    p.add_argument(
+        "--population-layer",
+        metavar="PATH",
+        help="population points or polygons with counts, instead of spreading each street's "
+        "population evenly",
+    )
+    p.add_argument(
+        "--population-layer-field",
+        default="population",
+        help="count column of --population-layer (default population)",
+    )
+    p.add_argument("--out", required=True, help="output folder")
+
     p = sub.add_parser("network", help="download the walking network (needs the internet)")
     p.add_argument("--out", required=True, help="GraphML file to write")
     p.add_argument("--margin-m", type=float, default=500.0, help="margin around the outline")
@@ -538,6 +607,49 @@ def _cmd_diff(args) -> int:
     return 0
 
 
+def _cmd_site(args) -> int:
+    from .pipeline import _read_population_layer, _read_walk_graph
+    from .siting import choose_sites, read_candidates, write_sites
+
+    if args.mode == "network" and not args.graph:
+        raise GongshuGeoError("--mode network needs --graph walk.graphml (or a line layer)")
+    inputs = _read_inputs(args)
+    candidates = None
+    if args.candidates:
+        candidates = read_candidates(
+            args.candidates, id_field=args.id_field, name_field=args.candidate_name_field
+        )
+    population = _read_population_layer(args.population_layer) if args.population_layer else None
+    choice = choose_sites(
+        inputs.streets,
+        candidates,
+        layer=args.layer,
+        projects=inputs.projects,
+        categories=args.candidate_categories,
+        minutes=args.minutes,
+        speed_m_per_min=args.speed_m_per_min,
+        n=args.n,
+        mode=args.mode,
+        graph=_read_walk_graph(args.graph) if args.graph else None,
+        population=population,
+        population_field=args.population_layer_field,
+        given=args.given,
+        method=args.method,
+        cell_m=args.cell_m,
+    )
+    paths = write_sites(
+        choice, inputs.streets, args.out, basemap=args.basemap, inline_assets=not args.cdn
+    )
+    print(choice.summary())
+    for row in choice.chosen.itertuples():
+        print(
+            f"  {row.rank}. {row.id} {row.name}: +{row.new_covered_pop:,.0f} people "
+            f"(total {row.cum_new_covered_pop:,.0f}, district within reach {row.covered_share:.1%})"
+        )
+    print(f"wrote {', '.join(p.name for p in paths)} into {args.out}/")
+    return _skip_exit(args, inputs.projects.attrs.get("skipped", []))
+
+
 def _cmd_network(args) -> int:
     from .graphs import download_walking_graph
     from .io import read_district
@@ -555,6 +667,7 @@ COMMANDS = {
     "coverage-points": _cmd_coverage_points,
     "init": _cmd_init,
     "diff": _cmd_diff,
+    "site": _cmd_site,
     "network": _cmd_network,
 }
 
