@@ -17,7 +17,12 @@ geometry follows from it, its method and accuracy. The placements:
   touching both of the corner's edges;
 - ``square_west_of``: a square of the published area whose east edge passes through
   another feature's point, centred north-south on it;
-- ``square_around``: a square of the published area centred on another feature.
+- ``square_around``: a square of the published area centred on another feature;
+- ``canal_bank_south_of``: a point ``east_m`` east of the canal (``P-RIVER-001``),
+  ``south_m`` south of where another line feature (a branch river) meets it
+  (anchor ``<id>;<south_m>;<east_m>``);
+- ``canal_square_north_of``: a square of the published area on the canal's east bank,
+  its west edge on the canal and its south edge where another line feature meets it.
 
 Only geometry, ``location_source``, ``location_method``, ``location_accuracy_m``,
 ``area_m2_source`` and ``notes`` are written; status, years and plan references stay as
@@ -38,6 +43,8 @@ import sys
 from _projects_file import PROJECTS, REPO, dump_projects, locked_projects, write_atomic
 from assign_location_methods import read_accuracies
 from build_baseline import (
+    CANAL,
+    _canal_x_at,
     _check_in_district,
     _round_geometry,
     place,
@@ -106,6 +113,12 @@ def _scaled(geom, area_m2: float):
     return affinity.scale(geom, f, f, origin=geom.centroid)
 
 
+def _mouth_y(canal, branch) -> float:
+    """Northing of the end of ``branch`` that is nearest the canal."""
+    ends = [Point(branch.coords[0]), Point(branch.coords[-1])]
+    return min(ends, key=canal.distance).y
+
+
 def locate(row: dict, stations: dict, features: dict):
     """Return the metric geometry of one venue row and any text naming its anchors."""
     kind, anchor = row["placement"], row["anchor"]
@@ -116,6 +129,17 @@ def locate(row: dict, stations: dict, features: dict):
         return place(row, stations, features)
     _, parent = _parent(features, anchor)
     part = anchor.split(";")[1] if ";" in anchor else ""
+    if kind.startswith("canal_"):
+        canal = to_metric(shape(features[CANAL]["geometry"]))
+        y0 = _mouth_y(canal, parent)
+        if kind == "canal_bank_south_of":
+            south_m, east_m = (float(v) for v in anchor.split(";")[1:])
+            y = y0 - south_m
+            return Point(_canal_x_at(canal, y) + east_m, y), ""
+        if kind == "canal_square_north_of":
+            s = math.sqrt(area)
+            x = _canal_x_at(canal, y0 + s / 2)
+            return box(x, y0, x + s, y0 + s), ""
     if kind == "at_feature":
         return parent.centroid, ""
     if kind == "quadrant":

@@ -158,3 +158,18 @@ def test_every_plan_venue_is_in_the_audit(projects, facts):
 def test_build_script_check_passes():
     result = run_check("build_venues.py")
     assert result.returncode == 0, result.stderr
+
+
+def test_canal_museum_and_refinery_lie_on_the_east_bank_either_side_of_the_steel_river(metric):
+    # 博物院 '西临京杭大运河、北靠杭钢河', 750 m of frontage; the heat main runs south along
+    # the east bank from the 炼油厂 site across 杭钢河 to the 博物院's north side
+    canal = metric.loc["P-RIVER-001"].geometry
+    river = metric.loc["P-RIVER-005"].geometry
+    mouth = min((Point(river.coords[0]), Point(river.coords[-1])), key=canal.distance)
+    museum = metric.loc["P-CULT-001"].geometry
+    refinery = metric.loc["P-CULT-008"].geometry
+    assert museum.distance(canal) < 150
+    assert mouth.y - 750 < museum.y < mouth.y
+    assert refinery.distance(canal) < 1.0
+    assert refinery.bounds[1] == pytest.approx(mouth.y, abs=1.0)
+    assert refinery.centroid.x > canal.interpolate(canal.project(refinery.centroid)).x
