@@ -17,7 +17,10 @@ built at the plan's date, Feb 2022, ``under_construction`` with a ``status_note`
   station's latitude and a given one, as wide as the published area needs;
 - ``square_west_edge_at``: a square of the published area whose west edge passes
   through a station, centred north-south on it;
-- ``canal_bank_west``: a point 60 m west of the canal at a station's latitude.
+- ``canal_bank_west``: a point 60 m west of the canal at a station's latitude;
+- ``crossing_corner_square``: a square of the published area with one corner where two
+  roads cross, each road a line fitted through the bicycle stations named for it
+  (anchor ``<ids of road A>|<ids of road B>;<corner of the square at the crossing>``).
 
 Each feature's ``location_accuracy_m`` is raised to its method's calibrated figure in
 ``data/location_methods.csv``. The script also refreshes the ``count`` column of
@@ -132,6 +135,26 @@ def _strip_east(canal_m: LineString, south_y: float, north_y: float, area_m2: fl
     return strip
 
 
+def _fit_line(points: list[Point]) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Return a point on, and the unit direction of, the least-squares line through points."""
+    n = len(points)
+    mx, my = sum(p.x for p in points) / n, sum(p.y for p in points) / n
+    sxx = sum((p.x - mx) ** 2 for p in points)
+    syy = sum((p.y - my) ** 2 for p in points)
+    sxy = sum((p.x - mx) * (p.y - my) for p in points)
+    angle = 0.5 * math.atan2(2 * sxy, sxx - syy)
+    return (mx, my), (math.cos(angle), math.sin(angle))
+
+
+def _crossing(road_a: list[Point], road_b: list[Point]) -> tuple[float, float]:
+    """Where the lines fitted through two roads' stations cross."""
+    (ax, ay), (adx, ady) = _fit_line(road_a)
+    (bx, by), (bdx, bdy) = _fit_line(road_b)
+    det = adx * (-bdy) - ady * (-bdx)
+    t = ((bx - ax) * (-bdy) - (by - ay) * (-bdx)) / det
+    return ax + t * adx, ay + t * ady
+
+
 def place(row: dict, stations: dict, features: dict) -> tuple:
     """Return the metric geometry of one row and the text naming its anchors."""
     kind, anchor = row["placement"], row["anchor"]
@@ -145,6 +168,15 @@ def place(row: dict, stations: dict, features: dict) -> tuple:
         ring = list(parent.exterior.coords)[:-1]
         top = max(zip(ring, ring[1:] + ring[:1], strict=True), key=lambda e: e[0][1] + e[1][1])
         return Point((top[0][0] + top[1][0]) / 2, (top[0][1] + top[1][1]) / 2), ""
+    if kind == "crossing_corner_square":
+        roads, corner = anchor.split(";")
+        groups = [[stations[i] for i in ids.split("+")] for ids in roads.split("|")]
+        x, y = _crossing(*[[_metric(s["lon"], s["lat"]) for s in g] for g in groups])
+        side = math.sqrt(area)
+        sx, sy = {"nw": (1, -1), "ne": (-1, -1), "sw": (1, 1), "se": (-1, 1)}[corner]
+        xs, ys = sorted((x, x + sx * side)), sorted((y, y + sy * side))
+        where = "; ".join(describe_station(st) for g in groups for st in g)
+        return box(xs[0], ys[0], xs[1], ys[1]), f"{where} of {BIKE_SOURCE}"
     if kind == "canal_strip_east":  # anchor: "<station id of the south end>;<north latitude>"
         south_id, north_lat = anchor.split(";")
         south = stations[south_id]
@@ -216,7 +248,9 @@ def build_features(data: dict, accuracy: dict[str, int]) -> list[dict]:
             props["status_note"] = row["status_note"]
         props["notes"] = row["notes"]
         props.update(schedule_from_period(props))
-        out.append({"type": "Feature", "properties": props, "geometry": _round_geometry(geom_m)})
+        feature = {"type": "Feature", "properties": props, "geometry": _round_geometry(geom_m)}
+        out.append(feature)
+        features[row["id"]] = feature  # later rows may be placed inside this one
     _check_in_district(out)
     return out
 

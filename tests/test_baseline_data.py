@@ -10,6 +10,7 @@ import csv
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pytest
 from _scripts import run_check
 from shapely.geometry import Point
@@ -114,3 +115,34 @@ def test_baseline_counts_match_the_data(projects):
 def test_build_script_check_passes():
     result = run_check("build_baseline.py")
     assert result.returncode == 0, result.stderr
+
+
+def test_crossing_squares_have_their_corner_where_the_fitted_roads_cross(baseline, facts):
+    # independent of the script: each road fitted by ordinary least squares (金华路 as x(y),
+    # 登云路 as y(x)), the crossing solved directly, against the square's stated corner
+    stations = {r["stationId"]: r for r in _rows(SOURCES / "bike_stations.csv")}
+    metric = baseline.set_index("id").to_crs(4549)
+    checked = 0
+    for fid, row in facts.items():
+        if row["placement"] != "crossing_corner_square":
+            continue
+        roads, corner = row["anchor"].split(";")
+        groups = []
+        for ids in roads.split("|"):
+            rows = [stations[i] for i in ids.split("+")]
+            bd = [(float(s["baiduX"]), float(s["baiduY"])) for s in rows]
+            lonlat = [gcj02_to_wgs84(*bd09_to_gcj02(*c)) for c in bd]
+            pts = gpd.GeoSeries([Point(p) for p in lonlat], crs=4326).to_crs(4549)
+            groups.append(np.array([(p.x, p.y) for p in pts]))
+        a, b = groups
+        # road a runs north-south: x = p*y + q; road b east-west: y = r*x + s
+        p, q = np.polyfit(a[:, 1], a[:, 0], 1)
+        r, s = np.polyfit(b[:, 0], b[:, 1], 1)
+        y = (r * q + s) / (1 - r * p)
+        x = p * y + q
+        minx, miny, maxx, maxy = metric.loc[fid, "geometry"].bounds
+        want = {"nw": (minx, maxy), "ne": (maxx, maxy), "sw": (minx, miny), "se": (maxx, miny)}
+        cx, cy = want[corner]
+        assert abs(cx - x) < 15 and abs(cy - y) < 15, (fid, cx - x, cy - y)
+        checked += 1
+    assert checked >= 1
