@@ -7,6 +7,7 @@ EPSG:4549, not through scripts/build_baseline.py.
 """
 
 import csv
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -146,3 +147,20 @@ def test_crossing_squares_have_their_corner_where_the_fitted_roads_cross(baselin
         assert abs(cx - x) < 15 and abs(cy - y) < 15, (fid, cx - x, cy - y)
         checked += 1
     assert checked >= 1
+
+
+def test_features_lie_in_the_street_their_notes_name(baseline):
+    # a note such as 'Existing park in 大关街道' is a fact from its source: the feature must
+    # lie in that street, or at least within its stated accuracy of it
+    streets = gpd.read_file(ROOT / "data" / "boundaries" / "streets.geojson").to_crs(4549)
+    by_name = dict(zip(streets["name"], streets.geometry, strict=True))
+    metric = baseline.to_crs(4549)
+    checked = 0
+    for _, row in metric.iterrows():
+        named = set(re.findall(r"(\S{2,3}街道)", str(row["notes"])))
+        named = {n.lstrip("(") for n in named} & set(by_name)
+        for name in named:
+            distance = by_name[name].distance(row.geometry)
+            assert distance <= row["location_accuracy_m"], (row["id"], name, distance)
+            checked += 1
+    assert checked >= 10
