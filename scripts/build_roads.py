@@ -119,7 +119,7 @@ class Anchors:
             rec = self.metro[key]
             loc = rec["location"]
             lon, lat = gcj02_to_wgs84(loc["lon"], loc["lat"])
-            where = rec["extras"].get("description", "").split("，")[0][:40]
+            where = _crossing_clause(rec["extras"].get("description", ""))
             text = f"metro {rec['name']} ({METRO_SOURCE}, GCJ-02: '{where}')"
             return [self._metric(float(lon), float(lat))], "named_crossing", text
         if kind == "pt":
@@ -199,6 +199,15 @@ class Anchors:
         return [tuple(c) for c in substring(edge, 0.0, stop).coords]
 
 
+def _crossing_clause(description: str) -> str:
+    """Return the clause of a station description that names its crossing (else the first)."""
+    clauses = [c for c in description.replace("。", "，").split("，") if c]
+    for clause in clauses:
+        if any(word in clause for word in ("交叉", "交汇", "路口", "交界", "交接")):
+            return clause[:40]
+    return clauses[0][:40] if clauses else ""
+
+
 def _intersect(p1, p2, p3, p4) -> tuple[float, float]:
     """Crossing of the line p1-p2 with the line p3-p4 (both extended)."""
     (x1, y1), (x2, y2), (x3, y3), (x4, y4) = p1, p2, p3, p4
@@ -222,6 +231,8 @@ def build_road(row: dict, anchors: Anchors, accuracy: dict[str, int]) -> dict:
     method = max(methods, key=lambda m: accuracy.get(m, 0))
     lonlat = [[round(v, 6) for v in anchors.to_wgs84(x, y)] for x, y in coords]
     source = f"{row['extent']}. Vertices in order: " + "; ".join(texts)
+    if row["length_source"]:
+        source += f". Published length {row['length_km'] or '?'} km: {row['length_source']}"
     return {
         "geometry": {"type": "LineString", "coordinates": lonlat},
         "location_source": source,
