@@ -218,6 +218,15 @@ def test_roads_cross_the_canal_where_the_sources_say(roads):
         assert roads.loc[fid].geometry.intersects(canal), fid
 
 
+def test_jinchang_road_crosses_the_canal_west_of_gongkang_road_within_its_middle_section(roads):
+    # '金昌路中段(巨州路—拱康路)…全长1.86公里', its canal bridge on the 拱康路—储运路 stretch
+    # (whmhampers.com 2015-12-22): going west from 拱康路, 金昌路 meets the canal before 巨州路.
+    jinchang = roads.loc["P-ROAD-011"].geometry
+    at_gongkang = jinchang.project(jinchang.intersection(roads.loc["P-ROAD-007"].geometry))
+    at_canal = jinchang.project(jinchang.intersection(roads.loc["P-RIVER-001"].geometry))
+    assert 0.0 < at_gongkang - at_canal < 1860.0
+
+
 def test_derived_points_lie_where_their_rule_puts_them(roads, anchors):
     # 新天地街 starts on 东新路 and 平炼路 on 丽水北路: their first vertex lies on that line.
     xtd = Point(roads.loc["P-ROAD-009"].geometry.coords[0])
