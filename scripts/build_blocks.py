@@ -322,14 +322,9 @@ def _fit(ctx: _Context, base, row: dict, block_sides: dict, target_m2: float):
 
     axis, centre = _side_axis(ctx, block_sides, row["ref"])
     direction = np.array([-axis[1], axis[0]])  # at right angles to the reference side
-    along = axis if row["side"] in ("E", "W") else direction
-    if row["side"] in ("N", "S") and along[1] < 0:
-        along = -along
 
-    def polygon(t):
-        line = _straight_line(
-            tuple(centre + t * along), direction if row["side"] in ("E", "W") else axis
-        )
+    def polygon(t):  # the side, moved ``t`` metres along the reference side
+        line = _straight_line(tuple(centre + t * axis), direction)
         half = _half(line, row["side"], ctx.frame)
         return _largest(shapely.intersection(base, half, grid_size=GRID_M)), line
 
