@@ -14,7 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 from _scripts import run_check
-from shapely.geometry import LineString, Point, shape
+from shapely.geometry import Point, shape
 
 from gongshu_geo.crs import bd09_to_gcj02, gcj02_to_wgs84
 
@@ -179,7 +179,7 @@ def test_drawn_lengths_against_published_lengths(roads, rows):
 
 def test_gongkang_road_meets_the_yuhang_boundary_at_its_published_length(roads, district):
     # 拱康路 '南起石祥路,北至余杭界,全长5.1公里': the line is not laid off at that length,
-    # yet its end on the outline lies 5.0 km along it from the 石祥路 end.
+    # yet the straight line through its 石祥路 and 平炼路 anchors meets the outline 4.9 km on.
     line = roads.loc["P-ROAD-007"].geometry
     assert Point(line.coords[-1]).distance(district.boundary) < 1.0
     assert line.length == pytest.approx(5100, rel=0.05)
@@ -228,11 +228,11 @@ def test_jinchang_road_crosses_the_canal_west_of_gongkang_road_within_its_middle
 
 
 def test_derived_points_lie_where_their_rule_puts_them(roads, anchors):
-    # 新天地街 starts on 东新路 and 平炼路 on 丽水北路: their first vertex lies on that line.
+    # 新天地街 starts on 东新路: its first vertex lies on that line.
     xtd = Point(roads.loc["P-ROAD-009"].geometry.coords[0])
     assert roads.loc["P-ROAD-004"].geometry.distance(xtd) < 1.0
-    pl = Point(roads.loc["P-ROAD-012"].geometry.coords[0])
-    assert LineString(roads.loc["P-ROAD-003"].geometry.coords).distance(pl) < 1.0
+    # 平炼路 and 拱康路 meet at the 平安桥 station ('平炼路与拱康路交叉口西侧').
+    assert roads.loc["P-ROAD-012"].geometry.distance(roads.loc["P-ROAD-007"].geometry) < 1.0
     # 临半路 begins where 沈半路 ends (both on 半山路).
     assert (
         Point(roads.loc["P-ROAD-010"].geometry.coords[0]).distance(
