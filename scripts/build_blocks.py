@@ -1,4 +1,4 @@
-"""Rebuild the development blocks of data/projects.geojson that a source bounds or places.
+"""Rebuild the development blocks and future communities that a source bounds or places.
 
 Inputs, all under ``data/sources/``:
 
@@ -27,8 +27,10 @@ Inputs, all under ``data/sources/``:
     - ``rect``: a small site: a rectangle on the named side, its far side through an
       anchor, centred on that anchor and as wide as the published area needs.
 
-    Rows of kind ``streets`` (a block given street by street) and ``point:<station>``
-    geometries (a block placed at a station whose description names it) need no sides.
+    Blocks given street by street (``STREET_BLOCKS``), ``buffer:<line>:<metres>``
+    geometries (a belt the plan bounds by its distance from a line) and
+    ``point:<station>`` geometries (a block placed at a station whose description names
+    it) need no sides.
 
 Everything is measured in EPSG:4549; conversions use ``gongshu_geo.crs``. The script
 rewrites only its own features (their geometry, ``location_source``,
@@ -92,6 +94,15 @@ OWNED = (
 )
 #: Features this script adds (not in the earlier data), with their plan properties.
 NEW_FEATURES = {
+    "P-BLOCK-030": {
+        "name": "大运河文化产业带",
+        "name_en": "Grand Canal Cultural Industry Belt",
+        "category": "development_block",
+        "subcategory": "industrial_belt",
+        "status": "planned",
+        "period": "2021-2025",
+        "plan_ref": "第一章 第五节; 第二章 第八节",
+    },
     "P-BLOCK-029": {
         "name": "汽车互联网小镇",
         "name_en": "Automotive Internet Town",
@@ -429,6 +440,9 @@ def _describe(block: dict, sides: list[dict], area_m2: float | None) -> tuple[st
         source += f"; area '{block['area_quote']}' ({block['area_source']})"
     if block["geometry"].startswith("point:"):
         source += "; point = that station's AMap position, " + STATION_SOURCE
+    elif block["geometry"].startswith("buffer:"):
+        _, line_id, width = block["geometry"].split(":")
+        source += f"; polygon = {line_id} buffered by {width} m, inside {DISTRICT.name}"
     elif block["method"] == "street_boundary":
         source += f"; polygon = the union of those streets in {STREETS_SOURCE}"
     else:
@@ -469,6 +483,9 @@ def rebuild(data: dict) -> dict:
         own = [r for r in sides if r["id"] == fid]
         if fid in STREET_BLOCKS:
             geom = _street_union(ctx, STREET_BLOCKS[fid])
+        elif block["geometry"].startswith("buffer:"):
+            _, line_id, width = block["geometry"].split(":")
+            geom = _largest(ctx.lines[line_id].buffer(float(width)).intersection(ctx.district))
         else:
             geom = build_geometry(ctx, block, own)
         geometry = _to_geojson(geom)

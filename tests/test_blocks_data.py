@@ -232,6 +232,15 @@ def test_what_the_sources_put_inside_is_inside(projects, stations):
     )
 
 
+def test_the_canal_belt_is_two_km_either_side_of_the_canal(projects, district):
+    canal = projects.loc["P-RIVER-001"].geometry
+    belt = projects.loc["P-BLOCK-030"].geometry
+    expected = canal.buffer(2000.0).intersection(district)
+    assert belt.symmetric_difference(expected).area < 0.001 * expected.area
+    corners = gpd.GeoSeries(gpd.points_from_xy(*belt.exterior.xy), crs=METRIC)
+    assert corners.distance(canal).max() == pytest.approx(2000.0, abs=1.0)
+
+
 def test_the_hanglung_site_lies_between_its_two_roads(projects, bikes):
     site = projects.loc["P-BLOCK-017"].geometry
     assert site.area == pytest.approx(44_800, rel=0.01)
@@ -245,6 +254,7 @@ def test_blocks_at_stations_are_at_the_station(projects, stations):
         ("P-BLOCK-005", "cn-hangzhou-hangyang"),
         ("P-BLOCK-011", "cn-hangzhou-xiangyuan-road"),
         ("P-BLOCK-029", "cn-hangzhou-dujiaqiao"),
+        ("P-FCOM-003", "cn-hangzhou-shanxian"),
     ):
         assert projects.loc[fid].geometry.distance(stations[station]) < 1.0, fid
 
