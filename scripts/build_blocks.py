@@ -29,8 +29,8 @@ Inputs, all under ``data/sources/``:
 
     Blocks given street by street (``STREET_BLOCKS``), ``buffer:<line>:<metres>``
     geometries (a belt the plan bounds by its distance from a line) and
-    ``point:<station>`` geometries (a block placed at a station whose description names
-    it) need no sides.
+    ``point:<station>[;<station>…]`` geometries (a block placed at the station, or the
+    mean of the stations, whose description names it) need no sides.
 
 Everything is measured in EPSG:4549; conversions use ``gongshu_geo.crs``. The script
 rewrites only its own features (their geometry, ``location_source``,
@@ -102,6 +102,15 @@ NEW_FEATURES = {
         "status": "planned",
         "period": "2021-2025",
         "plan_ref": "第一章 第五节; 第二章 第八节",
+    },
+    "P-FCOM-005": {
+        "name": "万家星城",
+        "name_en": "Wanjia Xingcheng Future Community",
+        "category": "future_community",
+        "subcategory": "community",
+        "status": "planned",
+        "period": "2021-2025",
+        "plan_ref": "第三章 第十四节",
     },
     "P-BLOCK-029": {
         "name": "汽车互联网小镇",
@@ -379,11 +388,14 @@ def _rect(ctx: _Context, block_sides: dict, row: dict, target_m2: float):
 
 
 def build_geometry(ctx: _Context, block: dict, sides: list[dict]):
-    """Return the block's geometry in EPSG:4549 and a list of how each side was placed."""
+    """Return the block's geometry in EPSG:4549."""
     import shapely
 
     if block["geometry"].startswith("point:"):
-        return ctx.stations[block["geometry"].split(":", 1)[1]][1]
+        from shapely.geometry import MultiPoint
+
+        ids = block["geometry"].split(":", 1)[1].split(";")
+        return MultiPoint([ctx.stations[i][1] for i in ids]).centroid
     block_sides = {}
     for row in sides:
         block_sides.setdefault(row["side"], []).append(row)
@@ -439,7 +451,10 @@ def _describe(block: dict, sides: list[dict], area_m2: float | None) -> tuple[st
     if block["area_quote"]:
         source += f"; area '{block['area_quote']}' ({block['area_source']})"
     if block["geometry"].startswith("point:"):
-        source += "; point = that station's AMap position, " + STATION_SOURCE
+        where = "that station's AMap position"
+        if ";" in block["geometry"]:
+            where = "the mean of those stations' AMap positions"
+        source += f"; point = {where}, " + STATION_SOURCE
     elif block["geometry"].startswith("buffer:"):
         _, line_id, width = block["geometry"].split(":")
         source += f"; polygon = {line_id} buffered by {width} m, inside {DISTRICT.name}"

@@ -255,8 +255,14 @@ def test_blocks_at_stations_are_at_the_station(projects, stations):
         ("P-BLOCK-011", "cn-hangzhou-xiangyuan-road"),
         ("P-BLOCK-029", "cn-hangzhou-dujiaqiao"),
         ("P-FCOM-003", "cn-hangzhou-shanxian"),
+        ("P-FCOM-005", "cn-hangzhou-xintiandi-street"),
+        ("P-BLOCK-015", "cn-hangzhou-xintiandi-street"),
     ):
         assert projects.loc[fid].geometry.distance(stations[station]) < 1.0, fid
+    # 杭钢单元: midway between the two stations that name the park on the former works
+    a, b = stations["cn-hangzhou-wujiajiaogang"], stations["cn-hangzhou-ducheng-shengtaigongyuan"]
+    midway = Point((a.x + b.x) / 2, (a.y + b.y) / 2)
+    assert projects.loc["P-BLOCK-003"].geometry.distance(midway) < 1.0
 
 
 def test_no_feature_claims_more_than_its_method(projects):
