@@ -257,6 +257,7 @@ def test_blocks_at_stations_are_at_the_station(projects, stations):
         ("P-FCOM-003", "cn-hangzhou-shanxian"),
         ("P-FCOM-005", "cn-hangzhou-xintiandi-street"),
         ("P-BLOCK-015", "cn-hangzhou-xintiandi-street"),
+        ("P-BLOCK-018", "cn-hangzhou-wulin-square"),
     ):
         assert projects.loc[fid].geometry.distance(stations[station]) < 1.0, fid
     # 杭钢单元: midway between the two stations that name the park on the former works
