@@ -527,7 +527,28 @@ def rebuild(data: dict) -> dict:
         props.update(values)
         feature["geometry"] = geometry
         logger.info("%s %s: %s", fid, props["name"], geometry["type"])
+    data["features"] = _in_id_order(data["features"])
     return data
+
+
+def _in_id_order(features: list[dict]) -> list[dict]:
+    """Put each added feature right after the feature of its prefix with the next lower id.
+
+    The other scripts keep their own features where they are (the baseline ones last),
+    so an added block goes beside its kind rather than at the end of the file.
+    """
+    added = [f for f in features if f["properties"]["id"] in NEW_FEATURES]
+    out = [f for f in features if f["properties"]["id"] not in NEW_FEATURES]
+    for feature in sorted(added, key=lambda f: f["properties"]["id"]):
+        fid = feature["properties"]["id"]
+        prefix = fid.rsplit("-", 1)[0]
+        before = [
+            i
+            for i, f in enumerate(out)
+            if f["properties"]["id"].rsplit("-", 1)[0] == prefix and f["properties"]["id"] < fid
+        ]
+        out.insert(before[-1] + 1 if before else len(out), feature)
+    return out
 
 
 def main(argv=None) -> int:
