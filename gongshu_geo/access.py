@@ -420,12 +420,15 @@ def _tile_metres(tile: Grid, graph: WalkGraph, geoms, band_m, max_m, exact_at) -
     cell diagonal ``h``. A minimum filter over a disc of ``band - h`` gives an
     upper bound of every cell's walk, one over ``band + h`` a lower bound; where
     a tier's distance falls between the two, the cell is settled exactly by a
-    KD-tree of the samples reached within that tier. The result is then exact
-    at every tier's distance (up to the sample spacing) and an upper bound
+    KD-tree of the samples reached within that tier and the points where the
+    walk runs out. With samples ``s`` apart along a way, the result is exact at
+    every tier's distance but for centres within ``s**2 / (8 * band)`` of the
+    band's edge (0.25 m at 10 m cells and a 50 m band), and an upper bound
     between tiers.
     """
     h = tile.cell_m * np.sqrt(0.5)
-    pad = int(np.ceil((band_m + h) / tile.cell_m)) + 1
+    step = tile.cell_m  # spacing of the samples along the ways
+    pad = int(np.ceil((band_m + h + step / 2) / tile.cell_m)) + 1
     padded = Grid(tile.x0 - pad * tile.cell_m, tile.y1 + pad * tile.cell_m, tile.cell_m,
                   tile.n_rows + 2 * pad, tile.n_cols + 2 * pad)  # fmt: skip
     best = np.full(padded.size, np.inf)
@@ -434,7 +437,7 @@ def _tile_metres(tile: Grid, graph: WalkGraph, geoms, band_m, max_m, exact_at) -
     if graph.n_edges and len(geoms):
         nodes, costs, seeds = locate_facility_access(graph, geoms)
         dist = node_walks(graph, nodes, costs, max_m)
-        xy, walk = sample_reached_edges(graph, dist, seeds, max_m, step_m=tile.cell_m)
+        xy, walk = sample_reached_edges(graph, dist, seeds, max_m, step_m=step)
         cell = padded.cell_of(xy)
         ok = (cell >= 0) & (walk <= max_m)
         xy, walk, cell = xy[ok], walk[ok], cell[ok]
@@ -446,11 +449,13 @@ def _tile_metres(tile: Grid, graph: WalkGraph, geoms, band_m, max_m, exact_at) -
     up32 = np.where(b32 < best, np.nextafter(b32, np.float32(np.inf)), b32)
     down32 = np.where(b32 > best, np.nextafter(b32, np.float32(-np.inf)), b32)
     upper = disc_minimum(up32, r - h / tile.cell_m).astype(float) if band_m > h else None
-    lower = disc_minimum(down32, r + h / tile.cell_m)
+    # A point of a way between two samples is within step/2 of one, and its walk
+    # at most step/2 shorter: the lower bound reaches that much farther and lower.
+    lower = disc_minimum(down32 - np.float32(step / 2), r + (h + step / 2) / tile.cell_m)
     if upper is None:  # a band narrower than a cell: settle every cell exactly
         upper = np.full(padded.shape, np.inf)
     out = upper.ravel().copy()
-    reach = int(np.ceil(r + h / tile.cell_m)) + 1
+    reach = int(np.ceil(r + (h + step / 2) / tile.cell_m)) + 1
     for budget in sorted(exact_at):
         unsure = np.flatnonzero(((lower <= budget) & (upper > budget)).ravel())
         if not len(unsure):

@@ -241,7 +241,7 @@ def make_study_area(
     if not len(table):
         raise InputError("streets: the layer has no streets")
     grid = make_grid(shapely.total_bounds(table.geoms), cell_m=cell_m)
-    label = rasterize_index(grid, table.geoms, order=table.code_order[::-1])
+    label = label_cells(grid, table)
     if population is None:
         cells = np.bincount(label[label >= 0], minlength=len(table))
         per_cell = table.frame["population"].to_numpy(dtype=float) / np.maximum(cells, 1)
@@ -256,6 +256,28 @@ def make_study_area(
         grid.n_rows, grid.n_cols, grid.cell_m, len(table), int((label >= 0).sum()),
     )  # fmt: skip
     return StudyArea(grid, table, label, cell_pop, source, *points)
+
+
+def label_cells(grid: Grid, table: StreetTable) -> np.ndarray:
+    """Street position of every cell, by its centre; -1 outside every street.
+
+    The rasteriser decides most cells. Those its edges touch are decided again
+    by :meth:`StreetTable.locate`, so that a centre on a street's edge is in
+    that street, and one on an edge two streets share goes to the lowest code.
+    """
+    label = rasterize_index(grid, table.geoms)
+    rings = shapely.boundary(table.geoms)
+    edge = np.zeros(grid.size, dtype=bool)
+    shapes = [(g, 1) for g in rings if not shapely.is_empty(g)]
+    if shapes:
+        touched = features.rasterize(
+            shapes, out_shape=grid.shape, transform=grid.transform, fill=0, dtype="uint8",
+            all_touched=True,
+        )  # fmt: skip
+        edge = touched.ravel() > 0
+    cells = np.flatnonzero(edge)
+    label[cells] = table.locate(grid.centres(cells))
+    return label
 
 
 def rasterize_index(grid: Grid, geoms, *, order=None, all_touched: bool = False) -> np.ndarray:

@@ -655,13 +655,18 @@ def collect_export_layers(
 
     layer_maps = []
     if coverage:
+        area = make_study_area(inputs.streets)
+        tiers = resolve_tiers()
         for layer in facility_layers:
             try:
                 facilities = _coverage.select_facilities(inputs.projects, layer)
             except InputError as exc:
                 logger.warning("skipping facility layer %s: %s", layer, exc)
                 continue
-            layer_maps.append(_layer_map(inputs.streets, layer, facilities, None))
+            surface = compute_distance_surface(
+                area, facilities, exact_at=tiers["distance_m"].tolist()
+            )
+            layer_maps.append(_layer_map(area, layer, facilities, None, surface, tiers))
     layers = export.collect_layers(
         inputs.projects,
         inputs.streets,
