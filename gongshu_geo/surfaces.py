@@ -107,6 +107,7 @@ def write_surface_geotiff(
             )  # fmt: skip
         with mem.open() as src, rasterio.open(
             path, "w", driver="COG", compress="DEFLATE", predictor=3, overview_resampling="average",
+            blocksize=256, overview_count=max(1, int(np.log2(max(grid.shape) / 256)) + 1),
             **{k: v for k, v in src.profile.items() if k in ("crs", "transform", "nodata")},
             width=src.width, height=src.height, count=1, dtype="float32",
         ) as dst:  # fmt: skip
