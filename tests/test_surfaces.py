@@ -165,10 +165,8 @@ def test_coverage_map_carries_the_surface_and_its_legend(surface, streets):
     gaps = compute_gaps(streets, areas)
     m = maps.make_coverage_map(streets, areas, gaps, cov, facility="park", surface=surface)
     html = maps.render_map(m)
-    overlay = html[html.index("L.imageOverlay(") :]
-    assert overlay[: overlay.index(")")].lstrip("L.imageOverlay(").strip().startswith(
-        '"data:image/png;base64,'
-    )
+    overlay = html[html.index("L.imageOverlay(") + len("L.imageOverlay(") :]
+    assert overlay.lstrip().startswith('"data:image/png;base64,')
     assert "步行时间 Walking minutes" in html
 
 
