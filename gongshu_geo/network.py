@@ -238,11 +238,13 @@ def node_walks(graph: WalkGraph, nodes, costs, limit) -> np.ndarray:
     best = np.full(n, np.inf)
     np.minimum.at(best, nodes, costs)
     reached = np.flatnonzero(np.isfinite(best))
-    base = graph.matrix.tocoo()
-    rows = np.r_[base.row, np.full(len(reached), n)]
-    cols = np.r_[base.col, reached]
-    weights = np.r_[base.data, best[reached]]
-    matrix = sp.csr_matrix((weights, (rows, cols)), shape=(n + 1, n + 1))
+    # the graph's matrix with one more row, the virtual source, appended as it is
+    base = graph.matrix
+    indptr = np.r_[base.indptr, base.indptr[-1] + len(reached)]
+    matrix = sp.csr_matrix(
+        (np.r_[base.data, best[reached]], np.r_[base.indices, reached], indptr),
+        shape=(n + 1, n + 1),
+    )
     limit = np.inf if limit is None else float(limit)
     dist = dijkstra(matrix, directed=False, indices=n, limit=limit)
     return dist[:n]
