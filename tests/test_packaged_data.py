@@ -87,3 +87,12 @@ def test_schedule_fields_follow_the_periods_as_the_script_derives_them():
 
     result = run_check("derive_schedule.py")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_data_readme_summary_table_is_the_data():
+    # the table is written by scripts/summarize_data.py; an edit to the data without
+    # rerunning it leaves data/README.md describing other data
+    from _scripts import run_check
+
+    done = run_check("summarize_data.py")
+    assert done.returncode == 0, done.stderr
