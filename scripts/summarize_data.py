@@ -38,6 +38,7 @@ def summary_table(features) -> str:
 
 
 def main(argv=None) -> int:
+    """Write the table, or with ``--check`` compare it; return the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="compare, do not write")
     args = parser.parse_args(argv)
