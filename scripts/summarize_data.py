@@ -1,13 +1,19 @@
-"""Write the 'What is in it' table of data/README.md from data/projects.geojson.
+"""Write the generated tables of data/README.md from the data.
 
-The table (features, median and worst stated accuracy per category) sits between
-the markers ``<!-- summary:start -->`` and ``<!-- summary:end -->``; ``--check``
-exits 1 when the README's table differs from what the data gives.
+- 'What is in it' (features, median and worst stated accuracy per category, from
+  ``data/projects.geojson``) between ``<!-- summary:start -->`` and
+  ``<!-- summary:end -->``;
+- the completeness audit (every place the plan names, with its feature or "not
+  located" and why, from ``data/plan_audit.csv``) between ``<!-- audit:start -->``
+  and ``<!-- audit:end -->``.
+
+``--check`` exits 1 when the README's tables differ from what the data gives.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
 from pathlib import Path
@@ -16,7 +22,8 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "data" / "README.md"
-START, END = "<!-- summary:start -->", "<!-- summary:end -->"
+MARKERS = {"summary": ("<!-- summary:start -->", "<!-- summary:end -->"),
+           "audit": ("<!-- audit:start -->", "<!-- audit:end -->")}  # fmt: skip
 
 
 def summary_table(features) -> str:
@@ -37,20 +44,43 @@ def summary_table(features) -> str:
     return "\n".join(rows)
 
 
+def audit_table(rows) -> str:
+    """Markdown table of the audit: counts per category, then every row."""
+    counts = {}
+    for r in rows:
+        c = counts.setdefault(r["category"], [0, 0])
+        c[0 if r["feature_id"] else 1] += 1
+    out = ["| category | located | not located |", "|---|---|---|"]
+    out += [f"| {cat} | {a} | {b} |" for cat, (a, b) in sorted(counts.items())]
+    out += ["", "| plan reference | name | category | feature | status |", "|---|---|---|---|---|"]
+    for r in rows:
+        note = r["status_note"].replace("|", "/").replace("\n", " ")
+        feature = r["feature_id"].replace(";", ", ") or "not located"
+        out.append(f"| {r['plan_ref']} | {r['name']} | {r['category']} | {feature} | {note} |")
+    return "\n".join(out)
+
+
+def _fill(text: str, name: str, table: str) -> str:
+    start, end = MARKERS[name]
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{table}\n{end}{tail}"
+
+
 def main(argv=None) -> int:
     """Write the table, or with ``--check`` compare it; return the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="compare, do not write")
     args = parser.parse_args(argv)
     data = json.loads((REPO / "data" / "projects.geojson").read_text(encoding="utf-8"))
-    table = summary_table(data["features"])
+    with (REPO / "data" / "plan_audit.csv").open(encoding="utf-8") as fh:
+        audit = list(csv.DictReader(fh))
     text = README.read_text(encoding="utf-8")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    new = f"{head}{START}\n{table}\n{END}{tail}"
+    new = _fill(text, "summary", summary_table(data["features"]))
+    new = _fill(new, "audit", audit_table(audit))
     if args.check:
         if new != text:
-            print("data/README.md: the summary table differs from the data", file=sys.stderr)
+            print("data/README.md: a generated table differs from the data", file=sys.stderr)
             return 1
         return 0
     README.write_text(new, encoding="utf-8")
