@@ -154,6 +154,7 @@ def surface_image(
     """
     from matplotlib.colors import to_rgba
     from PIL import Image
+
     minutes = minutes_of(surface, speed_m_per_min=speed_m_per_min)
     grid = surface.grid
     index, transform = _mercator_index(grid, max_pixels)

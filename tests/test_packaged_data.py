@@ -104,15 +104,17 @@ def test_plan_audit_rows_point_at_real_features_and_quote_the_plan():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
-    plan = (root.parent / "shared" / "plan" / "000_e04ed0866f9d98ed.txt")
-    ids = {f["properties"]["id"] for f in
-           json.loads((root / "data" / "projects.geojson").read_text("utf-8"))["features"]}
+    plan = root.parent / "shared" / "plan" / "000_e04ed0866f9d98ed.txt"
+    ids = {
+        f["properties"]["id"]
+        for f in json.loads((root / "data" / "projects.geojson").read_text("utf-8"))["features"]
+    }
     with (root / "data" / "plan_audit.csv").open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) > 150
 
     def norm(s):  # the plan's text has ASCII punctuation and spaces where the quotes may not
-        table = str.maketrans("，；：（）、“”", ",;:()、\"\"")
+        table = str.maketrans("，；：（）、“”", ',;:()、""')
         return s.translate(table).replace(" ", "").replace("\u3000", "")
 
     text = norm(plan.read_text("utf-8")) if plan.exists() else None
