@@ -16,7 +16,7 @@ import math
 from branca.element import MacroElement
 from folium.template import Template
 
-from .schedule import _done_year
+from .schedule import done_year
 
 _JS = Template(
     """
@@ -133,7 +133,7 @@ def schedule_properties(row) -> dict:
     return {
         "start_year": year(getattr(row, "start_year", None)),
         "end_year": year(getattr(row, "end_year", None)),
-        "done_year": year(_done_year(getattr(row, "status_log", None))),
+        "done_year": year(done_year(getattr(row, "status_log", None))),
     }
 
 

@@ -608,7 +608,7 @@ def _cmd_diff(args) -> int:
 
 
 def _cmd_site(args) -> int:
-    from .pipeline import _read_population_layer, _read_walk_graph
+    from .pipeline import read_population_layer, read_walk_graph
     from .siting import choose_sites, read_candidates, write_sites
 
     if args.mode == "network" and not args.graph:
@@ -619,7 +619,7 @@ def _cmd_site(args) -> int:
         candidates = read_candidates(
             args.candidates, id_field=args.id_field, name_field=args.candidate_name_field
         )
-    population = _read_population_layer(args.population_layer) if args.population_layer else None
+    population = read_population_layer(args.population_layer) if args.population_layer else None
     choice = choose_sites(
         inputs.streets,
         candidates,
@@ -630,7 +630,7 @@ def _cmd_site(args) -> int:
         speed_m_per_min=args.speed_m_per_min,
         n=args.n,
         mode=args.mode,
-        graph=_read_walk_graph(args.graph) if args.graph else None,
+        graph=read_walk_graph(args.graph) if args.graph else None,
         population=population,
         population_field=args.population_layer_field,
         given=args.given,

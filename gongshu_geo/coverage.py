@@ -26,6 +26,7 @@ from .io import filter_projects
 from .network import DEFAULT_BAND_M, WalkGraph, network_service_areas_metric
 from .schema import STATUSES
 from .streets import make_street_table
+from .tables import require_columns, share_of
 from .tiers import (  # noqa: F401  (the tiers stay importable from here)
     DEFAULT_SPEED_M_PER_MIN,
     SERVICE_TIERS,
@@ -63,7 +64,8 @@ COVERAGE_COLUMNS = [
     "street_area_m2", "population",
 ]  # fmt: skip
 
-_ROW_KEYS = ["street_code", "name", "facility", "minutes", "distance_m", "mode"]
+#: The columns that name a row of a coverage table.
+ROW_KEYS = ["street_code", "name", "facility", "minutes", "distance_m", "mode"]
 
 
 def select_facilities(projects, layer: str, *, statuses=None) -> gpd.GeoDataFrame:
@@ -86,7 +88,7 @@ def select_facilities(projects, layer: str, *, statuses=None) -> gpd.GeoDataFram
     if layer not in FACILITY_LAYERS:
         known = ", ".join(FACILITY_LAYERS)
         raise InputError(f"unknown facility layer {layer!r}; expected one of {known}")
-    _require_columns(projects, ["category", "status"], "projects", "Read them with read_projects()")
+    require_columns(projects, ["category", "status"], "projects", "Read them with read_projects()")
     if statuses is not None:
         statuses = [statuses] if isinstance(statuses, str) else list(statuses)
         unknown = [s for s in statuses if s not in STATUSES]
@@ -107,13 +109,6 @@ def select_facilities(projects, layer: str, *, statuses=None) -> gpd.GeoDataFram
     selected.attrs["layer"] = layer
     logger.info("facility layer %s: %d projects", layer, len(selected))
     return selected
-
-
-def _require_columns(frame, columns, what, fix) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        found = ", ".join(map(str, frame.columns))
-        raise InputError(f'{what}: column "{missing[0]}" is missing; found {found}. {fix}')
 
 
 def _facility_geoms(facilities) -> np.ndarray:
@@ -309,13 +304,8 @@ def _people_in(people, area, n_streets) -> np.ndarray:
     if area is not None:
         inside[point] *= shapely.covers(area, parts[point])
     part = parts[poly] if area is None else shapely.intersection(parts[poly], area)
-    inside[poly] *= np.nan_to_num(_ratio(shapely.area(part), whole[poly]))
+    inside[poly] *= np.nan_to_num(share_of(shapely.area(part), whole[poly]))
     return np.bincount(street, weights=inside, minlength=n_streets)
-
-
-def _ratio(part, whole) -> np.ndarray:
-    part, whole = np.asarray(part, dtype=float), np.asarray(whole, dtype=float)
-    return np.clip(np.divide(part, whole, out=np.full(len(part), np.nan), where=whole > 0), 0, 1)
 
 
 def compute_coverage(
@@ -433,13 +423,13 @@ def _polygon_coverage(
             facility=facility, minutes=row.minutes, distance_m=row.distance_m, mode=mode
         )
         out["covered_area_m2"] = covered
-        out["covered_area_share"] = _ratio(covered, out["street_area_m2"])
+        out["covered_area_share"] = share_of(covered, out["street_area_m2"])
         if people is None:
             out["covered_pop"] = out["population"] * out["covered_area_share"]
             out["covered_pop_share"] = out["covered_area_share"]
         else:
             out["covered_pop"] = _people_in(people, row.geometry, len(table))
-            out["covered_pop_share"] = _ratio(out["covered_pop"], out["population"])
+            out["covered_pop_share"] = share_of(out["covered_pop"], out["population"])
         frames.append(out[COVERAGE_COLUMNS])
     logger.info(
         "coverage of %d streets by %s (%s, polygons, %d tiers)",
@@ -467,7 +457,7 @@ def compute_gaps(streets, service_areas) -> gpd.GeoDataFrame:
     """
     st = make_street_table(streets, require_name=True)
     table, street_geoms = st.frame, st.geoms
-    _require_columns(
+    require_columns(
         service_areas,
         ["minutes", "distance_m"],
         "service_areas",
@@ -485,4 +475,5 @@ def compute_gaps(streets, service_areas) -> gpd.GeoDataFrame:
     return pd.concat(frames, ignore_index=True).to_crs(_crs.WGS84)
 
 
-_FROM_COVERAGE = "Pass the table that compute_coverage() or compare_scenarios() returns"
+#: How to get a coverage table, for error messages.
+FROM_COVERAGE = "Pass the table that compute_coverage() or compare_scenarios() returns"

@@ -277,12 +277,13 @@ def _rename_layers(layers, layer_names):
     return named
 
 
-def _is_spatial(frame) -> bool:
+def is_spatial(frame) -> bool:
+    """Tell whether a table to export is a layer with geometries (or a plain table)."""
     return isinstance(frame, gpd.GeoDataFrame) and frame._geometry_column_name in frame.columns
 
 
 def _reproject(frame, crs, name):
-    if not _is_spatial(frame):
+    if not is_spatial(frame):
         return pd.DataFrame(frame)
     if frame.crs is None:
         raise CRSError(f'layer "{name}" has no CRS; set one with gdf.set_crs(...) before exporting')
@@ -301,7 +302,8 @@ def _crs_tag(crs) -> str:
     return "" if crs == _crs.WGS84 else "_" + crs.lower().replace(":", "").replace("-", "")
 
 
-def _datum_note(crs) -> str:
+def datum_note(crs) -> str:
+    """Say in words which datum an exported layer is in (and, for GCJ-02, why)."""
     if crs != _crs.GCJ02:
         return f"Coordinates in {crs} ({_crs.NAMED_CRS[crs]})."
     return (
@@ -320,7 +322,7 @@ def layer_title(theme) -> str:
 
 
 def _description(theme, crs) -> str:
-    return f"{layer_title(theme)}. {_datum_note(crs)}"
+    return f"{layer_title(theme)}. {datum_note(crs)}"
 
 
 def _split_by_family(frame, name) -> dict:
@@ -351,7 +353,7 @@ def _write_gpkg(prepared, out, *, crs, codec, themes):
         for name, frame in prepared.items():
             theme = themes[name]
             options = {"dataset_options": {"VERSION": GPKG_VERSION}} if not created else {}
-            if not _is_spatial(frame):
+            if not is_spatial(frame):
                 pyogrio.write_dataframe(
                     frame,
                     tmp,
@@ -402,7 +404,7 @@ def _write_shapefiles(prepared, out, *, crs, codec, themes):
     cpg_text = _encoding_label(codec)
     written, alias_rows, notes = [], [], []
     for name, frame in prepared.items():
-        if not _is_spatial(frame):
+        if not is_spatial(frame):
             written.append(_write_table_csv(frame, out / f"{name}.csv", codec))
             continue
         for part_name, (part, _family) in _split_by_family(frame, name).items():
@@ -445,7 +447,7 @@ def _shapefile_readme(notes, crs, cpg_text, aliases_name) -> str:
     lines = [
         "gongshu_geo Shapefile export",
         "",
-        _datum_note(crs),
+        datum_note(crs),
         f"Attribute encoding: {cpg_text} (named in each .cpg file).",
         "DBF field names are limited to 10 bytes; the full names and Chinese labels are in "
         f"{aliases_name} (UTF-8 with BOM, opens in Excel).",
@@ -478,7 +480,7 @@ def _write_kml(prepared, out, *, crs, codec, themes):
     ensure_dir(out)
     written = []
     for name, frame in prepared.items():
-        if not _is_spatial(frame):
+        if not is_spatial(frame):
             written.append(_write_table_csv(frame, out / f"{name}.csv", codec))
             continue
         target = out / f"{name}.kml"
@@ -496,7 +498,7 @@ def _write_geojson(prepared, out, *, crs, codec, themes):
     tag = _crs_tag(crs)
     written = []
     for name, frame in prepared.items():
-        if not _is_spatial(frame):
+        if not is_spatial(frame):
             written.append(_write_table_csv(frame, out / f"{name}.csv", codec))
             continue
         target = out / f"{name}{tag}.geojson"
@@ -505,7 +507,7 @@ def _write_geojson(prepared, out, *, crs, codec, themes):
             options["RFC7946"] = "YES"
         if crs == _crs.GCJ02:
             options["FOREIGN_MEMBERS_COLLECTION"] = json.dumps(
-                {"datum": _crs.GCJ02, "datum_note": _datum_note(crs)}, ensure_ascii=False
+                {"datum": _crs.GCJ02, "datum_note": datum_note(crs)}, ensure_ascii=False
             )
         with atomic_path(target) as tmp:
             pyogrio.write_dataframe(frame, tmp, layer=name, driver="GeoJSON", layer_options=options)
@@ -521,7 +523,7 @@ def _write_csv(prepared, out, *, crs, codec, themes):
     written = []
     geographic = crs != _crs.METRIC
     for name, frame in prepared.items():
-        if not _is_spatial(frame):
+        if not is_spatial(frame):
             written.append(_write_table_csv(frame, out / f"{name}.csv", codec))
             continue
         table = pd.DataFrame(frame.drop(columns="geometry"))

@@ -80,7 +80,7 @@ def write_gdb(prepared, out: Path, *, crs, codec, themes) -> list[Path]:
     fields, used_domains = {}, set()
     with _atomic_dir(target) as tmp:
         for name, frame in prepared.items():
-            if not export._is_spatial(frame):
+            if not export.is_spatial(frame):
                 table = _gdb_types(frame, name)
                 pyogrio.write_dataframe(table, tmp, layer=name, driver="OpenFileGDB")
                 fields[name] = _field_schema(table.columns, used_domains)

@@ -53,7 +53,7 @@ def write_geoparquet(prepared, out: Path, *, crs, codec, themes) -> list[Path]:
     tag = export._crs_tag(crs)
     written = []
     for name, frame in prepared.items():
-        spatial = export._is_spatial(frame)
+        spatial = export.is_spatial(frame)
         target = out / f"{name}{tag if spatial else ''}.parquet"
         with atomic_path(target) as tmp:
             if spatial:

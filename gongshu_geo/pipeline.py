@@ -278,7 +278,7 @@ def build(
     )
     net = None
     if graph is not None:
-        net = _read_walk_graph(graph)
+        net = read_walk_graph(graph)
 
     progress("joining projects to streets")
     joined = join.join_projects_to_streets(proj, strt)
@@ -293,7 +293,7 @@ def build(
         )
     speed = DEFAULT_SPEED_M_PER_MIN if speed_m_per_min is None else float(speed_m_per_min)
     progress(f"measuring {_tier_words(tier_table)} coverage")
-    people = _read_population_layer(population_layer) if population_layer is not None else None
+    people = read_population_layer(population_layer) if population_layer is not None else None
     area = make_study_area(
         strt, cell_m=cell_m, population=people, population_field=population_layer_field
     )
@@ -514,7 +514,8 @@ def _read_user_facilities(facilities) -> dict:
     return out
 
 
-def _read_population_layer(source):
+def read_population_layer(source):
+    """Read a population layer (a file, a PostGIS URL, or a GeoDataFrame as it is)."""
     import geopandas as gpd
 
     from .io import read_layer
@@ -524,7 +525,7 @@ def _read_population_layer(source):
     return read_layer(source, what="population layer")
 
 
-def _read_walk_graph(path):
+def read_walk_graph(path):
     """Read a walking graph from GraphML (as OSMnx writes it) or a layer of walkable lines."""
     from . import graphs
     from .io import read_layer

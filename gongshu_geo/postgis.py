@@ -377,9 +377,9 @@ def write_postgis(prepared, dsn: str, *, schema=DEFAULT_SCHEMA, crs, themes) -> 
 
 
 def _comment(themes, name, crs) -> str:
-    from .export import _datum_note, layer_title
+    from .export import datum_note, layer_title
 
-    return f"{layer_title(themes.get(name, name))}. {_datum_note(crs)}"
+    return f"{layer_title(themes.get(name, name))}. {datum_note(crs)}"
 
 
 def _table_written(conn, schema, name) -> None:
@@ -390,12 +390,12 @@ def _table_written(conn, schema, name) -> None:
 def _write_table(conn, frame, schema, name, comment) -> None:
     from psycopg import sql as psql
 
-    from .export import _is_spatial
+    from .export import is_spatial
 
     cur = _cursor(conn)
     table = psql.Identifier(schema, name)
     cur.execute(psql.SQL("DROP TABLE IF EXISTS {}").format(table))
-    spatial = _is_spatial(frame)
+    spatial = is_spatial(frame)
     frame = frame.reset_index(drop=True)
     if "fid" in frame.columns:  # e.g. read back from an earlier export: renumbered
         logger.info('%s: column "fid" replaced by the new primary key', name)

@@ -12,15 +12,14 @@ import pandas as pd
 
 from ._errors import InputError
 from .coverage import (
-    _FROM_COVERAGE,
-    _ROW_KEYS,
     COVERAGE_COLUMNS,
-    _ratio,
-    _require_columns,
+    FROM_COVERAGE,
+    ROW_KEYS,
     compute_coverage,
     select_facilities,
 )
 from .network import DEFAULT_BAND_M
+from .tables import require_columns, share_of
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +41,8 @@ def summarize_coverage(coverage: pd.DataFrame) -> pd.DataFrame:
         ``covered_pop_share`` (population-weighted, over the streets whose
         population is known) and ``streets_without_population``.
     """
-    _require_columns(coverage, COVERAGE_COLUMNS, "coverage", _FROM_COVERAGE)
-    keys = [c for c in ["scenario", *_ROW_KEYS[2:]] if c in coverage.columns]
+    require_columns(coverage, COVERAGE_COLUMNS, "coverage", FROM_COVERAGE)
+    keys = [c for c in ["scenario", *ROW_KEYS[2:]] if c in coverage.columns]
     known = coverage["population"].notna()
     table = coverage.assign(covered_pop=coverage["covered_pop"].where(known), _unknown=~known)
     out = table.groupby(keys, dropna=False, sort=False).agg(
@@ -54,8 +53,8 @@ def summarize_coverage(coverage: pd.DataFrame) -> pd.DataFrame:
         covered_pop=("covered_pop", lambda s: s.sum(min_count=1)),
         streets_without_population=("_unknown", "sum"),
     )
-    out.insert(3, "covered_area_share", _ratio(out["covered_area_m2"], out["street_area_m2"]))
-    out.insert(6, "covered_pop_share", _ratio(out["covered_pop"], out["population"]))
+    out.insert(3, "covered_area_share", share_of(out["covered_area_m2"], out["street_area_m2"]))
+    out.insert(6, "covered_pop_share", share_of(out["covered_pop"], out["population"]))
     return out.reset_index()
 
 
@@ -119,19 +118,19 @@ def compute_plan_gain(comparison: pd.DataFrame) -> pd.DataFrame:
         ``covered_pop_plan``, ``new_covered_pop`` (plan minus existing), and
         the same three for ``covered_area_share``.
     """
-    _require_columns(comparison, ["scenario", *COVERAGE_COLUMNS], "comparison", _FROM_COVERAGE)
+    require_columns(comparison, ["scenario", *COVERAGE_COLUMNS], "comparison", FROM_COVERAGE)
     found = set(comparison["scenario"])
     if not {"existing", "plan"} <= found:
         found = ", ".join(sorted(map(str, found)))
         raise InputError(f"comparison needs scenarios existing and plan; found {found}")
     values = ["covered_pop", "covered_area_share"]
-    before = comparison.loc[comparison["scenario"] == "existing", _ROW_KEYS + values]
-    after = comparison.loc[comparison["scenario"] == "plan", _ROW_KEYS + ["population", *values]]
-    out = after.merge(before, on=_ROW_KEYS, how="left", suffixes=("_plan", "_existing"))
+    before = comparison.loc[comparison["scenario"] == "existing", ROW_KEYS + values]
+    after = comparison.loc[comparison["scenario"] == "plan", ROW_KEYS + ["population", *values]]
+    out = after.merge(before, on=ROW_KEYS, how="left", suffixes=("_plan", "_existing"))
     for value in values:
         out[f"new_{value}"] = out[f"{value}_plan"] - out[f"{value}_existing"]
     ordered = [f"{v}_{s}" for v in values for s in ("existing", "plan")]
-    return out[[*_ROW_KEYS, "population", *ordered[:2], "new_covered_pop", *ordered[2:],
+    return out[[*ROW_KEYS, "population", *ordered[:2], "new_covered_pop", *ordered[2:],
                 "new_covered_area_share"]]  # fmt: skip
 
 
@@ -155,13 +154,13 @@ def compute_network_penalty(distance_cov: pd.DataFrame, network_cov: pd.DataFram
         (distance_cov, "distance", "distance_cov"),
         (network_cov, "network", "network_cov"),
     ):
-        _require_columns(frame, COVERAGE_COLUMNS, what, _FROM_COVERAGE)
+        require_columns(frame, COVERAGE_COLUMNS, what, FROM_COVERAGE)
         found = set(frame["mode"])
         if found != {mode}:
             found = ", ".join(sorted(map(str, found)))
             raise InputError(f"{what} must hold mode {mode!r} rows only; found {found}")
     keys = ["scenario"] if "scenario" in distance_cov and "scenario" in network_cov else []
-    keys += [k for k in _ROW_KEYS if k != "mode"]
+    keys += [k for k in ROW_KEYS if k != "mode"]
     values = ["covered_area_share", "covered_pop_share"]
     out = distance_cov[keys + values].merge(
         network_cov[keys + values], on=keys, how="inner", suffixes=("_distance", "_network")

@@ -121,7 +121,8 @@ def compute_schedule_state(projects: gpd.GeoDataFrame, *, as_of: int) -> gpd.Geo
     return out
 
 
-def _done_year(status_log) -> float:
+def done_year(status_log) -> float:
+    """Return the first year a status log records the project completed (NaN if none)."""
     done = [int(str(e["date"])[:4]) for e in _log_of(status_log) if e["status"] == "completed"]
     return float(min(done)) if done else np.nan
 
@@ -154,7 +155,7 @@ def summarize_schedule(joined: pd.DataFrame, projects: gpd.GeoDataFrame) -> pd.D
             "category": projects["category"].to_numpy(),
             "start": start,
             "end": end,
-            "done": [_done_year(log) for log in logs],
+            "done": [done_year(log) for log in logs],
         }
     )
     cols = ["street_code", "category", "year", "n_starting", "n_under_way", "n_finishing"]
