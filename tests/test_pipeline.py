@@ -15,6 +15,7 @@ import pyogrio
 import pytest
 
 import gongshu_geo as gg
+from gongshu_geo import pipeline
 from gongshu_geo import OutputError, pipeline
 
 pytestmark = pytest.mark.slow
@@ -72,22 +73,37 @@ def test_tables_have_the_promised_columns(built):
 
 
 def test_maps_and_layers_written(built):
+    from PIL import Image
+
     out, result = built
-    names = (
-        "index.html",
-        "streets_n_projects.html",
-        "streets_road_km.html",
-        "streets_park_m2_per_person.html",
-        "coverage_park.html",
-        "png/overview.png",
-    )
-    for name in names:
-        assert (out / name).stat().st_size > 10_000, name
+    written = {p.relative_to(out).as_posix() for p in result.written}
+    on_disk = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    # the build reports the files it wrote; the rest is the user's own note (and the lock)
+    assert written <= on_disk and on_disk - written <= {"my_notes.txt", ".gongshu-geo.lock"}
+    projects = gg.read_projects()
+    layers = [layer for layer in pipeline.DEFAULT_FACILITY_LAYERS
+              if layer in set(projects["category"])]  # fmt: skip
+    expected = {"index.html", "streets_n_projects.html", "streets_road_km.html",
+                "streets_park_m2_per_person.html", "png/overview.png",
+                "stats/access_h3.csv", "surfaces/access_h3.geojson",
+                *(f"coverage_{layer}.html" for layer in layers),
+                *(f"surfaces/{layer}_distance.tif" for layer in layers)}  # fmt: skip
+    assert expected <= written, expected - written
     html = (out / "index.html").read_text(encoding="utf-8")
     assert html.rstrip().endswith("</html>") and "cdn.jsdelivr" not in html
-    layers = {name for name, _ in pyogrio.list_layers(out / "layers/gongshu_geo.gpkg")}
-    assert {"streets", "district", "project_streets"} <= layers
-    assert len(result.written) >= 20
+    for layer in layers:  # each coverage map has its tiers, gaps and the minutes image
+        page = (out / f"coverage_{layer}.html").read_text(encoding="utf-8")
+        assert "分钟服务范围 service area" in page and "L.imageOverlay(" in page, layer
+    with Image.open(out / "png/overview.png") as png:
+        assert min(png.size) >= 800
+    # every project is in the GeoPackage, in the layer of its category (and geometry)
+    counts = {}
+    for name, _ in pyogrio.list_layers(out / "layers/gongshu_geo.gpkg"):
+        if name.startswith("projects_"):
+            frame = pyogrio.read_dataframe(out / "layers/gongshu_geo.gpkg", layer=name)
+            for cat, n in frame["category"].value_counts().items():
+                counts[cat] = counts.get(cat, 0) + n
+    assert counts == projects["category"].value_counts().to_dict()
 
 
 def test_street_pages_list_the_projects_each_street_holds(built):
