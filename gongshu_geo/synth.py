@@ -9,11 +9,18 @@ The region is a Voronoi tessellation of a square centred on Hangzhou
 districts. People live in clusters (neighbourhoods of a few hundred metres'
 spread) over a thin uniform background; facilities follow the same clusters,
 more tightly, as shops and clinics follow people. Everything is in EPSG:4549.
+
+The streets themselves need not be synthetic: :func:`read_hangzhou_streets`
+reads Hangzhou's real street and town polygons (every district, 2020 division,
+from the public repository LonelyFarer/zjProvince, kept in the repository's
+``data/sources/zjprovince/``), and every generator here fills any polygons.
 """
 
 from __future__ import annotations
 
 import logging
+import gzip
+import json
 import os
 import shutil
 import tempfile
@@ -28,6 +35,7 @@ import shapely
 from . import crs as _crs
 from ._atomic import ensure_dir
 from ._errors import InputError, OutputError
+from .io import data_path
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +51,73 @@ BACKGROUND_SHARE = 0.15
 FACILITY_CATEGORIES = ("clinic", "school", "grocery", "elderly_care", "park_entrance")
 #: Rows per file written by :func:`write_population_parquet`.
 DEFAULT_PARQUET_CHUNK = 1_000_000
+#: Hangzhou's districts at street level (2020 division) as zjProvince names their files.
+HANGZHOU_DISTRICTS = (
+    "binjiang", "chunan", "fuyang", "gongshu", "jiande", "jianggan", "linan",
+    "qiantangxinqu", "shangcheng", "tonglu", "xiacheng", "xiaoshan", "xihu", "yuhang",
+)  # fmt: skip
+
+
+def read_hangzhou_streets(folder=None, *, districts=HANGZHOU_DISTRICTS) -> gpd.GeoDataFrame:
+    """Hangzhou's street and town polygons, every district, as one layer.
+
+    Reads the zjProvince files (``<district>.json`` or ``<district>.json.gz``,
+    one FeatureCollection per district, WGS 84, 2020 division) and repairs
+    invalid polygons with :func:`shapely.make_valid`, keeping only their
+    polygonal parts. The files give only a ``name``: ``street_code`` is made
+    here from the district and the feature's position in its file
+    (``"xihu-03"``). The boundaries are public but unofficial (no licence is
+    stated upstream; see ``data/sources/README.md``).
+
+    Parameters
+    ----------
+    folder : str or Path, optional
+        Where the files are; the repository's ``data/sources/zjprovince`` by
+        default (it is not part of an installed wheel).
+    districts : sequence of str
+        File names without extension, all 14 districts by default.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``street_code``, ``name`` (e.g. ``米市巷街道``), ``district`` and
+        (Multi)Polygons in EPSG:4326, districts in the order given.
+
+    Examples
+    --------
+    >>> streets = read_hangzhou_streets(districts=["gongshu", "xiacheng"])
+    >>> len(streets), streets["street_code"].iloc[0], bool(streets.is_valid.all())
+    (18, 'gongshu-01', True)
+    """
+    base = Path(folder) if folder is not None else data_path("sources", "zjprovince")
+    rows = []
+    for district in districts:
+        path = next((base / f"{district}{ext}" for ext in (".json", ".json.gz")
+                     if (base / f"{district}{ext}").exists()), None)  # fmt: skip
+        if path is None:
+            raise InputError(
+                f"{base}: no {district}.json or {district}.json.gz; the zjProvince files are in "
+                "a checkout of the repository (data/sources/zjprovince), or pass folder=..."
+            )
+        raw = path.read_bytes()
+        data = json.loads(gzip.decompress(raw) if path.suffix == ".gz" else raw)
+        for k, feature in enumerate(data["features"]):
+            geom = shapely.geometry.shape(feature["geometry"])
+            rows.append((f"{district}-{k + 1:02d}", feature["properties"]["name"], district, geom))
+    codes, names, owners, geoms = zip(*rows, strict=True) if rows else ((),) * 4
+    geoms = np.asarray(geoms, dtype=object)
+    bad = ~shapely.is_valid(geoms)
+    geoms[bad] = [_polygonal(shapely.make_valid(g)) for g in geoms[bad]]
+    logger.info("read %d Hangzhou streets from %s (%d repaired)", len(geoms), base, bad.sum())
+    return gpd.GeoDataFrame(
+        {"street_code": codes, "name": names, "district": owners}, geometry=geoms, crs=_crs.WGS84
+    )
+
+
+def _polygonal(geom):
+    """The polygonal parts of a repaired geometry (make_valid may add lines)."""
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else shapely.Polygon()
 
 
 def make_synthetic_region(n_streets: int = 190, *, seed: int = 0) -> gpd.GeoDataFrame:
