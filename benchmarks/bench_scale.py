@@ -1,6 +1,6 @@
 """Point coverage of Hangzhou's real streets: local and Dask, straight line and network.
 
-Run from the repository root (a script, not a test; about 10 minutes on 2 cores):
+Run from the repository root (a script, not a test; about 5 minutes on 2 cores):
 
     python benchmarks/bench_scale.py [--points 1000000] [--nodes 1000000] [--cell-m 25]
     python benchmarks/bench_scale.py --quick     # 100,000 points and nodes: a smoke run
@@ -10,8 +10,8 @@ Inputs, rebuilt from a seed so anyone can rerun it:
 - streets: Hangzhou's 201 real street and town polygons, every district at street level
   (2020 division), from LonelyFarer/zjProvince (``gongshu_geo.synth.read_hangzhou_streets``,
   files in ``data/sources/zjprovince/``), repaired with ``shapely.make_valid``;
-- the urban part: the 92 of them named 街道 (sub-districts), 3,291 km², as against the 109
-  towns (镇, 乡) with 13,568 km²;
+- the urban part: the 92 of them named 街道 (sub-districts), 3,347 km², as against 104 towns
+  (镇, 乡) with 13,406 km² and 5 special zones (开发区, 围垦区, 农场...) with 279 km²;
 - population points: 90 % clustered over the urban part, 10 % clustered over all streets
   (``synth.make_population_points``); facilities follow the same clusters
   (``synth.make_facilities``);
@@ -215,12 +215,13 @@ def say(line: str) -> None:
 
 def fmt_run(what, run, ref=None, equal=None):
     ratio = f"{run['seconds'] / ref:5.2f}x" if ref else "     "
-    mem = f"peak {run['peak_mb']:6.0f} MB"
+    mem = f"peak {run['peak_mb']:5.0f} MB (inputs {run['inputs_mb']:.0f})"
     if "worker_peak_mb" in run:
-        mem = f"client {run['peak_mb']:5.0f} MB, largest worker {run['worker_peak_mb']:5.0f} MB"
-        mem += f"; + {run['startup']:.1f} s cluster start"
+        mem = (f"client {run['peak_mb']:5.0f} MB (inputs {run['inputs_mb']:.0f}), "
+               f"largest worker {run['worker_peak_mb']:4.0f} MB; "
+               f"+ {run['startup']:.1f} s cluster start")  # fmt: skip
     same = "" if equal is None else f"; equal to local: {equal}"
-    return f"  {what:<30} {run['seconds']:8.2f} s {ratio}  {mem}{same}"
+    return f"  {what:<26} {run['seconds']:6.2f} s {ratio}  {mem}{same}"
 
 
 def equal(a, b) -> bool:
@@ -268,7 +269,7 @@ def tile_sizes(folder, args):
         run = run_child("--tiles-child", folder, "--tile-cells", tile, "--cell-m", args.cell_m)
         ref = ref or run
         name = f"tiles of {tile} cells" if tile else "one tile (untiled)"
-        say(f"  {name:<30} {run['seconds']:8.2f} s {run['seconds'] / ref['seconds']:5.2f}x  "
+        say(f"  {name:<26} {run['seconds']:6.2f} s {run['seconds'] / ref['seconds']:5.2f}x  "
             f"peak {run['peak_mb']:6.0f} MB (inputs {run['inputs_mb']:.0f} MB); "
             f"identical: {run['digest'] == ref['digest']}")  # fmt: skip
     say(f"  grid {ref['shape'][0]:,} x {ref['shape'][1]:,} = {ref['cells']:,} cells of "
@@ -291,9 +292,10 @@ def growth(tmp, args, streets, urban):
         for key, run in engines(case, args.cell_m, worker_counts=(2,), report=False).items():
             ratio = f"{run['seconds'] / before[key]:5.2f}x" if key in before else "     "
             before[key] = run["seconds"]
-            mem = f"peak {run['peak_mb']:5.0f} MB"
+            mem = f"peak {run['peak_mb']:5.0f} MB (inputs {run['inputs_mb']:.0f})"
             if "worker_peak_mb" in run:
-                mem = f"client {run['peak_mb']:5.0f} MB, worker {run['worker_peak_mb']:5.0f} MB"
+                mem = (f"client {run['peak_mb']:5.0f} MB (inputs {run['inputs_mb']:.0f}), "
+                       f"largest worker {run['worker_peak_mb']:4.0f} MB")  # fmt: skip
             say(f"    {key[0]:<8} {key[1]:<7} {run['seconds']:7.2f} s {ratio}  {mem}")
         shutil.rmtree(case)
 
