@@ -524,3 +524,30 @@ def test_dask_cluster_equals_local_engine_in_network_mode_on_real_streets(dask_o
     pd.testing.assert_frame_equal(got, local, check_exact=False, rtol=1e-12)
     straight = compute_point_coverage(points, facilities, streets)
     assert (local["covered_pop"] <= straight["covered_pop"] + 1e-9).all()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known: each tile snaps facilities to its own cut-out graph; a facility whose "
+    "nearest way lies beyond the tile's margin joins another way there (snap once instead)",
+)
+def test_tiles_agree_when_a_facility_nearest_way_lies_beyond_the_margin():
+    from shapely import Point
+
+    from gongshu_geo.access import network_metres
+    from gongshu_geo.grid import Grid
+
+    grid = Grid(X0, Y0 + 2000, 25.0, 80, 80)  # 2 x 2 km; tiles of 40 cells are 1 km
+    xa = np.arange(0, 2001, 100.0)
+    way_a = np.column_stack([X0 + xa, np.full(len(xa), Y0 + 1990)])  # along the top tiles
+    way_b = np.array([[X0 + 400, Y0 + 3110], [X0 + 600, Y0 + 3110]])  # beyond their 1075 m margin
+    xy = np.r_[way_a, way_b]
+    u = np.r_[np.arange(len(xa) - 1), len(xa)]
+    v = np.r_[np.arange(1, len(xa)), len(xa) + 1]
+    graph = WalkGraph(xy, u, v, np.hypot(*(xy[u] - xy[v]).T))
+    facility = np.array([Point(X0 + 500, Y0 + 2600)])  # 510 m from way B, 610 m from way A
+    kwargs = {"band_m": 50.0, "max_m": 1000.0, "exact_at": (300.0, 500.0, 1000.0)}
+    whole = network_metres(grid, graph, facility, tile_cells=80, **kwargs)
+    assert not np.isfinite(whole).any()  # it joins way B, which leads nowhere
+    tiled = network_metres(grid, graph, facility, tile_cells=40, **kwargs)
+    assert np.array_equal(tiled, whole)  # fails: in the top tiles it joins way A instead
