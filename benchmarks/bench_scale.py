@@ -1,27 +1,42 @@
-"""Point coverage at city scale: the local engine, the Dask engine and a geopandas baseline.
+"""Point coverage of Hangzhou's real streets: local and Dask, straight line and network.
 
-Run from the repository root (a script, not a test; about 3 minutes on 2 cores,
-plus about 5 with --big):
+Run from the repository root (a script, not a test; about 5 minutes on 2 cores):
 
-    python benchmarks/bench_scale.py [--points 1000000] [--facilities 100000] [--big]
+    python benchmarks/bench_scale.py [--points 1000000] [--nodes 1000000] [--cell-m 25]
+    python benchmarks/bench_scale.py --quick     # 100,000 points and nodes: a smoke run
 
-All inputs come from gongshu_geo.synth (190 streets around Hangzhou, clustered
-people, facilities following them), so anyone can rerun it. Measured side by
-side in one run:
+Inputs, rebuilt from a seed so anyone can rerun it:
 
-(a) compute_point_coverage, engine="local", against engine="dask" on a local
-    cluster of 1 and of 2 single-threaded worker processes (cluster start-up is
-    timed apart: it is paid once per session, not per analysis);
-(b) the local engine against the plain geopandas recipe: sjoin_nearest of every
-    point to the facilities (max_distance = the widest tier), sjoin "within" the
-    streets, then a groupby per tier;
-(c) the local engine's time against the number of points (1/8, 1/4, 1/2, 1).
-(d) --big: ten million points written as GeoParquet in 1M-point files, then
-    the local engine and the 2-worker Dask engine read them, each in a fresh
-    process whose peak resident memory (VmHWM) is reported; for Dask, the
-    largest worker's and the client's.
+- streets: Hangzhou's 201 real street and town polygons, every district at street level
+  (2020 division), from LonelyFarer/zjProvince (``gongshu_geo.synth.read_hangzhou_streets``,
+  files in ``data/sources/zjprovince/``), repaired with ``shapely.make_valid``;
+- the urban part: the 92 of them named 街道 (sub-districts), 3,347 km², as against 104 towns
+  (镇, 乡) with 13,406 km² and 5 special zones (开发区, 围垦区, 农场...) with 279 km²;
+- population points: 90 % clustered over the urban part, 10 % clustered over all streets
+  (``synth.make_population_points``); facilities follow the same clusters
+  (``synth.make_facilities``);
+- the walking network: synthetic (``synth.make_walking_lattice``), a lattice over the urban
+  part with its spacing chosen to give ``--nodes`` nodes (55 m at a million), nodes jittered
+  by up to 20 % of the spacing, 10 % of the edges dropped at random, each edge as long as
+  its straight segment. No public
+  street-network file of Hangzhou is on this machine (OSMnx needs the internet), so the
+  network is not the real one; the streets are.
 
-Times are the best of ``--repeat`` runs where cheap (the baseline runs once).
+Measured, every case in a fresh process whose peak resident memory (VmHWM) is read, for
+Dask the client's and the largest worker's (cluster start-up timed apart: paid once per
+session, not per analysis):
+
+(a) the whole city: local engine vs Dask on a LocalCluster of 1 and 2 single-threaded
+    workers, straight line and network (``cell_m`` of the walk's grid: 25 m, see below);
+(b) network mode, the walk's grid alone (``access.network_metres``) in tiles of 2000 and
+    1000 cells and in one tile: time, peak memory and whether the results are identical;
+(c) the growth as the work doubles: nested urban areas nearest the city centre (Wulin
+    Square) holding 1/8, 1/4, 1/2 and all of the urban streets' area, with that share of the
+    points, of the facilities and of the lattice's nodes, both engines, both modes.
+
+Why 25 m cells: the walk's grid covers the streets' bounding box, 230 x 152 km for all of
+Hangzhou; at the default 10 m that is 350 million cells, beyond ``grid.MAX_CELLS``; 25 m
+gives 56 million (half a cell diagonal: 17.7 m, a third of the 50 m band).
 """
 
 from __future__ import annotations
@@ -30,6 +45,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -39,185 +55,289 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from _timing import timed  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+import shapely
 
 from gongshu_geo import synth
-from gongshu_geo.points import compute_point_coverage
+from gongshu_geo.network import WalkGraph
 
 TIERS_M = (300.0, 500.0, 1000.0)
+BAND_M = 50.0
+SHARES = (8, 4, 2, 1)
+URBAN_SHARE = 0.9  # of the people and facilities, clustered over the urban streets
+
+
+# --- inputs ----------------------------------------------------------------------------
+
+
+def real_streets():
+    """All of Hangzhou's streets in EPSG:4549, and which of them are urban (街道)."""
+    streets = synth.read_hangzhou_streets().to_crs("EPSG:4549")
+    urban = streets["name"].str.endswith("街道").to_numpy()
+    return streets, urban
+
+
+def nested_urban(streets, urban, share: int):
+    """Urban streets nearest Wulin Square holding 1/``share`` of the urban area."""
+    from pyproj import Transformer
+
+    centre = Transformer.from_crs("EPSG:4326", "EPSG:4549", always_xy=True).transform(
+        *synth.CENTRE_LON_LAT
+    )
+    town = streets[urban]
+    near = town.geometry.centroid.distance(shapely.Point(centre)).to_numpy()
+    order = np.argsort(near, kind="stable")
+    area = town.area.to_numpy()[order]
+    n = int(np.searchsorted(np.cumsum(area), area.sum() / share - 1e-6) + 1)
+    return town.iloc[np.sort(order[:n])]
+
+
+def write_case(folder: Path, streets, urban_streets, n_points, n_facilities, n_nodes, seed):
+    """Draw one case's inputs and write them for the child processes."""
+    folder.mkdir(parents=True)
+    n_urban = int(round(n_points * URBAN_SHARE)) if len(urban_streets) < len(streets) else n_points
+    parts = [synth.make_population_points(urban_streets, n_urban, seed=seed)]
+    f_urban = int(round(n_facilities * URBAN_SHARE)) if n_urban < n_points else n_facilities
+    facs = [synth.make_facilities(urban_streets, f_urban, seed=seed)]
+    if n_urban < n_points:
+        parts.append(synth.make_population_points(streets, n_points - n_urban, seed=seed + 1))
+        facs.append(synth.make_facilities(streets, n_facilities - f_urban, seed=seed + 1))
+    points = pd.concat(parts, ignore_index=True)
+    facilities = pd.concat(facs, ignore_index=True)
+    graph = synth.make_walking_lattice(urban_streets, n_nodes, seed=seed)
+    streets[["street_code", "name", "geometry"]].to_parquet(folder / "streets.parquet")
+    points.to_parquet(folder / "points.parquet")
+    facilities[["facility_id", "geometry"]].to_parquet(folder / "facilities.parquet")
+    np.savez(folder / "graph.npz", xy=graph.node_xy, u=graph.u, v=graph.v, length=graph.length_m)
+    return {"streets": len(streets), "km2": float(streets.area.sum() / 1e6),
+            "points": len(points), "people": float(points["population"].sum()),
+            "facilities": len(facilities), "nodes": graph.n_nodes,
+            "edges": graph.n_edges}  # fmt: skip
+
+
+# --- one measurement, in a fresh process ------------------------------------------------
 
 
 def peak_rss_mb() -> float:
     """Peak resident set size of this process (Linux VmHWM), MB."""
+    return _status_mb("VmHWM:")
+
+
+def _status_mb(key) -> float:
     with open("/proc/self/status") as fh:
         for line in fh:
-            if line.startswith("VmHWM:"):
+            if line.startswith(key):
                 return int(line.split()[1]) / 1024
     return float("nan")
 
 
-def baseline(points, facilities, streets):
-    """The usual geopandas recipe for the same table."""
-    near = gpd.sjoin_nearest(
-        points, facilities[["geometry"]], how="left", max_distance=max(TIERS_M), distance_col="d"
-    )
-    near = near[~near.index.duplicated()]
-    inside = gpd.sjoin(
-        near.drop(columns="index_right"), streets[["street_code", "geometry"]], predicate="within"
-    )
-    rows = []
-    for d in TIERS_M:
-        covered = inside["population"].where(inside["d"] <= d, 0.0)
-        agg = inside.assign(covered_pop=covered).groupby("street_code")
-        rows.append(
-            agg.agg(covered_pop=("covered_pop", "sum"), population=("population", "sum"))
-            .assign(distance_m=d)
-            .reset_index()
-        )
-    return pd.concat(rows, ignore_index=True)
-
-
-def same(a, b) -> bool:
-    keys = ["distance_m", "street_code"]
-    a = a.sort_values(keys, ignore_index=True)
-    b = b.sort_values(keys, ignore_index=True)
-    b = b[b["street_code"].isin(a["street_code"])].reset_index(drop=True)
-    a = a[a["street_code"].isin(b["street_code"])].reset_index(drop=True)
-    return bool(np.allclose(a["covered_pop"], b["covered_pop"]))
-
-
-def row(table, what, seconds, ref=None, note=""):
-    ratio = f"{seconds / ref:6.2f}x" if ref else "      "
-    table.append(f"  {what:<52} {seconds:8.2f} s  {ratio}  {note}")
-
-
-def run_dask(points, facilities, streets, n_workers, repeat):
-    from distributed import Client, LocalCluster
-
-    start = time.perf_counter()
-    with (
-        LocalCluster(
-            n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0"
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        startup = time.perf_counter() - start
-        seconds, result = timed(
-            lambda: compute_point_coverage(
-                points, facilities, streets, engine="dask", scheduler=client
-            ),
-            repeat,
-        )
-    return startup, seconds, result
+def read_case(folder: Path):
+    z = np.load(folder / "graph.npz")
+    graph = WalkGraph(z["xy"], z["u"], z["v"], z["length"])
+    frames = [gpd.read_parquet(folder / f"{name}.parquet")
+              for name in ("streets", "points", "facilities")]  # fmt: skip
+    return (*frames, graph)
 
 
 def child(args):
-    """--big, in a fresh process: one engine over the Parquet folder; print JSON."""
-    streets = synth.make_synthetic_region(190, seed=args.seed)
-    facilities = synth.make_facilities(streets, args.facilities, seed=args.seed)
-    out = {}
-    if args.child == "local":
-        out["seconds"], result = timed(
-            lambda: compute_point_coverage(Path(args.dir), facilities, streets)
-        )
+    """Run one engine in one mode on one case; print JSON."""
+    from gongshu_geo.points import compute_point_coverage
+
+    streets, points, facilities, graph = read_case(Path(args.case))
+    out = {"inputs_mb": _status_mb("VmRSS:")}
+    kwargs = {"cell_m": args.cell_m}
+    if args.mode == "network":
+        kwargs["graph"] = graph
+    del graph
+    if args.engine == "local":
+        start = time.perf_counter()
+        result = compute_point_coverage(points, facilities, streets, **kwargs)
+        out["seconds"] = time.perf_counter() - start
     else:
         from distributed import Client, LocalCluster
 
+        start = time.perf_counter()
         with (
-            LocalCluster(
-                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-            ) as cluster,
+            LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
+                         dashboard_address=":0") as cluster,
             Client(cluster) as client,
-        ):
-            out["seconds"], result = timed(
-                lambda: compute_point_coverage(
-                    Path(args.dir), facilities, streets, engine="dask", scheduler=client
-                )
+        ):  # fmt: skip
+            out["startup"] = time.perf_counter() - start
+            start = time.perf_counter()
+            result = compute_point_coverage(
+                points, facilities, streets, engine="dask", scheduler=client, **kwargs
             )
+            out["seconds"] = time.perf_counter() - start
             out["worker_peak_mb"] = max(client.run(peak_rss_mb).values())
     out["peak_mb"] = peak_rss_mb()
-    out["points"] = int(result.loc[result["distance_m"] == 300.0, "n_points"].sum())
-    out["covered_15min"] = float(result.loc[result["distance_m"] == 1000.0, "covered_pop"].sum())
+    result = result.sort_values(["distance_m", "street_code"])
+    out["covered"] = result["covered_pop"].tolist()
+    out["covered_by_tier"] = result.groupby("distance_m")["covered_pop"].sum().tolist()
+    out["population"] = float(result.loc[result["distance_m"] == TIERS_M[0], "population"].sum())
     print(json.dumps(out))
 
 
-def big(args, table):
-    with tempfile.TemporaryDirectory(prefix="gongshu-bench-") as tmp:
-        folder = Path(tmp) / "pop10m"
-        seconds, _ = timed(
-            lambda: synth.write_population_parquet(folder, 10_000_000, seed=args.seed)
-        )
-        size_mb = sum(f.stat().st_size for f in folder.iterdir()) / 1e6
-        row(table, "write 10M points to GeoParquet (10 files)", seconds,
-            note=f"{size_mb:.0f} MB on disk")  # fmt: skip
-        runs = {}
-        for engine in ("local", "dask"):
-            cmd = [sys.executable, __file__, "--child", engine, "--dir", str(folder),
-                   "--facilities", str(args.facilities), "--seed", str(args.seed)]  # fmt: skip
-            done = subprocess.run(cmd, capture_output=True, text=True, check=True)
-            runs[engine] = json.loads(done.stdout.strip().splitlines()[-1])
-        ref = runs["local"]["seconds"]
-        row(table, "10M points from Parquet, local engine", ref, ref,
-            f"peak RSS {runs['local']['peak_mb']:.0f} MB")  # fmt: skip
-        row(table, "10M points from Parquet, dask, 2 workers", runs["dask"]["seconds"], ref,
-            f"peak RSS: largest worker {runs['dask']['worker_peak_mb']:.0f} MB, "
-            f"client {runs['dask']['peak_mb']:.0f} MB")  # fmt: skip
-        agree = np.isclose(runs["local"]["covered_15min"], runs["dask"]["covered_15min"])
-        table.append(f"  (both read {runs['local']['points']:,} points; same totals: {agree})")
+def child_tiles(args):
+    """The walk's grid alone, in tiles of ``--tile-cells``; print JSON with a digest."""
+    import hashlib
+
+    from gongshu_geo.access import network_metres
+    from gongshu_geo.grid import make_grid
+
+    streets, _, facilities, graph = read_case(Path(args.case))
+    grid = make_grid(shapely.total_bounds(streets.geometry.values), cell_m=args.cell_m)
+    tile = args.tile_cells or max(grid.shape)
+    base = _status_mb("VmRSS:")
+    start = time.perf_counter()
+    metres = network_metres(grid, graph, facilities.geometry.values, band_m=BAND_M,
+                            max_m=TIERS_M[-1], tile_cells=tile, exact_at=TIERS_M)  # fmt: skip
+    seconds = time.perf_counter() - start
+    print(json.dumps({"seconds": seconds, "peak_mb": peak_rss_mb(), "inputs_mb": base,
+                      "cells": grid.size, "shape": list(grid.shape),
+                      "reached": float(np.isfinite(metres).mean()),
+                      "digest": hashlib.sha1(metres.tobytes()).hexdigest()}))  # fmt: skip
+
+
+def run_child(*extra):
+    cmd = [sys.executable, __file__, *map(str, extra)]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode:
+        sys.stderr.write(done.stderr[-3000:])
+        raise SystemExit(f"child {extra} failed")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# --- the report ---------------------------------------------------------------------------
+
+
+def say(line: str) -> None:
+    print(line, flush=True)  # as it comes: a run cut short keeps what it measured
+
+
+def fmt_run(what, run, ref=None, equal=None):
+    ratio = f"{run['seconds'] / ref:5.2f}x" if ref else "     "
+    mem = f"peak {run['peak_mb']:5.0f} MB (inputs {run['inputs_mb']:.0f})"
+    if "worker_peak_mb" in run:
+        mem = (f"client {run['peak_mb']:5.0f} MB (inputs {run['inputs_mb']:.0f}), "
+               f"largest worker {run['worker_peak_mb']:4.0f} MB; "
+               f"+ {run['startup']:.1f} s cluster start")  # fmt: skip
+    same = "" if equal is None else f"; equal to local: {equal}"
+    return f"  {what:<26} {run['seconds']:6.2f} s {ratio}  {mem}{same}"
+
+
+def equal(a, b) -> bool:
+    return bool(np.allclose(a["covered"], b["covered"], rtol=1e-9, atol=1e-6))
+
+
+def engines(case, cell_m, *, worker_counts=(1, 2), report=True):
+    """Local, then Dask on each number of workers, in each mode."""
+    runs = {}
+    for mode in ("distance", "network"):
+        local = run_child("--child", case, "--engine", "local", "--mode", mode, "--cell-m", cell_m)
+        runs[mode, "local"] = local
+        if report:
+            say(fmt_run(f"{mode}, local", local, local["seconds"]))
+        for n in worker_counts:
+            run = run_child("--child", case, "--engine", "dask", "--workers", n, "--mode", mode,
+                            "--cell-m", cell_m)  # fmt: skip
+            runs[mode, f"dask {n}"] = run
+            if report:
+                same = equal(local, run)
+                say(fmt_run(f"{mode}, dask {n} worker(s)", run, local["seconds"], same))
+    return runs
+
+
+def whole_city(folder, args, city, n_urban):
+    say(f"# whole city: {city['streets']} real streets ({city['km2']:,.0f} km²), "
+        f"{city['points']:,} points ({city['people']:,.0f} people), "
+        f"{city['facilities']:,} facilities; lattice of {city['nodes']:,} nodes and "
+        f"{city['edges']:,} edges over the {n_urban} urban streets; cell_m {args.cell_m:g}, "
+        f"band {BAND_M:g} m, tiers {', '.join(f'{t:g}' for t in TIERS_M)} m")  # fmt: skip
+    say(f"(a) whole city, {city['points']:,} points, {city['nodes']:,} nodes: "
+        "time, ratio to local, peak memory (VmHWM)")  # fmt: skip
+    runs = engines(folder, args.cell_m)
+    pop = runs["distance", "local"]["population"]
+    pairs = zip(TIERS_M, runs["distance", "local"]["covered_by_tier"],
+                runs["network", "local"]["covered_by_tier"], strict=True)  # fmt: skip
+    shares = "; ".join(f"{t:g} m {a / pop:.1%} / {b / pop:.1%}" for t, a, b in pairs)
+    say(f"  people covered, straight line / network, of {pop:,.0f}: {shares}")
+
+
+def tile_sizes(folder, args):
+    say("(b) network mode, the walk's grid alone (network_metres), by tile size")
+    ref = None
+    for tile in (2000, 1000, 0):
+        run = run_child("--tiles-child", folder, "--tile-cells", tile, "--cell-m", args.cell_m)
+        ref = ref or run
+        name = f"tiles of {tile} cells" if tile else "one tile (untiled)"
+        say(f"  {name:<26} {run['seconds']:6.2f} s {run['seconds'] / ref['seconds']:5.2f}x  "
+            f"peak {run['peak_mb']:6.0f} MB (inputs {run['inputs_mb']:.0f} MB); "
+            f"identical: {run['digest'] == ref['digest']}")  # fmt: skip
+    say(f"  grid {ref['shape'][0]:,} x {ref['shape'][1]:,} = {ref['cells']:,} cells of "
+        f"{args.cell_m:g} m ({ref['cells'] * 8 / 1e6:,.0f} MB as float64), "
+        f"{ref['reached']:.1%} of them reached")  # fmt: skip
+
+
+def growth(tmp, args, streets, urban):
+    say("(c) growth as the work doubles: nested urban areas around Wulin Square; "
+        "time, ratio to the step before (2.00 = linear), peak memory")  # fmt: skip
+    before = {}
+    for share in SHARES:
+        sub = nested_urban(streets, urban, share)
+        case = tmp / f"share{share}"
+        info = write_case(case, sub, sub, args.points // share, args.facilities // share,
+                          args.nodes // share, args.seed)  # fmt: skip
+        say(f"  1/{share}: {info['streets']} streets, {info['km2']:,.0f} km², "
+            f"{info['points']:,} points, {info['facilities']:,} facilities, "
+            f"{info['nodes']:,} nodes")  # fmt: skip
+        for key, run in engines(case, args.cell_m, worker_counts=(2,), report=False).items():
+            ratio = f"{run['seconds'] / before[key]:5.2f}x" if key in before else "     "
+            before[key] = run["seconds"]
+            mem = f"peak {run['peak_mb']:5.0f} MB (inputs {run['inputs_mb']:.0f})"
+            if "worker_peak_mb" in run:
+                mem = (f"client {run['peak_mb']:5.0f} MB (inputs {run['inputs_mb']:.0f}), "
+                       f"largest worker {run['worker_peak_mb']:4.0f} MB")  # fmt: skip
+            say(f"    {key[0]:<8} {key[1]:<7} {run['seconds']:7.2f} s {ratio}  {mem}")
+        shutil.rmtree(case)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=1_000_000)
+    parser.add_argument("--nodes", type=int, default=1_000_000)
     parser.add_argument("--facilities", type=int, default=100_000)
-    parser.add_argument("--streets", type=int, default=190)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--cell-m", type=float, default=25.0)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--big", action="store_true", help="also 10M points from Parquet")
-    parser.add_argument("--child", choices=["local", "dask"], help=argparse.SUPPRESS)
-    parser.add_argument("--dir", help=argparse.SUPPRESS)
+    parser.add_argument("--quick", action="store_true", help="100,000 points and nodes")
+    parser.add_argument("--no-growth", action="store_true", help="skip (c)")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--tiles-child", help=argparse.SUPPRESS)
+    parser.add_argument("--engine", default="local", help=argparse.SUPPRESS)
+    parser.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--mode", default="distance", help=argparse.SUPPRESS)
+    parser.add_argument("--tile-cells", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
+        args.case = args.child
         return child(args)
+    if args.tiles_child:
+        args.case = args.tiles_child
+        return child_tiles(args)
+    if args.quick:
+        args.points, args.nodes, args.facilities = 100_000, 100_000, 10_000
 
-    print(f"# {platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} cores")
-    start = time.perf_counter()
-    streets = synth.make_synthetic_region(args.streets, seed=args.seed)
-    points = synth.make_population_points(streets, args.points, seed=args.seed)
-    facilities = synth.make_facilities(streets, args.facilities, seed=args.seed)
-    print(f"# inputs: {len(streets)} streets, {len(points):,} points "
-          f"({points['population'].sum():,.0f} people), {len(facilities):,} facilities; "
-          f"generated in {time.perf_counter() - start:.1f} s")  # fmt: skip
-    table = []
-
-    table.append(f"(a) local vs dask, {len(points):,} points x {len(facilities):,} facilities")
-    t_local, local = timed(lambda: compute_point_coverage(points, facilities, streets), args.repeat)
-    row(table, "local engine", t_local, t_local)
-    for n in (1, 2):
-        startup, seconds, result = run_dask(points, facilities, streets, n, args.repeat)
-        row(table, f"dask engine, LocalCluster {n} worker(s)", seconds, t_local,
-            f"+ {startup:.1f} s cluster start; equal: {same(local, result)}")  # fmt: skip
-
-    table.append("(b) local engine vs geopandas sjoin_nearest + sjoin + groupby")
-    t_base, base = timed(lambda: baseline(points, facilities, streets))
-    row(table, "local engine", t_local, t_local)
-    row(table, "geopandas baseline (1 run)", t_base, t_local, f"equal: {same(local, base)}")
-
-    table.append("(c) local engine, time vs number of points")
-    ref = None
-    for share in (8, 4, 2, 1):
-        n = len(points) // share
-        sub = points.iloc[:n]
-        seconds, _ = timed(
-            lambda sub=sub: compute_point_coverage(sub, facilities, streets), args.repeat
-        )
-        ref = ref or seconds
-        row(table, f"{n:>10,} points", seconds, ref, f"{seconds / n * 1e6:.2f} us/point")
-
-    if args.big:
-        table.append("(d) 10M points read from a GeoParquet folder, each engine in a fresh process")
-        big(args, table)
-    print("\n".join(table))
+    say(f"# {platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} cores")
+    wall = time.perf_counter()
+    streets, urban = real_streets()
+    with tempfile.TemporaryDirectory(prefix="gongshu-bench-scale-") as tmp:
+        tmp = Path(tmp)
+        city = write_case(tmp / "city", streets, streets[urban], args.points, args.facilities,
+                          args.nodes, args.seed)  # fmt: skip
+        whole_city(tmp / "city", args, city, int(urban.sum()))
+        tile_sizes(tmp / "city", args)
+        shutil.rmtree(tmp / "city")
+        if not args.no_growth:
+            growth(tmp, args, streets, urban)
+    say(f"total wall time {time.perf_counter() - wall:.0f} s")
 
 
 if __name__ == "__main__":

@@ -395,12 +395,26 @@ def network_metres(
 
 
 def _clip_inputs(graph, geoms, geom_tree, bounds, margin):
-    """Cut out the graph and the facilities within ``margin`` of a box."""
+    """Cut out the graph and the facilities within ``margin`` of a box.
+
+    Every edge that may pass through the grown box is kept, not only those with
+    both ends inside it: a walk into the tile may start on, or end along, an
+    edge that reaches out of the box, and without it a facility on that edge
+    joins the network elsewhere (tiles then disagreed with the untiled answer,
+    by 1.8 m on a lattice of 190 m blocks). Edges are kept by their bounding
+    boxes, which hold them: keeping a few too many changes no walk.
+    """
     xmin, ymin, xmax, ymax = bounds
+    if graph.edge_geometry is None:
+        xy = graph.node_xy
+        a, b = xy[graph.u], xy[graph.v]
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+    else:
+        box = shapely.bounds(graph.lines)
+        lo, hi = box[:, :2], box[:, 2:]
+    edges = np.flatnonzero((hi[:, 0] >= xmin - margin) & (lo[:, 0] <= xmax + margin)
+                           & (hi[:, 1] >= ymin - margin) & (lo[:, 1] <= ymax + margin))  # fmt: skip
     xy = graph.node_xy
-    near = ((xy[:, 0] >= xmin - margin) & (xy[:, 0] <= xmax + margin)
-            & (xy[:, 1] >= ymin - margin) & (xy[:, 1] <= ymax + margin))  # fmt: skip
-    edges = np.flatnonzero(near[graph.u] & near[graph.v])
     nodes = np.unique(np.r_[graph.u[edges], graph.v[edges]])
     pos = np.full(graph.n_nodes, -1, dtype=np.int64)
     pos[nodes] = np.arange(len(nodes))

@@ -9,10 +9,17 @@ The region is a Voronoi tessellation of a square centred on Hangzhou
 districts. People live in clusters (neighbourhoods of a few hundred metres'
 spread) over a thin uniform background; facilities follow the same clusters,
 more tightly, as shops and clinics follow people. Everything is in EPSG:4549.
+
+The streets themselves need not be synthetic: :func:`read_hangzhou_streets`
+reads Hangzhou's real street and town polygons (every district, 2020 division,
+from the public repository LonelyFarer/zjProvince, kept in the repository's
+``data/sources/zjprovince/``), and every generator here fills any polygons.
 """
 
 from __future__ import annotations
 
+import gzip
+import json
 import logging
 import os
 import shutil
@@ -28,6 +35,7 @@ import shapely
 from . import crs as _crs
 from ._atomic import ensure_dir
 from ._errors import InputError, OutputError
+from .io import data_path
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +51,73 @@ BACKGROUND_SHARE = 0.15
 FACILITY_CATEGORIES = ("clinic", "school", "grocery", "elderly_care", "park_entrance")
 #: Rows per file written by :func:`write_population_parquet`.
 DEFAULT_PARQUET_CHUNK = 1_000_000
+#: Hangzhou's districts at street level (2020 division) as zjProvince names their files.
+HANGZHOU_DISTRICTS = (
+    "binjiang", "chunan", "fuyang", "gongshu", "jiande", "jianggan", "linan",
+    "qiantangxinqu", "shangcheng", "tonglu", "xiacheng", "xiaoshan", "xihu", "yuhang",
+)  # fmt: skip
+
+
+def read_hangzhou_streets(folder=None, *, districts=HANGZHOU_DISTRICTS) -> gpd.GeoDataFrame:
+    """Hangzhou's street and town polygons, every district, as one layer.
+
+    Reads the zjProvince files (``<district>.json`` or ``<district>.json.gz``,
+    one FeatureCollection per district, WGS 84, 2020 division) and repairs
+    invalid polygons with :func:`shapely.make_valid`, keeping only their
+    polygonal parts. The files give only a ``name``: ``street_code`` is made
+    here from the district and the feature's position in its file
+    (``"xihu-03"``). The boundaries are public but unofficial (no licence is
+    stated upstream; see ``data/sources/README.md``).
+
+    Parameters
+    ----------
+    folder : str or Path, optional
+        Where the files are; the repository's ``data/sources/zjprovince`` by
+        default (it is not part of an installed wheel).
+    districts : sequence of str
+        File names without extension, all 14 districts by default.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``street_code``, ``name`` (e.g. ``米市巷街道``), ``district`` and
+        (Multi)Polygons in EPSG:4326, districts in the order given.
+
+    Examples
+    --------
+    >>> streets = read_hangzhou_streets(districts=["gongshu", "xiacheng"])
+    >>> len(streets), streets["street_code"].iloc[0], bool(streets.is_valid.all())
+    (18, 'gongshu-01', True)
+    """
+    base = Path(folder) if folder is not None else data_path("sources", "zjprovince")
+    rows = []
+    for district in districts:
+        path = next((base / f"{district}{ext}" for ext in (".json", ".json.gz")
+                     if (base / f"{district}{ext}").exists()), None)  # fmt: skip
+        if path is None:
+            raise InputError(
+                f"{base}: no {district}.json or {district}.json.gz; the zjProvince files are in "
+                "a checkout of the repository (data/sources/zjprovince), or pass folder=..."
+            )
+        raw = path.read_bytes()
+        data = json.loads(gzip.decompress(raw) if path.suffix == ".gz" else raw)
+        for k, feature in enumerate(data["features"]):
+            geom = shapely.geometry.shape(feature["geometry"])
+            rows.append((f"{district}-{k + 1:02d}", feature["properties"]["name"], district, geom))
+    codes, names, owners, geoms = zip(*rows, strict=True) if rows else ((),) * 4
+    geoms = np.asarray(geoms, dtype=object)
+    bad = ~shapely.is_valid(geoms)
+    geoms[bad] = [_polygonal(shapely.make_valid(g)) for g in geoms[bad]]
+    logger.info("read %d Hangzhou streets from %s (%d repaired)", len(geoms), base, bad.sum())
+    return gpd.GeoDataFrame(
+        {"street_code": codes, "name": names, "district": owners}, geometry=geoms, crs=_crs.WGS84
+    )
+
+
+def _polygonal(geom):
+    """Keep the polygonal parts of a repaired geometry (make_valid may add lines)."""
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else shapely.Polygon()
 
 
 def make_synthetic_region(n_streets: int = 190, *, seed: int = 0) -> gpd.GeoDataFrame:
@@ -231,6 +306,66 @@ def make_facilities(streets, n: int, *, seed: int = 0) -> gpd.GeoDataFrame:
         geometry=shapely.points(xy),
         crs=_crs.METRIC,
     )
+
+
+def make_walking_lattice(streets, n_nodes: int, *, seed: int = 0, drop_share: float = 0.1):
+    """Make a synthetic walking network: a jittered lattice of about ``n_nodes`` nodes.
+
+    The lattice's spacing is chosen so that about ``n_nodes`` of its points fall
+    inside the streets (55 m for a million nodes over Hangzhou's 3,300 km² of
+    urban streets); each node moves by up to 20 % of the spacing, neighbours in
+    a row or column are joined when both are inside, ``drop_share`` of those
+    edges are dropped at random, and every edge is as long as its straight
+    segment. It stands in for a real street network where none is at hand.
+
+    Parameters
+    ----------
+    streets : geopandas.GeoDataFrame
+        Polygons the nodes fall in.
+    n_nodes : int
+        Nodes wanted (the result is within a few per cent of it).
+    seed : int
+        Seed of the jitter and of the dropped edges.
+    drop_share : float
+        Share of the lattice's edges dropped, in [0, 1).
+
+    Returns
+    -------
+    gongshu_geo.network.WalkGraph
+
+    Examples
+    --------
+    >>> streets = make_synthetic_region(4, seed=1)
+    >>> graph = make_walking_lattice(streets, 2_000, seed=1)
+    >>> 1_900 < graph.n_nodes < 2_100
+    True
+    """
+    from .network import WalkGraph
+
+    n_nodes = _positive_int(n_nodes, "n_nodes")
+    if not 0 <= drop_share < 1:
+        raise InputError(f"drop_share must be in [0, 1); found {drop_share!r}")
+    region = shapely.union_all(_street_geoms(streets))
+    shapely.prepare(region)
+    spacing = float(np.sqrt(region.area / n_nodes))
+    xmin, ymin, xmax, ymax = region.bounds
+    xs, ys = np.meshgrid(np.arange(xmin, xmax, spacing), np.arange(ymin, ymax, spacing))
+    inside = shapely.intersects_xy(region, xs.ravel(), ys.ravel()).reshape(xs.shape)
+    pos = np.full(xs.shape, -1, dtype=np.int64)
+    pos[inside] = np.arange(inside.sum())
+    rng = np.random.default_rng([seed, 4])
+    xy = np.column_stack([xs[inside], ys[inside]])
+    xy += rng.uniform(-0.2 * spacing, 0.2 * spacing, size=xy.shape)
+    u, v = [], []
+    for a, b in ((pos[:, :-1], pos[:, 1:]), (pos[:-1, :], pos[1:, :])):
+        both = (a >= 0) & (b >= 0)
+        u.append(a[both])
+        v.append(b[both])
+    u, v = np.concatenate(u), np.concatenate(v)
+    keep = rng.random(len(u)) >= drop_share
+    u, v = u[keep], v[keep]
+    logger.info("walking lattice: %d nodes, %d edges, %.0f m apart", len(xy), len(u), spacing)
+    return WalkGraph(xy, u, v, np.hypot(*(xy[u] - xy[v]).T))
 
 
 def write_population_parquet(
