@@ -526,12 +526,8 @@ def test_dask_cluster_equals_local_engine_in_network_mode_on_real_streets(dask_o
     assert (local["covered_pop"] <= straight["covered_pop"] + 1e-9).all()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known: each tile snaps facilities to its own cut-out graph; a facility whose "
-    "nearest way lies beyond the tile's margin joins another way there (snap once instead)",
-)
 def test_tiles_agree_when_a_facility_nearest_way_lies_beyond_the_margin():
+    # facilities are met with the network once, on the whole graph, before the tiles
     from shapely import Point
 
     from gongshu_geo.access import network_metres
@@ -550,4 +546,4 @@ def test_tiles_agree_when_a_facility_nearest_way_lies_beyond_the_margin():
     whole = network_metres(grid, graph, facility, tile_cells=80, **kwargs)
     assert not np.isfinite(whole).any()  # it joins way B, which leads nowhere
     tiled = network_metres(grid, graph, facility, tile_cells=40, **kwargs)
-    assert np.array_equal(tiled, whole)  # fails: in the top tiles it joins way A instead
+    assert np.array_equal(tiled, whole)  # it joins way B in every tile, as in one
