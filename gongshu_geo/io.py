@@ -13,10 +13,14 @@ import pandas as pd
 from . import crs as _crs
 from ._errors import CRSError, InputError, ValidationError
 from ._geojson import decode_text, load_feature_collection, parse_feature
+from ._limits import check_input_size, read_bytes_bounded
+from .extent import check_coordinate_range
 from .schema import (
     CATEGORIES,
     check_geometry_type,
+    check_id_convention,
     check_properties,
+    coerce_id,
     feature_label,
     parse_status_log,
 )
@@ -76,6 +80,7 @@ def read_projects(
     skip_invalid: bool = False,
     fix_geometry: bool = False,
     encoding: str | None = None,
+    strict: bool = False,
 ) -> gpd.GeoDataFrame:
     """Read and validate plan projects.
 
@@ -93,6 +98,11 @@ def read_projects(
         :func:`shapely.make_valid`; what changed is in ``gdf.attrs["fixed"]``.
     encoding : str, optional
         Text encoding of the file; by default UTF-8, with a clear error for GBK.
+    strict : bool
+        Also warn about ids of a user's file that do not follow the packaged
+        data's ``P-<CATEGORY>-NNN`` convention (logged and kept in
+        ``gdf.attrs["warnings"]``). A user's ids need only be unique and
+        non-empty (numbers become text); the packaged data must follow it.
 
     Returns
     -------
@@ -106,22 +116,33 @@ def read_projects(
         Listing every problem found, each naming the feature, field, expected
         value and what was found.
     """
+    packaged = path is None
     path = path if _is_dsn(path) else Path(path or data_path("projects.geojson"))
     source = _label(path)
+    ids = {"id_convention": packaged}
     if isinstance(path, Path) and path.suffix.lower() in (".geojson", ".json"):
         if not path.exists():
             raise InputError(f"{source}: no such file")
         rows, problems, fixes = _read_geojson_rows(
-            path, fix_geometry=fix_geometry, encoding=encoding
+            path, fix_geometry=fix_geometry, encoding=encoding, **ids
         )
     else:
-        rows, problems, fixes = _read_ogr_rows(path, encoding=encoding)
-    return _finish_projects(rows, problems, fixes, source, skip_invalid=skip_invalid)
+        rows, problems, fixes = _read_ogr_rows(path, encoding=encoding, **ids)
+    warnings = []
+    if strict and not packaged:
+        warnings = [w for index, props, _, _ in rows for w in check_id_convention(props, index)]
+    gdf = _finish_projects(rows, problems, fixes, source, skip_invalid=skip_invalid)
+    for warning in warnings:
+        logger.warning("%s: %s (a convention of the packaged data, not required)", source, warning)
+    gdf.attrs["warnings"] = warnings
+    return gdf
 
 
-def _read_geojson_rows(path: Path, *, fix_geometry: bool, encoding):
+def _read_geojson_rows(path: Path, *, fix_geometry: bool, encoding, id_convention: bool):
     source = _label(path)
-    text = decode_text(path.read_bytes(), source, encoding=encoding)
+    text = decode_text(
+        read_bytes_bounded(path, source, what="projects file"), source, encoding=encoding
+    )
     features = load_feature_collection(text, source)
     rows, problems, fixes = [], [], []
     seen: dict = {}
@@ -129,7 +150,9 @@ def _read_geojson_rows(path: Path, *, fix_geometry: bool, encoding):
         props, geom, feature_problems, feature_fixes = parse_feature(
             feature, index, fix_geometry=fix_geometry
         )
-        feature_problems += check_properties(props, index, seen_ids=seen)
+        feature_problems += check_properties(
+            props, index, seen_ids=seen, id_convention=id_convention
+        )
         if geom is not None:
             feature_problems += check_geometry_type(
                 props.get("category"), geom.geom_type, feature_label(props.get("id"), index)
@@ -140,7 +163,7 @@ def _read_geojson_rows(path: Path, *, fix_geometry: bool, encoding):
     return rows, problems, fixes
 
 
-def _read_ogr_rows(path, *, encoding):
+def _read_ogr_rows(path, *, encoding, id_convention: bool):
     source = _label(path)
     gdf = _open_vector(path, what="projects table", encoding=encoding)
     if gdf.crs is None:
@@ -152,8 +175,12 @@ def _read_ogr_rows(path, *, encoding):
         zip(gdf.drop(columns="geometry").to_dict("records"), gdf.geometry, strict=True)
     ):
         props = {k: (None if _isna(v) else v) for k, v in props.items()}
+        if "id" in props:
+            props["id"] = coerce_id(props["id"])
         label = feature_label(props.get("id"), index)
-        feature_problems = check_properties(props, index, seen_ids=seen)
+        feature_problems = check_properties(
+            props, index, seen_ids=seen, id_convention=id_convention
+        )
         if geom is None or geom.is_empty:
             feature_problems.append(f"{label}: geometry is null; every project needs a location")
             geom = None
@@ -208,7 +235,9 @@ def _finish_projects(rows, problems, fixes, source, *, skip_invalid):
     return gdf
 
 
-def read_layer(path, *, what: str = "layer", encoding=None, layer=None) -> gpd.GeoDataFrame:
+def read_layer(
+    path, *, what: str = "layer", encoding=None, layer=None, check_coordinates: bool = True
+) -> gpd.GeoDataFrame:
     """Read any vector layer GDAL can open, insisting that it carries a CRS.
 
     Parameters
@@ -223,6 +252,10 @@ def read_layer(path, *, what: str = "layer", encoding=None, layer=None) -> gpd.G
         Attribute encoding.
     layer : str, optional
         Layer name in a multi-layer file.
+    check_coordinates : bool
+        Refuse missing, non-finite and impossible coordinates (see
+        :func:`gongshu_geo.extent.check_coordinate_range`); a caller that checks
+        them itself passes False.
 
     Returns
     -------
@@ -232,6 +265,8 @@ def read_layer(path, *, what: str = "layer", encoding=None, layer=None) -> gpd.G
     gdf = _open_vector(path, what=what, encoding=encoding, layer=layer)
     if gdf.crs is None:
         raise CRSError(f"{_label(path)}: the {what} has no CRS (.prj missing?); give it one")
+    if check_coordinates:
+        check_coordinate_range(gdf, source=_label(path), what=what)
     return gdf
 
 
@@ -239,6 +274,7 @@ def _read_ogr(path: Path, *, encoding=None, layer=None) -> gpd.GeoDataFrame:
     import pyogrio
 
     source = _label(path)
+    check_input_size(path, source)
     if path.suffix.lower() == ".shp":
         from .shapefile import shapefile_encoding
 
@@ -404,6 +440,7 @@ def _assign_crs(gdf, crs, source):
             f"{source}: the layer has no CRS (a Shapefile without .prj?); say which it is with "
             "--crs, e.g. --crs EPSG:4549 for CGCS2000 Gauss-Kruger metres or --crs EPSG:4490"
         )
+    check_coordinate_range(gdf, source=source)
     return gdf.to_crs(_crs.WGS84)
 
 
@@ -463,6 +500,7 @@ def read_table(path) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file")
+    check_input_size(path, what="table")
     if path.suffix.lower() in (".xlsx", ".xls"):
         try:
             return pd.read_excel(path)
@@ -536,7 +574,12 @@ def read_baseline(path=None) -> pd.DataFrame:
 
 
 def read_points_csv(
-    path, *, lon_field: str = "lon", lat_field: str = "lat", crs=None
+    path,
+    *,
+    lon_field: str = "lon",
+    lat_field: str = "lat",
+    crs=None,
+    check_coordinates: bool = True,
 ) -> gpd.GeoDataFrame:
     """Read a CSV of points with longitude/latitude columns.
 
@@ -547,6 +590,8 @@ def read_points_csv(
         Column names of the coordinates.
     crs : str, optional
         CRS of the coordinates (default WGS 84; ``"GCJ-02"`` accepted).
+    check_coordinates : bool
+        Refuse impossible coordinates (beyond ±180°/±90°), as :func:`read_layer` does.
 
     Returns
     -------
@@ -580,6 +625,8 @@ def read_points_csv(
         geometry=gpd.points_from_xy(lon, lat),
         crs=_crs.WGS84,
     )
+    if check_coordinates:
+        check_coordinate_range(gdf, source=source, what="table of points")
     if crs is not None:
         gdf = _assign_crs(gdf.set_crs(None, allow_override=True), crs, source)
     return gdf
