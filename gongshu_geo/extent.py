@@ -91,12 +91,17 @@ def check_coordinate_range(gdf, *, source: str, what: str = "layer") -> None:
             x0, y0 = bounds[:, :2].min(axis=0)
             x1, y1 = bounds[:, 2:].max(axis=0)
             swapped_ok = -90 <= x0 and x1 <= 90 and -180 <= y0 and y1 <= 180
-            hint = (
-                "longitude and latitude look swapped: put longitude in lon/x and latitude in lat/y"
-                if swapped_ok
-                else "they look like metres of a projected CRS (e.g. EPSG:4549): give the layer "
-                "its real CRS (e.g. a .prj file beside a Shapefile)"
-            )
+            if swapped_ok:
+                hint = (
+                    "longitude and latitude look swapped: put longitude in lon/x, latitude in lat/y"
+                )
+            elif np.abs(bounds[bad]).max() > 1000:
+                hint = (
+                    "they look like metres of a projected CRS (e.g. EPSG:4549): give the layer "
+                    "its real CRS (e.g. a .prj file beside a Shapefile)"
+                )
+            else:
+                hint = "fix or drop those features"
             raise InputError(
                 f"{source}: {len(bad)} of the {len(gdf)} features of the {what} (the first: "
                 f"#{k}) have coordinates beyond longitude -180..180 / latitude -90..90, "
@@ -144,9 +149,10 @@ def _likely_cause(raw_xy, area, declared) -> str:
                 lon, lat = to_wgs84.transform(xy[:, 0], xy[:, 1])
             if _share_inside(np.column_stack([lon, lat]), area) >= MIN_INSIDE_SHARE:
                 if flipped and code == declared:
+                    axes = "longitude and latitude" if code == "EPSG:4326" else "x and y"
                     return (
-                        "longitude and latitude look swapped: with x and y exchanged the "
-                        "features fall inside (put longitude in lon/x and latitude in lat/y)"
+                        f"{axes} look swapped: exchanged, the features fall inside (put "
+                        "longitude or easting in lon/x, latitude or northing in lat/y)"
                     )
                 if code != declared:
                     order = ", with x and y swapped" if flipped else ""
