@@ -424,7 +424,10 @@ def _code_text(value):
 
 def _assign_crs(gdf, crs, source):
     if crs is not None:
-        name = _crs.normalize_crs_name(crs)
+        try:
+            name = _crs.normalize_crs_name(crs)
+        except CRSError as exc:
+            raise CRSError(f"{source}: --crs {crs}: {exc}") from exc
         if name == _crs.GCJ02:
             if gdf.crs is not None and not gdf.crs.is_geographic:
                 raise CRSError(
