@@ -71,7 +71,13 @@ def _open_vector(path, *, what="layer", encoding=None, layer=None) -> gpd.GeoDat
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file")
-    return _read_ogr(path, encoding=encoding, layer=layer)
+    gdf = _read_ogr(path, encoding=encoding, layer=layer)
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise InputError(
+            f"{path}: the {what} has no geometry (GDAL found a table without points, lines or "
+            "polygons); a CSV of points needs lon/lat columns and goes in --facilities"
+        )
+    return gdf
 
 
 def read_projects(

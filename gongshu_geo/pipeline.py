@@ -553,7 +553,11 @@ def _read_walk_graph(path):
 
     if Path(path).suffix.lower() == ".graphml":
         return graphs.read_graph(path)
-    return graphs.graph_from_lines(read_layer(path, what="walkable-lines layer"))
+    lines = read_layer(path, what="walkable-lines layer")
+    try:
+        return graphs.graph_from_lines(lines)
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from exc
 
 
 def _write_maps(
