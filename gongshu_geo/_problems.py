@@ -97,6 +97,8 @@ def describe_problem(problem: str) -> dict:
     field = _FIELD.search(rest)
     if field:
         out["field"] = field.group(1)
+    elif re.search(r"coordinate|geometr|position|polygon|ring|longitude|latitude", rest):
+        out["field"] = "geometry"
     head, sep, found = rest.partition("; found ")
     if sep:
         out["found"] = found.strip()
