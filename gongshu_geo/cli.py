@@ -493,6 +493,9 @@ def _cmd_coverage_points(args) -> int:
     streets = read_streets(
         args.streets, name_field=args.name_field, code_field=args.code_field, check_tiling=False
     )
+    from .extent import check_layer_extent
+
+    check_layer_extent(facilities, streets, source=args.facilities, skip_option=None)
     tiers = None
     if args.minutes or args.distances_m:
         tiers = service_tiers(minutes=args.minutes, distances_m=args.distances_m)

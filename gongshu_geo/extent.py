@@ -177,6 +177,7 @@ def check_layer_extent(
     skip_invalid: bool = False,
     margin_m: float = STUDY_AREA_MARGIN_M,
     min_inside_share: float = MIN_INSIDE_SHARE,
+    skip_option: str | None = "--skip-invalid",
 ) -> str | None:
     """Refuse a layer whose features lie mostly or wholly outside the streets.
 
@@ -200,6 +201,8 @@ def check_layer_extent(
         How far outside the streets a feature may lie.
     min_inside_share : float
         The share of features that must lie inside.
+    skip_option : str, optional
+        The command-line option that measures such a layer anyway, for the message.
 
     Returns
     -------
@@ -236,7 +239,9 @@ def check_layer_extent(
         + _capitalized(_likely_cause(raw, area, code))
     )
     if not skip_invalid:
-        raise InputError(message + "; or pass --skip-invalid to measure it anyway")
+        raise InputError(
+            message + (f"; or pass {skip_option} to measure it anyway" if skip_option else "")
+        )
     logger.warning("%s (measured anyway: --skip-invalid)", message)
     return message
 

@@ -8,11 +8,19 @@ from importlib import resources
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
 from . import crs as _crs
 from ._errors import CRSError, InputError, ValidationError
-from ._geojson import decode_text, load_feature_collection, parse_feature
+from ._geojson import (
+    GEOMETRY_TYPES,
+    check_coordinates,
+    decode_text,
+    load_feature_collection,
+    parse_feature,
+)
 from ._limits import check_input_size, read_bytes_bounded
 from .extent import check_coordinate_range
 from .schema import (
@@ -174,9 +182,11 @@ def _read_ogr_rows(path, *, encoding, id_convention: bool):
     gdf = _open_vector(path, what="projects table", encoding=encoding)
     if gdf.crs is None:
         raise CRSError(f"{source}: the layer has no CRS (.prj missing?); pass --crs")
-    gdf = gdf.to_crs(_crs.WGS84)
+    with np.errstate(all="ignore"):
+        gdf = gdf.to_crs(_crs.WGS84)
     rows, problems = [], []
     seen: dict = {}
+    positions = _positions_as_geojson(gdf.geometry)
     for index, (props, geom) in enumerate(
         zip(gdf.drop(columns="geometry").to_dict("records"), gdf.geometry, strict=True)
     ):
@@ -190,6 +200,9 @@ def _read_ogr_rows(path, *, encoding, id_convention: bool):
         if geom is None or geom.is_empty:
             feature_problems.append(f"{label}: geometry is null; every project needs a location")
             geom = None
+        elif coordinate_problems := _coordinate_problems(positions[index], label):
+            feature_problems += coordinate_problems  # as in GeoJSON: swapped, metres, far off
+            geom = None
         else:
             feature_problems += check_geometry_type(props.get("category"), geom.geom_type, label)
             if not geom.is_valid:
@@ -197,6 +210,18 @@ def _read_ogr_rows(path, *, encoding, id_convention: bool):
         rows.append((index, props, geom, feature_problems))
         problems += feature_problems
     return rows, problems, []
+
+
+def _positions_as_geojson(geoms) -> list:
+    """Each geometry as a GeoJSON dict of lists (None when missing), for check_coordinates."""
+    texts = shapely.to_geojson(np.asarray(geoms.values))
+    return [None if t is None else json.loads(t) for t in texts]
+
+
+def _coordinate_problems(geojson, label) -> list[str]:
+    if geojson is None or geojson.get("type") not in GEOMETRY_TYPES:
+        return []  # other types are reported by check_geometry_type
+    return check_coordinates(geojson, label)
 
 
 def _isna(value) -> bool:

@@ -244,3 +244,25 @@ def test_input_file_is_never_modified(write_geojson):
     before = path.read_bytes()
     read_projects(path, fix_geometry=True)
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("xy", "expected"),
+    [
+        ((30.32, 120.15), "latitude and longitude appear swapped"),
+        ((120.15, 137.0), "appear swapped|not longitude/latitude degrees"),
+        ((116.40, 39.90), "far outside Gongshu District"),
+    ],
+)
+def test_geopackage_projects_get_the_geojson_coordinate_checks(tmp_path, xy, expected):
+    """Coordinates in a GeoPackage were not checked at all; latitude 137 could reach GEOS."""
+    import geopandas as gpd
+    import shapely
+
+    props = [make_feature("A")["properties"], make_feature("B")["properties"]]
+    geoms = [shapely.Point(120.15, 30.32), shapely.Point(*xy)]
+    gpd.GeoDataFrame(props, geometry=geoms, crs=4326).to_file(tmp_path / "p.gpkg")
+    with pytest.raises(ValidationError, match=f'p.gpkg: feature "B" \\(#1\\): .*({expected})'):
+        read_projects(tmp_path / "p.gpkg")
+    kept = read_projects(tmp_path / "p.gpkg", skip_invalid=True)
+    assert list(kept["id"]) == ["A"]
