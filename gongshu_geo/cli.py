@@ -129,17 +129,6 @@ def _add_verbosity_args(p, *, suffix=""):
     p.add_argument("-q", "--quiet", dest=f"quiet{suffix}", action="store_true", help="only errors")
 
 
-def _with_verbosity(add_parser):
-    """Wrap ``add_parser`` so that every subcommand also takes -v and -q after its name."""
-
-    def add(*args, **kwargs):
-        p = add_parser(*args, **kwargs)
-        _add_verbosity_args(p, suffix="_after")
-        return p
-
-    return add
-
-
 def _merge_verbosity(args) -> None:
     """-v and -q count the same before and after the command name."""
     args.verbose += getattr(args, "verbose_after", 0)
@@ -155,7 +144,6 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _add_verbosity_args(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser = _with_verbosity(sub.add_parser)
 
     p = sub.add_parser("validate", help="check the inputs and list every problem")
     _add_input_args(p)
@@ -293,6 +281,8 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("network", help="download the walking network (needs the internet)")
     p.add_argument("--out", required=True, help="GraphML file to write")
     p.add_argument("--margin-m", type=float, default=500.0, help="margin around the outline")
+    for p in sub.choices.values():  # -v and -q after the command name too
+        _add_verbosity_args(p, suffix="_after")
     return parser
 
 
