@@ -303,3 +303,24 @@ def test_user_facilities_population_layer_and_walking_graph(tmp_path):
     wide = cov.pivot_table(index=key, columns="mode", values="covered_area_share")
     assert (wide["network"] <= wide["distance"] + 0.05).all()
     assert (out / "coverage_clinics.html").exists()
+
+
+def test_a_users_own_ids_validate_and_build(tmp_path, capsys):
+    """Issue 16: a planner's registry ids (2023-GS-015, plain numbers) validate and build."""
+    import json
+
+    from gongshu_geo.cli import main
+    from gongshu_geo.io import data_path
+
+    fc = json.loads(data_path("projects.geojson").read_text(encoding="utf-8"))
+    for i, feature in enumerate(fc["features"]):
+        feature["properties"]["id"] = i if i % 3 == 0 else f"2023-GS-{i:03d}"
+    path = tmp_path / "registry.geojson"
+    path.write_text(json.dumps(fc, ensure_ascii=False), encoding="utf-8")
+    assert main(["validate", "--projects", str(path)]) == 0
+    out = tmp_path / "out"
+    argv = ["build", "-q", "--projects", str(path), "--out", str(out), "--no-png"]
+    assert main(argv) == 0, capsys.readouterr().err
+    joined = pd.read_csv(out / "stats/project_streets.csv", encoding="utf-8-sig", dtype=str)
+    assert {"0", "15", "2023-GS-001", "2023-GS-014"} <= set(joined["project_id"])
+    assert not (out / pipeline.LOCK_NAME).exists()
