@@ -15,10 +15,10 @@ in the same run:
     ``geopandas.read_file`` (pyogrio, no checks) and against ``json.load`` alone;
 (b) a facility CSV of M points (1,000,000) built through coverage
     (``build(facilities=..., facility_layers=())``: reading, the study-area check,
-    5/10/15-minute service areas, coverage per street; no maps, PNGs or GeoPackage),
+    5/10/15-minute service areas, coverage per street, the HTML maps; no PNGs or GeoPackage),
     against reading the CSV with ``read_points_csv`` alone;
 (c) a 2 GB file (sparse, made with ``truncate``: it takes no disk space) given to
-    ``validate`` as projects, as a facility CSV to ``build``, and as a GraphML graph:
+    ``read_projects``, as a facility CSV to ``build``, and as a GraphML graph:
     refused before it is read. Its peak memory is compared with the import-only floor.
 """
 
