@@ -57,11 +57,17 @@ _LAZY = {
     "export_layers": "export",
     "build": "pipeline",
     "compute_point_coverage": "points",
+    "choose_sites": "siting",
+    "write_sites": "siting",
+    "read_candidates": "candidates",
+    "default_candidates": "candidates",
+    "make_sites_map": "maps",
 }
 
 _SUBMODULES = {
     "basemaps", "coverage", "crs", "export", "graphs", "indicators", "io", "join", "maps",
     "network", "pipeline", "plots", "points", "scenarios", "schema", "synth", "tiling",
+    "siting", "candidates",
 }  # fmt: skip
 
 

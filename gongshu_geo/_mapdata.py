@@ -203,6 +203,27 @@ def coverage_legend(facility, tiers, bins, colours, method, value_column, *, bas
     )
 
 
+def surface_legend(speed_m_per_min, *, mode="distance") -> str:
+    """Classes of the accessibility surface, in minutes."""
+    from .surfaces import MINUTE_BREAKS, MINUTE_COLOURS
+
+    how = "步行网络 along the network" if mode == "network" else "直线 straight line"
+    edges = [0, *MINUTE_BREAKS]
+    rows = [
+        f'<div><span class="sw" style="background:{MINUTE_COLOURS[i]};opacity:.8"></span>'
+        f"{lo:g}–{hi:g} 分钟 min</div>"
+        for i, (lo, hi) in enumerate(zip(edges[:-1], edges[1:], strict=True))
+    ]
+    rows.append(
+        f'<div><span class="sw" style="background:{MINUTE_COLOURS[-1]};opacity:.8"></span>'
+        f"&gt; {MINUTE_BREAKS[-1]:g} 分钟 min</div>"
+    )
+    return (
+        f"<h4 style='margin-top:6px'>步行时间 Walking minutes ({how}, "
+        f"{speed_m_per_min:g} m/min)</h4>" + "".join(rows)
+    )
+
+
 def stats_legend(column, bins, colours, method) -> str:
     """Title and classes of a street-statistics choropleth."""
     return f"<h4>{esc(column)}</h4>" + class_rows(bins, colours, method, percent=False)

@@ -21,7 +21,7 @@ from ._errors import CRSError, InputError, MissingDependencyError
 logger = logging.getLogger(__name__)
 
 
-def _frame_xy_weight(frame, weight, label="population_points"):
+def frame_xy_weight(frame, weight, label="population_points"):
     """Metric coordinates and weights of a frame of points (polygons: centroids)."""
     if frame.crs is None:
         raise CRSError(
@@ -29,8 +29,8 @@ def _frame_xy_weight(frame, weight, label="population_points"):
         )
     geoms = np.asarray(frame.geometry.values)
     if not frame.crs.equals(_crs.METRIC):
-        geoms = np.asarray(frame.geometry.to_crs(_crs.METRIC).values)
-    return _xy_of(geoms, label), _weights(frame, weight, label)
+        geoms = np.asarray(_crs.to_metric(frame).geometry.values)
+    return _xy_of(geoms, label), check_weights(frame, weight, label)
 
 
 def _xy_of(geoms, label, *, first=0) -> np.ndarray:
@@ -48,7 +48,7 @@ def _xy_of(geoms, label, *, first=0) -> np.ndarray:
     return np.column_stack([shapely.get_x(geoms), shapely.get_y(geoms)])
 
 
-def _weights(frame, weight, label, *, first=0) -> np.ndarray:
+def check_weights(frame, weight, label, *, first=0) -> np.ndarray:
     if weight is None:
         return np.ones(len(frame))
     if weight not in frame.columns:
@@ -109,6 +109,12 @@ def parquet_pieces(path) -> list[tuple[Path, int, int]]:
     return pieces
 
 
+def count_rows(path) -> int:
+    """Count the rows of a GeoParquet file or folder from its metadata, reading no data."""
+    pq = _import_pyarrow()
+    return sum(pq.ParquetFile(file).metadata.num_rows for file in parquet_files(path))
+
+
 def _import_pyarrow():
     try:
         import pyarrow.parquet as pq
@@ -119,7 +125,7 @@ def _import_pyarrow():
     return pq
 
 
-def _iter_parquet_chunks(path, weight, chunk_size, *, row_group=None, first=0):
+def iter_parquet_chunks(path, weight, chunk_size, *, row_group=None, first=0):
     """Yield ``(xy, weights)`` of a GeoParquet dataset (or one row group of a file)."""
     pq = _import_pyarrow()
     for file in parquet_files(path):
@@ -137,7 +143,7 @@ def _iter_parquet_chunks(path, weight, chunk_size, *, row_group=None, first=0):
             if shift is not None:
                 xy = np.column_stack(shift.transform(xy[:, 0], xy[:, 1]))
             frame = batch.select(columns[1:]).to_pandas()
-            yield xy, _weights(frame, weight, str(file), first=first)
+            yield xy, check_weights(frame, weight, str(file), first=first)
             first += batch.num_rows
 
 

@@ -135,6 +135,18 @@ def _merge_verbosity(args) -> None:
     args.quiet = args.quiet or getattr(args, "quiet_after", False)
 
 
+def _add_tier_args(p):
+    g = p.add_argument_group("service tiers (default: GB 50180-2018, 5/10/15 minutes)")
+    g.add_argument("--minutes", type=float, nargs="+", help="tiers in minutes, e.g. 5 10 15")
+    g.add_argument(
+        "--distances-m", type=float, nargs="+", help="tiers in metres (paired with --minutes)"
+    )
+    g.add_argument("--speed-m-per-min", type=float, help="walking speed (default 60 m/min)")
+    g.add_argument(
+        "--cell-m", type=float, default=10.0, help="cell size of the coverage grid (default 10 m)"
+    )
+
+
 def make_parser() -> argparse.ArgumentParser:
     """Build the argument parser."""
     parser = argparse.ArgumentParser(
@@ -149,6 +161,11 @@ def make_parser() -> argparse.ArgumentParser:
     _add_input_args(p)
 
     p = sub.add_parser("build", help="statistics, maps and layers into --out (default maps/)")
+    p.add_argument(
+        "--config",
+        metavar="TOML",
+        help="a project file (`gongshu-geo init` writes one); the options given here override it",
+    )
     _add_input_args(p)
     _add_map_args(p)
     p.add_argument("--out", default="maps", help="output folder (default maps/)")
@@ -158,6 +175,11 @@ def make_parser() -> argparse.ArgumentParser:
         help="walking network (GraphML from `gongshu-geo network`) for network coverage",
     )
     p.add_argument("--no-png", action="store_true", help="skip the static PNG maps")
+    p.add_argument(
+        "--no-surfaces",
+        action="store_true",
+        help="skip the accessibility surfaces (GeoTIFF, H3 hexagons, the maps' minutes layer)",
+    )
     p.add_argument(
         "--facilities",
         nargs="+",
@@ -189,6 +211,11 @@ def make_parser() -> argparse.ArgumentParser:
         help="how complete each layer's existing facilities are (layer, completeness, basis); "
         "default: the packaged table for the packaged projects, 'unknown' for your own",
     )
+    _add_tier_args(p)
+
+    p = sub.add_parser("init", help="write a commented project file for `build --config`")
+    p.add_argument("path", nargs="?", default="gongshu.toml", help="where (default gongshu.toml)")
+    p.add_argument("--force", action="store_true", help="replace an existing file")
 
     p = sub.add_parser("map", help="only the overview map")
     _add_input_args(p)
@@ -278,6 +305,75 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--streets", metavar="PATH", help="streets for the counts by street")
 
+    p = sub.add_parser(
+        "site",
+        help="where to build next: the candidate sites that bring the most people within reach",
+    )
+    _add_input_args(p)
+    _add_map_args(p)
+    p.add_argument(
+        "--layer",
+        default="park",
+        help="facility layer to place: metro_station, park, greenway, cultural_venue, "
+        "sports_venue, future_community or public_service (default park)",
+    )
+    p.add_argument("--minutes", type=float, default=10.0, help="walking tier (default 10)")
+    p.add_argument(
+        "--speed-m-per-min",
+        type=float,
+        help="walking speed; by default the standard's 300/500/1000 m for 5/10/15 minutes",
+    )
+    p.add_argument("--n", type=int, default=3, help="sites to choose (default 3)")
+    p.add_argument(
+        "--candidates",
+        metavar="PATH",
+        help="candidate sites: points or polygons (GeoPackage/GeoJSON/Shapefile) or a CSV "
+        "with lon/lat; default: the plan's development blocks",
+    )
+    p.add_argument("--id-field", default="id", help="id column of --candidates (default id)")
+    p.add_argument(
+        "--candidate-name-field", default="name", help="name column of --candidates (default name)"
+    )
+    p.add_argument(
+        "--candidate-categories",
+        nargs="+",
+        default=[],
+        metavar="CATEGORY",
+        help="also take the polygon projects of these categories as candidates (e.g. park)",
+    )
+    p.add_argument(
+        "--given",
+        choices=["existing", "plan"],
+        default="existing",
+        help="what is already built: the layer's existing facilities (default), or the whole "
+        "plan ('after the plan, where next?')",
+    )
+    p.add_argument("--mode", choices=["distance", "network"], default="distance")
+    p.add_argument(
+        "--graph", metavar="PATH", help="walking network (GraphML or line layer) for --mode network"
+    )
+    p.add_argument(
+        "--method",
+        choices=["auto", "exact", "greedy"],
+        default="auto",
+        help="exact (pulp + CBC), greedy, or auto: exact when small enough (default)",
+    )
+    p.add_argument(
+        "--cell-m", type=float, default=25.0, help="side of the population cells (default 25 m)"
+    )
+    p.add_argument(
+        "--population-layer",
+        metavar="PATH",
+        help="population points or polygons with counts, instead of spreading each street's "
+        "population evenly",
+    )
+    p.add_argument(
+        "--population-layer-field",
+        default="population",
+        help="count column of --population-layer (default population)",
+    )
+    p.add_argument("--out", required=True, help="output folder")
+
     p = sub.add_parser("network", help="download the walking network (needs the internet)")
     p.add_argument("--out", required=True, help="GraphML file to write")
     p.add_argument("--margin-m", type=float, default=500.0, help="margin around the outline")
@@ -363,7 +459,21 @@ def _write_report(args, groups) -> None:
 def _cmd_build(args) -> int:
     from .pipeline import build
 
+    tiers = None
+    if args.minutes or args.distances_m or args.speed_m_per_min:
+        from .coverage import DEFAULT_SPEED_M_PER_MIN, service_tiers
+
+        speed = args.speed_m_per_min
+        if args.distances_m and not args.minutes and speed is None:
+            speed = DEFAULT_SPEED_M_PER_MIN  # the maps label tiers by minutes: walk the metres
+        tiers = service_tiers(
+            minutes=args.minutes, distances_m=args.distances_m, speed_m_per_min=speed
+        )
     result = build(
+        tiers=tiers,
+        speed_m_per_min=args.speed_m_per_min,
+        cell_m=args.cell_m,
+        surfaces=not args.no_surfaces,
         projects=args.projects,
         streets=args.streets,
         out=args.out,
@@ -514,6 +624,36 @@ def _cmd_coverage_points(args) -> int:
     return 0
 
 
+def _cmd_init(args) -> int:
+    from .config import write_template
+
+    path = write_template(args.path, overwrite=args.force)
+    print(f"wrote {path}; edit it, then run: gongshu-geo build --config {path}")
+    return 0
+
+
+def _apply_config(args, argv) -> None:
+    """Fill ``build`` options from ``--config``, except those given on the command line."""
+    from .config import read_config
+
+    options = read_config(args.config)
+    explicit = _explicit_options(argv)
+    for dest, value in options.items():
+        if dest not in explicit:
+            setattr(args, dest, value)
+
+
+def _explicit_options(argv) -> set:
+    """Return the destinations of the options given in ``argv`` (not defaults)."""
+    parser = make_parser()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                for sub_action in sub._actions:
+                    sub_action.default = argparse.SUPPRESS
+    return set(vars(parser.parse_args(argv)))
+
+
 def _cmd_diff(args) -> int:
     from .diff import write_diff
 
@@ -521,6 +661,53 @@ def _cmd_diff(args) -> int:
     summary = ", ".join(f"{n} {c}" for c, n in sorted(counts.items())) or "no change"
     print(f"{summary}; wrote diff.csv, diff.md and diff.html into {args.out}/")
     return 0
+
+
+def _cmd_site(args) -> int:
+    from .pipeline import _read_population_layer, _read_walk_graph
+    from .siting import choose_sites, read_candidates, write_sites
+
+    if args.mode == "network" and not args.graph:
+        raise GongshuGeoError("--mode network needs --graph walk.graphml (or a line layer)")
+    inputs = _read_inputs(args)
+    candidates = None
+    if args.candidates:
+        candidates = read_candidates(
+            args.candidates, id_field=args.id_field, name_field=args.candidate_name_field
+        )
+    population = None
+    if args.population_layer:
+        population = _read_population_layer(
+            args.population_layer, streets=inputs.streets, skip_invalid=args.skip_invalid
+        )
+    choice = choose_sites(
+        inputs.streets,
+        candidates,
+        layer=args.layer,
+        projects=inputs.projects,
+        categories=args.candidate_categories,
+        minutes=args.minutes,
+        speed_m_per_min=args.speed_m_per_min,
+        n=args.n,
+        mode=args.mode,
+        graph=_read_walk_graph(args.graph) if args.graph else None,
+        population=population,
+        population_field=args.population_layer_field,
+        given=args.given,
+        method=args.method,
+        cell_m=args.cell_m,
+    )
+    paths = write_sites(
+        choice, inputs.streets, args.out, basemap=args.basemap, inline_assets=not args.cdn
+    )
+    print(choice.summary())
+    for row in choice.chosen.itertuples():
+        print(
+            f"  {row.rank}. {row.id} {row.name}: +{row.new_covered_pop:,.0f} people "
+            f"(total {row.cum_new_covered_pop:,.0f}, district within reach {row.covered_share:.1%})"
+        )
+    print(f"wrote {', '.join(p.name for p in paths)} into {args.out}/")
+    return _skip_exit(args, inputs.projects.attrs.get("skipped", []))
 
 
 def _cmd_network(args) -> int:
@@ -538,7 +725,9 @@ COMMANDS = {
     "map": _cmd_map,
     "export": _cmd_export,
     "coverage-points": _cmd_coverage_points,
+    "init": _cmd_init,
     "diff": _cmd_diff,
+    "site": _cmd_site,
     "network": _cmd_network,
 }
 
@@ -552,10 +741,12 @@ def main(argv=None) -> int:
             parser.error("--format postgis needs --dsn postgresql://user:password@host:port/db")
         if args.format != "postgis" and not args.out:
             parser.error(f"--format {args.format} needs --out")
-    _apply_sql(parser, args)
     _merge_verbosity(args)
     _setup_logging(args)
     try:
+        if getattr(args, "config", None):
+            _apply_config(args, argv)
+        _apply_sql(parser, args)
         return COMMANDS[args.command](args)
     except GongshuGeoError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -16,39 +16,25 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from rasterio import features
 
 from . import crs as _crs
 from ._errors import InputError
+from .access import DistanceSurface, compute_distance_surface, summarize_surface
+from .grid import DEFAULT_CELL_M, StudyArea, make_study_area
 from .io import filter_projects
-from .network import (
-    DEFAULT_BAND_M,
-    WalkGraph,
-    _check_tiers,
-    _metric_geometry,
-    _network_areas_metric,
-)
+from .network import DEFAULT_BAND_M, WalkGraph, network_service_areas_metric
 from .schema import STATUSES
+from .streets import make_street_table
+from .tiers import (  # noqa: F401  (the tiers stay importable from here)
+    DEFAULT_SPEED_M_PER_MIN,
+    SERVICE_TIERS,
+    STANDARD_SOURCE,
+    resolve_tiers,
+    service_tiers,
+)
 
 logger = logging.getLogger(__name__)
-
-#: Where the default tiers come from.
-STANDARD_SOURCE = (
-    "GB 50180-2018 城市居住区规划设计标准 (Standard for urban residential area planning and "
-    "design): 5-, 10- and 15-minute community life circles, walking 300 m, 500 m and "
-    "800-1000 m (the upper 1000 m is used)"
-)
-
-#: The GB 50180-2018 community life circle tiers: minutes of walking -> metres.
-SERVICE_TIERS = (
-    {"minutes": 5.0, "distance_m": 300.0, "source": STANDARD_SOURCE},
-    {"minutes": 10.0, "distance_m": 500.0, "source": STANDARD_SOURCE},
-    {"minutes": 15.0, "distance_m": 1000.0, "source": STANDARD_SOURCE},
-)
-
-#: Walking speed turning minutes into metres when the caller gives none: 60 m/min
-#: (3.6 km/h), unhurried and within reach of older walkers; it gives the
-#: standard's 300 m for 5 minutes.
-DEFAULT_SPEED_M_PER_MIN = 60.0
 
 #: Named facility layers: the project categories each one takes.
 FACILITY_LAYERS = {
@@ -61,8 +47,11 @@ FACILITY_LAYERS = {
     "public_service": {"categories": ("public_service",), "label": "公共服务设施"},
 }
 
-#: How service areas are drawn.
+#: How distances are measured.
 MODES = ("distance", "network")
+#: How coverage is counted: on the grid's cells (every path), or by exact polygon
+#: overlay (a reference for checks; straight-line buffers or network bands).
+METHODS = ("grid", "polygon")
 
 #: Segments per quarter circle of a buffer: a circle's area is under-drawn by 0.16 %.
 QUAD_SEGS = 16
@@ -75,80 +64,6 @@ COVERAGE_COLUMNS = [
 ]  # fmt: skip
 
 _ROW_KEYS = ["street_code", "name", "facility", "minutes", "distance_m", "mode"]
-
-
-def service_tiers(*, minutes=None, distances_m=None, speed_m_per_min=None) -> pd.DataFrame:
-    """Make the table of walking tiers: minutes and metres.
-
-    Parameters
-    ----------
-    minutes : float or sequence of float, optional
-        Minutes of walking. Without a speed, the standard's own minutes (5,
-        10, 15) keep the standard's distances and others are walked at
-        :data:`DEFAULT_SPEED_M_PER_MIN`.
-    distances_m : float or sequence of float, optional
-        Metres. Given alone, ``minutes`` is NaN unless a speed is given;
-        given with ``minutes``, the two are paired in order.
-    speed_m_per_min : float, optional
-        Walking speed turning minutes into metres (or back).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``minutes``, ``distance_m`` and ``source``, one row per tier,
-        sorted by distance. With no argument, the GB 50180-2018 tiers.
-
-    Examples
-    --------
-    >>> service_tiers()[["minutes", "distance_m"]].values.tolist()
-    [[5.0, 300.0], [10.0, 500.0], [15.0, 1000.0]]
-    >>> service_tiers(minutes=[5, 20])["distance_m"].tolist()
-    [300.0, 1200.0]
-    """
-    speed = None if speed_m_per_min is None else _positive(speed_m_per_min, "speed_m_per_min")[0]
-    standard = {t["minutes"]: t for t in SERVICE_TIERS}
-    if minutes is None and distances_m is None:
-        minutes = list(standard)
-    elif minutes is not None and distances_m is not None and speed is not None:
-        raise InputError("pass minutes with distances_m or with speed_m_per_min, not all three")
-    mins = None if minutes is None else _positive(minutes, "minutes")
-    dists = None if distances_m is None else _positive(distances_m, "distances_m")
-    if dists is None:
-        walk = speed or DEFAULT_SPEED_M_PER_MIN
-        rows = [
-            dict(standard[m]) if speed is None and m in standard
-            else {"minutes": m, "distance_m": m * walk, "source": f"{m:g} min at {walk:g} m/min"}
-            for m in mins
-        ]  # fmt: skip
-    elif mins is None:
-        how = f" at {speed:g} m/min" if speed else ""
-        rows = [{"minutes": d / speed if speed else np.nan, "distance_m": d,
-                 "source": f"{d:g} m given{how}"} for d in dists]  # fmt: skip
-    elif len(mins) != len(dists):
-        raise InputError(
-            f"minutes and distances_m are paired in order and must be equally long; "
-            f"found {len(mins)} minutes and {len(dists)} distances"
-        )
-    else:
-        rows = [
-            {"minutes": m, "distance_m": d, "source": "given"}
-            for m, d in zip(mins, dists, strict=True)
-        ]
-    tiers = pd.DataFrame(rows, columns=["minutes", "distance_m", "source"])
-    if tiers["distance_m"].duplicated().any():
-        raise InputError(f"tier distances must differ; found {tiers['distance_m'].tolist()} m")
-    return tiers.sort_values("distance_m", ignore_index=True)
-
-
-def _positive(values, name) -> list[float]:
-    found = np.atleast_1d(np.asarray(values, dtype=object)).tolist()
-    try:
-        out = [float(x) for x in found]
-    except (TypeError, ValueError):
-        out = []
-    if not out or not all(np.isfinite(x) and x > 0 for x in out):
-        raise InputError(f"{name} must be positive numbers; found {found!r}")
-    return out
 
 
 def select_facilities(projects, layer: str, *, statuses=None) -> gpd.GeoDataFrame:
@@ -202,39 +117,94 @@ def _require_columns(frame, columns, what, fix) -> None:
 
 
 def _facility_geoms(facilities) -> np.ndarray:
-    geoms = _metric_geometry(facilities, "facilities")
+    geoms = _crs.metric_geometries(facilities, "facilities")
     if not len(geoms):
         logger.info("no facilities: nothing is covered")
     return geoms
 
 
-def _resolve_tiers(tiers) -> pd.DataFrame:
-    """Return checked tiers: the standard's by default, or from metres, or a frame."""
-    if tiers is None:
-        return service_tiers()
-    if not isinstance(tiers, pd.DataFrame):
-        return service_tiers(distances_m=tiers)
-    return _check_tiers(tiers)
+def _check_choice(value, allowed, name) -> str:
+    if value not in allowed:
+        raise InputError(f"{name} must be one of {', '.join(allowed)}; found {value!r}")
+    return value
 
 
-def _service_areas_metric(geoms, tiers, mode, graph, band_m) -> gpd.GeoDataFrame:
-    if mode not in MODES:
-        raise InputError(f"mode must be one of {', '.join(MODES)}; found {mode!r}")
+def _polygon_areas_metric(geoms, tiers, mode, graph, band_m) -> gpd.GeoDataFrame:
+    """Exact service areas: dissolved buffers, or the network's widened reached ways."""
     if mode == "network":
         if not isinstance(graph, WalkGraph):
             raise InputError(
                 "mode='network' needs a walking graph: pass graph=read_graph('walk.graphml') "
                 f"(see download_walking_graph); found {type(graph).__name__}"
             )
-        return _network_areas_metric(graph, geoms, tiers, band_m)
+        return network_service_areas_metric(graph, geoms, tiers, band_m)
     radii = tiers["distance_m"].astype(float)
     areas = [shapely.union_all(shapely.buffer(geoms, d, quad_segs=QUAD_SEGS)) for d in radii]
     columns = {"minutes": tiers["minutes"].to_numpy(), "distance_m": radii.to_numpy(), "mode": mode}
     return gpd.GeoDataFrame(columns, geometry=areas, crs=_crs.METRIC)
 
 
+def vectorize_surface(surface: DistanceSurface, tiers) -> gpd.GeoDataFrame:
+    """Draw the service area of each tier from a distance surface's cells.
+
+    Parameters
+    ----------
+    surface : DistanceSurface
+        From :func:`gongshu_geo.access.compute_distance_surface`.
+    tiers : pandas.DataFrame or sequence of float, optional
+        As for :func:`compute_coverage`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``minutes``, ``distance_m``, ``mode``; one (Multi)Polygon per
+        tier made of the cells within the tier's distance, in EPSG:4549. These
+        are the very cells the coverage table counts.
+    """
+    tiers = resolve_tiers(tiers)
+    grid = surface.grid
+    metres = surface.raster()
+    areas = []
+    for budget in tiers["distance_m"]:
+        mask = metres <= budget
+        parts = [
+            shapely.geometry.shape(g)
+            for g, _ in features.shapes(
+                mask.astype("uint8"), mask=mask, transform=grid.transform, connectivity=4
+            )
+        ]
+        if len(parts) == 1:
+            areas.append(parts[0])
+        else:
+            areas.append(shapely.multipolygons(parts) if parts else shapely.Polygon())
+    columns = {
+        "minutes": tiers["minutes"].to_numpy(),
+        "distance_m": tiers["distance_m"].to_numpy(),
+        "mode": surface.mode,
+    }
+    return gpd.GeoDataFrame(columns, geometry=areas, crs=_crs.METRIC)
+
+
+def _area_around(facilities, tiers, band_m, cell_m) -> StudyArea:
+    """Make a study area of one box around the facilities, as far as the largest tier reaches."""
+    geoms = _facility_geoms(facilities)
+    reach = float(tiers["distance_m"].max()) + band_m + cell_m
+    xmin, ymin, xmax, ymax = shapely.total_bounds(geoms) if len(geoms) else (0, 0, 1, 1)
+    box = shapely.box(xmin - reach, ymin - reach, xmax + reach, ymax + reach)
+    frame = gpd.GeoDataFrame({"street_code": ["_"]}, geometry=[box], crs=_crs.METRIC)
+    return make_study_area(frame, cell_m=cell_m)
+
+
 def compute_service_areas(
-    facilities, *, tiers=None, mode: str = "distance", graph=None, band_m: float = DEFAULT_BAND_M
+    facilities,
+    *,
+    tiers=None,
+    mode: str = "distance",
+    graph=None,
+    band_m: float = DEFAULT_BAND_M,
+    streets=None,
+    cell_m: float = DEFAULT_CELL_M,
+    method: str = "grid",
 ) -> gpd.GeoDataFrame:
     """Dissolve the service area of a facility layer, one per tier.
 
@@ -246,43 +216,43 @@ def compute_service_areas(
     tiers : pandas.DataFrame or sequence of float, optional
         From :func:`service_tiers`, or metres; the GB 50180-2018 tiers by default.
     mode : {"distance", "network"}
-        Straight-line buffers, or walking along ``graph``.
+        Straight-line distance, or walking along ``graph``.
     graph : WalkGraph, optional
         Needed for ``mode="network"``.
     band_m : float
         Network mode: half-width of the band around reached ways.
+    streets : geopandas.GeoDataFrame, optional
+        Clip to these streets (the grid lies over them); without, the grid
+        covers everything the largest tier reaches.
+    cell_m : float
+        Cell size of the grid, metres.
+    method : {"grid", "polygon"}
+        Cells of the grid (what coverage counts), or exact polygons (buffers,
+        or widened reached ways), not clipped.
 
     Returns
     -------
     geopandas.GeoDataFrame
         Columns ``minutes``, ``distance_m``, ``mode``; geometry in EPSG:4326.
     """
-    tiers = _resolve_tiers(tiers)
-    areas = _service_areas_metric(_facility_geoms(facilities), tiers, mode, graph, band_m)
-    return areas.to_crs(_crs.WGS84)
+    tiers = resolve_tiers(tiers)
+    _check_choice(mode, MODES, "mode")
+    if _check_choice(method, METHODS, "method") == "polygon":
+        areas = _polygon_areas_metric(_facility_geoms(facilities), tiers, mode, graph, band_m)
+        return areas.to_crs(_crs.WGS84)
+    if streets is None:
+        area = _area_around(facilities, tiers, band_m, cell_m)
+    else:
+        area = make_study_area(streets, cell_m=cell_m)
+    surface = compute_distance_surface(
+        area, facilities, mode=mode, graph=graph, band_m=band_m,
+        max_distance_m=float(tiers["distance_m"].max()),
+        exact_at=tiers["distance_m"].tolist(),
+    )  # fmt: skip
+    return vectorize_surface(surface, tiers).to_crs(_crs.WGS84)
 
 
-def _street_table(streets) -> tuple[pd.DataFrame, np.ndarray]:
-    if not isinstance(streets, gpd.GeoDataFrame):
-        raise InputError(f"streets must be a GeoDataFrame; found {type(streets).__name__}")
-    _require_columns(streets, ["street_code", "name"], "streets", "Read them with read_streets()")
-    geoms = np.asarray(_crs.to_metric(streets).geometry.values)
-    bad = np.flatnonzero(~np.isin(shapely.get_type_id(geoms), [3, 6]))
-    if len(bad):
-        found = getattr(geoms[bad[0]], "geom_type", "nothing")
-        label = f'street "{streets["name"].iloc[bad[0]]}" (#{bad[0]})'
-        raise InputError(f"{label}: must be a Polygon or MultiPolygon; found {found}")
-    pop = streets.get("population", pd.Series(np.nan, index=streets.index))
-    table = pd.DataFrame({
-        "street_code": streets["street_code"].to_numpy(),
-        "name": streets["name"].to_numpy(),
-        "street_area_m2": shapely.area(geoms),
-        "population": pd.to_numeric(pop, errors="coerce").astype(float).to_numpy(),
-    })  # fmt: skip
-    return table, geoms
-
-
-def _population_parts(population, field, street_geoms):
+def _population_parts(population, field, street_table):
     """Split a population layer by street into ``(street, part, count, whole_area)`` arrays.
 
     Points keep their count (``whole_area`` NaN); polygons are cut by the streets.
@@ -293,6 +263,7 @@ def _population_parts(population, field, street_geoms):
             f'population must be a GeoDataFrame with a "{field}" count column (name it with '
             f"population_field=...); found {found}"
         )
+    street_geoms = street_table.geoms
     counts = pd.to_numeric(population[field], errors="coerce").to_numpy(dtype=float)
     geoms = np.asarray(_crs.to_metric(population).geometry.values)
     kind = shapely.get_type_id(geoms)
@@ -306,10 +277,12 @@ def _population_parts(population, field, street_geoms):
             f"population row #{k}: must be a Point or Polygon; found {geoms[k].geom_type}"
         )
     src, street = shapely.STRtree(street_geoms).query(geoms, predicate="intersects")
-    order = np.lexsort((street, src))
+    rank = np.empty(len(street_geoms), dtype=np.int64)
+    rank[street_table.code_order] = np.arange(len(street_geoms))
+    order = np.lexsort((rank[street], src))
     src, street = src[order], street[order]
     point = kind[src] == 0
-    # A point on a shared edge belongs to the first of its streets in the layer's order.
+    # A point on a shared edge belongs to the street with the lowest code.
     keep = ~pd.Series(src).duplicated().to_numpy() | ~point
     src, street, point = src[keep], street[keep], point[keep]
     lost = len(np.setdiff1d(np.flatnonzero(kind == 0), src))
@@ -348,6 +321,9 @@ def compute_coverage(
     population=None,
     population_field: str = "population",
     band_m: float = DEFAULT_BAND_M,
+    method: str = "grid",
+    cell_m: float = DEFAULT_CELL_M,
+    area: StudyArea | None = None,
 ) -> pd.DataFrame:
     """Measure the share of each street's area and people within reach of a facility layer.
 
@@ -363,7 +339,7 @@ def compute_coverage(
     tiers : pandas.DataFrame or sequence of float, optional
         From :func:`service_tiers`, or metres; GB 50180-2018 by default.
     mode : {"distance", "network"}
-        Straight-line or walking-network service areas.
+        Straight-line or walking-network distance.
     graph : WalkGraph, optional
         Needed for ``mode="network"``.
     population : geopandas.GeoDataFrame, optional
@@ -374,6 +350,15 @@ def compute_coverage(
         The count column of ``population``.
     band_m : float
         Network mode: half-width of the band around reached ways.
+    method : {"grid", "polygon"}
+        Count cells of a grid (the default: one pass for every tier, see
+        :mod:`gongshu_geo.access`), or overlay exact polygons (a reference).
+    cell_m : float
+        Grid cell size, metres.
+    area : StudyArea, optional
+        A study area made once by :func:`gongshu_geo.grid.make_study_area` and
+        reused for several layers (``streets``, ``population`` and ``cell_m``
+        are then taken from it).
 
     Returns
     -------
@@ -382,13 +367,56 @@ def compute_coverage(
         in [0, 1]; ``covered_pop_share`` is NaN where a street's population is
         unknown or zero.
     """
-    table, street_geoms = _street_table(streets)
+    tiers = resolve_tiers(tiers)
+    _check_choice(mode, MODES, "mode")
+    facility = facility or getattr(facilities, "attrs", {}).get("layer", "facilities")
+    if _check_choice(method, METHODS, "method") == "polygon":
+        return _polygon_coverage(
+            streets, facilities, facility, tiers, mode, graph, population, population_field, band_m
+        )
+    if area is None:
+        area = make_study_area(
+            streets, cell_m=cell_m, population=population, population_field=population_field
+        )
+    surface = compute_distance_surface(
+        area, facilities, mode=mode, graph=graph, band_m=band_m,
+        max_distance_m=float(tiers["distance_m"].max()),
+        exact_at=tiers["distance_m"].tolist(),
+    )  # fmt: skip
+    return coverage_table(surface, tiers, facility=facility)
+
+
+def coverage_table(surface: DistanceSurface, tiers, *, facility: str) -> pd.DataFrame:
+    """Turn a distance surface into the coverage table, per tier and street.
+
+    Parameters
+    ----------
+    surface : DistanceSurface
+    tiers : pandas.DataFrame or sequence of float, optional
+        As for :func:`compute_coverage`.
+    facility : str
+        Label of the ``facility`` column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`COVERAGE_COLUMNS`, as :func:`compute_coverage` returns.
+    """
+    out = summarize_surface(surface, resolve_tiers(tiers))
+    out = out.assign(facility=facility, mode=surface.mode)
+    return out[COVERAGE_COLUMNS]
+
+
+def _polygon_coverage(
+    streets, facilities, facility, tiers, mode, graph, population, population_field, band_m
+) -> pd.DataFrame:
+    st = make_street_table(streets, require_name=True)
+    table, street_geoms = st.frame.copy(), st.geoms
     geoms = _facility_geoms(facilities)
-    areas = _service_areas_metric(geoms, _resolve_tiers(tiers), mode, graph, band_m)
-    facility = facility or facilities.attrs.get("layer", "facilities")
+    areas = _polygon_areas_metric(geoms, tiers, mode, graph, band_m)
     people = None
     if population is not None:
-        people = _population_parts(population, population_field, street_geoms)
+        people = _population_parts(population, population_field, st)
         table["population"] = _people_in(people, None, len(table))
     frames = []
     for row in areas.itertuples():
@@ -406,8 +434,9 @@ def compute_coverage(
             out["covered_pop_share"] = _ratio(out["covered_pop"], out["population"])
         frames.append(out[COVERAGE_COLUMNS])
     logger.info(
-        "coverage of %d streets by %s (%s, %d tiers)", len(table), facility, mode, len(areas)
-    )
+        "coverage of %d streets by %s (%s, polygons, %d tiers)",
+        len(table), facility, mode, len(areas),
+    )  # fmt: skip
     return pd.concat(frames, ignore_index=True)
 
 
@@ -428,7 +457,8 @@ def compute_gaps(streets, service_areas) -> gpd.GeoDataFrame:
         ``uncovered_area_m2`` (EPSG:4549) and the uncovered geometry (empty
         where the street is fully covered), in EPSG:4326.
     """
-    table, street_geoms = _street_table(streets)
+    st = make_street_table(streets, require_name=True)
+    table, street_geoms = st.frame, st.geoms
     _require_columns(
         service_areas,
         ["minutes", "distance_m"],

@@ -308,3 +308,34 @@ def _require_crs(gdf):
             "the frame has no CRS: set one with gdf.set_crs(...) or, on the command "
             "line, pass --crs (e.g. --crs EPSG:4549)"
         )
+
+
+def metric_geometries(frame, what: str = "facilities") -> np.ndarray:
+    """Return the geometries of a frame in EPSG:4549, refusing missing or empty ones.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame or geopandas.GeoSeries
+        With a CRS.
+    what : str
+        What the frame is, for the error message.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shapely geometries in metres.
+    """
+    import geopandas as gpd
+    import shapely
+
+    from ._errors import InputError
+
+    if not isinstance(frame, (gpd.GeoDataFrame, gpd.GeoSeries)):
+        kind = type(frame).__name__
+        raise InputError(f"{what} must be a GeoDataFrame or GeoSeries with a CRS; found {kind}")
+    geoms = np.asarray(to_metric(frame).geometry.values, dtype=object)
+    bad = np.flatnonzero(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if len(bad):
+        label = f"{what}: row #{bad[0]} (index {frame.index[bad[0]]!r})"
+        raise InputError(f"{label} has no geometry; drop empty rows first")
+    return geoms

@@ -14,9 +14,9 @@ here. The population points reach the workers in one of three ways:
   dask-geopandas instead re-serialises every geometry into the task graph:
   38 MiB for a million points, four times slower).
 
-The facilities' KD-tree (or, with a walking graph, the node KD-tree and the
-node distances of one multi-source search), the street polygons and the tiers
-travel to every worker once (``Client.scatter(..., broadcast=True)``). Each
+The distance model (the facilities' KD-tree or, with a walking graph, the grid
+of walks of :mod:`gongshu_geo.access`), the street table and the tiers travel
+to every worker once (``Client.scatter(..., broadcast=True)``). Each
 task yields a small array of sums (people per street and first covering tier,
 points per street); the arrays are added in a fixed tree, so the result equals
 the local engine's up to the order of floating-point additions.
@@ -34,8 +34,8 @@ from pathlib import Path
 import numpy as np
 
 from ._errors import InputError, MissingDependencyError
-from ._pointsrc import _frame_xy_weight, _iter_parquet_chunks, parquet_pieces
-from .points import _chunk_sums, _partition_sums, _Plan, is_dask_frame
+from ._pointsrc import frame_xy_weight, iter_parquet_chunks, parquet_pieces
+from .point_sums import PointPlan, is_dask_frame, sum_partition, sum_points
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ def dask_client(scheduler=None, *, n_workers: int | None = None):
 
 
 def point_sums_dask(
-    source, plan: _Plan, *, scheduler=None, n_workers: int | None = None, npartitions=None
+    source, plan: PointPlan, *, scheduler=None, n_workers: int | None = None, npartitions=None
 ) -> np.ndarray:
     """Partial sums of every partition of the points, added up.
 
@@ -124,7 +124,7 @@ def point_sums_dask(
     ----------
     source : geopandas.GeoDataFrame, Path or dask_geopandas.GeoDataFrame
         Population points in memory, a GeoParquet file or folder, or a lazy frame.
-    plan : gongshu_geo.points._Plan
+    plan : gongshu_geo.point_sums.PointPlan
         Facilities' distance model, streets, tiers and weight column, as
         :func:`gongshu_geo.points.compute_point_coverage` builds it.
     scheduler, n_workers
@@ -137,7 +137,7 @@ def point_sums_dask(
     Returns
     -------
     numpy.ndarray
-        The same array the local engine adds up (see ``_Plan.shape``).
+        The same array the local engine adds up (see ``PointPlan.shape``).
     """
     dask = _import_dask()
     with dask_client(scheduler, n_workers=n_workers) as client:
@@ -151,7 +151,7 @@ def point_sums_dask(
             pieces = parquet_pieces(source)
             parts = [dask.delayed(_piece_sums)(p, shared) for p in pieces]
         elif is_dask_frame(source):
-            parts = [dask.delayed(_partition_sums)(p, shared) for p in source.to_delayed()]
+            parts = [dask.delayed(sum_partition)(p, shared) for p in source.to_delayed()]
         else:
             n = npartitions or PARTITIONS_PER_WORKER * (workers or os.cpu_count() or 1)
             chunks = _hilbert_chunks(source, plan.weight, n)
@@ -176,7 +176,7 @@ def _hilbert_chunks(points, weight, npartitions) -> list:
     """
     if not (isinstance(npartitions, (int, np.integer)) and npartitions >= 1):
         raise InputError(f"npartitions must be a positive integer; found {npartitions!r}")
-    xy, w = _frame_xy_weight(points, weight)
+    xy, w = frame_xy_weight(points, weight)
     if len(xy):
         order = np.argsort(points.geometry.hilbert_distance().to_numpy(), kind="stable")
         xy, w = xy[order], w[order]
@@ -184,20 +184,20 @@ def _hilbert_chunks(points, weight, npartitions) -> list:
     return [(xy[a:b], w[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
-def _piece_sums(piece, plan: _Plan) -> np.ndarray:
+def _piece_sums(piece, plan: PointPlan) -> np.ndarray:
     """Read one row group of a Parquet file and add it up."""
     file, group, first = piece
     total = np.zeros(plan.shape)
-    for xy, w in _iter_parquet_chunks(
+    for xy, w in iter_parquet_chunks(
         file, plan.weight, plan.chunk_size, row_group=group, first=first
     ):
-        total += _chunk_sums(plan, xy, w)
+        total += sum_points(plan, xy, w)
     return total
 
 
-def _array_sums(chunk, plan: _Plan) -> np.ndarray:
+def _array_sums(chunk, plan: PointPlan) -> np.ndarray:
     """Add up one chunk of ``(xy, weights)`` arrays."""
-    return _chunk_sums(plan, *chunk)
+    return sum_points(plan, *chunk)
 
 
 def _add(*arrays) -> np.ndarray:

@@ -23,7 +23,8 @@ from . import crs as _crs
 from ._atomic import atomic_path
 from ._errors import GongshuGeoError, InputError, MissingDependencyError
 from ._limits import check_input_size
-from .network import NODE_PRECISION_M, WalkGraph, _metric_geometry
+from .crs import metric_geometries
+from .network import NODE_PRECISION_M, WalkGraph
 
 logger = logging.getLogger(__name__)
 
@@ -194,7 +195,7 @@ def graph_from_lines(lines) -> WalkGraph:
     -------
     WalkGraph
     """
-    geoms = _metric_geometry(lines, "lines")
+    geoms = metric_geometries(lines, "lines")
     other = sorted({g.geom_type for g in geoms[~np.isin(shapely.get_type_id(geoms), [1, 5])]})
     if other:
         found = ", ".join(other)
@@ -260,7 +261,7 @@ def download_walking_graph(boundary, out_path, *, margin_m: float = 500.0, downl
     pathlib.Path
         The file written; read it with :func:`read_graph`.
     """
-    area = shapely.union_all(_metric_geometry(boundary, "boundary")).buffer(margin_m)
+    area = shapely.union_all(metric_geometries(boundary, "boundary")).buffer(margin_m)
     polygon = gpd.GeoSeries([area], crs=_crs.METRIC).to_crs(_crs.WGS84).iloc[0]
     osmnx = None
     if downloader is None:

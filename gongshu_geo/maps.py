@@ -172,6 +172,8 @@ def make_coverage_map(
     basemap="osm",
     tianditu_key: str | None = None,
     baseline: str | None = None,
+    surface=None,
+    speed_m_per_min: float = 60.0,
 ) -> folium.Map:
     """5/10/15-minute service areas, uncovered gaps and a coverage choropleth.
 
@@ -196,6 +198,12 @@ def make_coverage_map(
         How complete the layer's existing facilities are (:func:`gongshu_geo.read_baseline`).
         Unless ``"complete"``, gaps are labelled as gaps *in this dataset* and the
         legend says why.
+    surface : gongshu_geo.access.DistanceSurface, optional
+        Add the accessibility surface: minutes to the nearest facility, an image
+        layer inside the page (off at first; switch it on in the layer control),
+        with its classes in the legend.
+    speed_m_per_min : float
+        Walking speed turning the surface's metres into minutes.
 
     Returns
     -------
@@ -229,6 +237,8 @@ def make_coverage_map(
         ).add_to(group)
         group.add_to(m)
     _add_outline(m, shown_streets.dissolve())
+    if surface is not None:
+        _surface_layer(surface, speed_m_per_min, gcj02=bm.needs_gcj02).add_to(m)
     areas = _mapdata.display_frame(service_areas, gcj02=bm.needs_gcj02, what="service_areas")
     for i, minutes in enumerate(sorted(tiers, reverse=True)):
         rows = areas[areas["minutes"].astype(float) == minutes]
@@ -261,9 +271,29 @@ def make_coverage_map(
     legend = _mapdata.coverage_legend(
         facility, tiers, bins, colours, method, value_column, baseline=baseline
     )
+    if surface is not None:
+        legend += _mapdata.surface_legend(speed_m_per_min, mode=surface.mode)
     Legend(legend).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
+
+
+def _surface_layer(surface, speed_m_per_min, *, gcj02):
+    """Make the image layer of a surface's minutes, the PNG inside the page."""
+    import base64
+
+    from .surfaces import surface_image
+
+    png, bounds = surface_image(surface, speed_m_per_min=speed_m_per_min, gcj02=gcj02)
+    group = folium.FeatureGroup(name="步行时间 Walking minutes (surface)", show=False)
+    folium.raster_layers.ImageOverlay(
+        image="data:image/png;base64," + base64.b64encode(png).decode("ascii"),
+        bounds=bounds,
+        opacity=1.0,
+        interactive=False,
+        zindex=1,
+    ).add_to(group)
+    return group
 
 
 def make_street_stats_map(
@@ -409,6 +439,171 @@ def make_diff_map(old, new, diff, *, district, basemap="osm") -> folium.Map:
     Legend(body).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
+
+
+#: Colour of each chosen site (by rank) on the site-selection map; repeats after ten.
+SITE_COLOURS = (
+    "#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00",
+    "#a65628", "#f781bf", "#1b9e77", "#7570b3", "#66a61e",
+)  # fmt: skip
+
+
+def make_sites_map(
+    choice, streets, *, basemap="osm", tianditu_key: str | None = None, runners_up: int = 5
+) -> folium.Map:
+    """Map the chosen sites, their service areas, the people they add, and the runners-up.
+
+    Parameters
+    ----------
+    choice : gongshu_geo.siting.SiteChoice
+        From :func:`gongshu_geo.siting.choose_sites`.
+    streets : geopandas.GeoDataFrame
+        Street polygons with ``street_code`` and ``name``, to frame the map.
+    basemap, tianditu_key
+        As for :func:`make_overview_map`.
+    runners_up : int
+        How many of the best candidates not chosen (by what each adds alone) to mark.
+
+    Returns
+    -------
+    folium.Map
+        Layers: the streets, the existing facilities, the cells each site newly
+        reaches (shaded in its colour), each site's service area, the chosen
+        sites numbered by rank, the runners-up, and every candidate (off at start).
+    """
+    _mapdata.require_columns(streets, ["street_code", "name"], "streets")
+    bm = get_basemap(basemap, tianditu_key=tianditu_key)
+
+    def shown(frame, what):
+        return _mapdata.display_frame(frame, gcj02=bm.needs_gcj02, what=what)
+
+    shown_streets = shown(streets, "streets")
+    m = _base_map(bm, shown_streets)
+    _add_streets(m, shown_streets)
+    _add_outline(m, shown_streets.dissolve())
+
+    def colour(rank):
+        return SITE_COLOURS[(int(rank) - 1) % len(SITE_COLOURS)]
+
+    if len(choice.existing):
+        group = folium.FeatureGroup(name=f"现有设施 Existing ({len(choice.existing)})", show=True)
+        for kind, part in _mapdata.split_by_kind(shown(choice.existing, "existing")).items():
+            _facility_layer(part, choice.layer, kind).add_to(group)
+        group.add_to(m)
+    cells = shown(choice.new_cells, "new_cells")  # sites that add nobody have no cells
+    group = folium.FeatureGroup(name="新覆盖人口 People newly within reach", show=True)
+    props = [
+        {"name": _mapdata.esc(f"#{r.rank}: +{r.new_covered_pop:,.0f} 人 people"), "rank": r.rank}
+        for r in cells.itertuples()
+    ]
+    if len(cells):
+        _geojson(
+            cells, props, pane="polygon",
+            style=lambda f: {"color": colour(f["properties"]["rank"]), "weight": 0,
+                             "fillColor": colour(f["properties"]["rank"]), "fillOpacity": 0.45},
+            tooltip=folium.GeoJsonTooltip(["name"], labels=False),
+        ).add_to(group)  # fmt: skip
+    group.add_to(m)
+    areas = shown(choice.service_areas, "service_areas")
+    group = folium.FeatureGroup(
+        name=f"服务范围 Service areas ({choice.minutes:g} 分钟 min, {choice.distance_m:,.0f} m)",
+        show=True,
+    )
+    if len(areas):
+        _geojson(
+            areas, [{"rank": int(r)} for r in areas["rank"]], pane="line",
+            style=lambda f: {"color": colour(f["properties"]["rank"]), "weight": 2,
+                             "dashArray": "6 4", "fill": False},
+            interactive=False,
+        ).add_to(group)  # fmt: skip
+    group.add_to(m)
+    chosen = shown(choice.chosen, "chosen")
+    group = folium.FeatureGroup(name=f"选址 Chosen sites ({len(chosen)})", show=True)
+    for kind, part in _mapdata.split_by_kind(chosen).items():
+        props = [_site_properties(r, f"#{r.rank} 选址 chosen") for r in part.itertuples()]
+        _geojson(
+            part, props, pane=kind,
+            marker=folium.CircleMarker(radius=8) if kind == "point" else None,
+            style=lambda f: {"color": "#000000", "weight": 2, "fillOpacity": 0.9 if
+                             f["geometry"]["type"] == "Point" else 0.2,
+                             "fillColor": colour(f["properties"]["rank"])},
+            popup=folium.GeoJsonPopup(["popup"], labels=False, max_width=360),
+            tooltip=folium.GeoJsonTooltip(["name"], labels=False),
+        ).add_to(group)  # fmt: skip
+    for row, point in zip(chosen.itertuples(), chosen.representative_point(), strict=True):
+        folium.Marker(
+            [point.y, point.x], interactive=False,
+            icon=folium.DivIcon(html=f'<div class="gs-rank">{int(row.rank)}</div>',
+                                icon_size=(16, 16), icon_anchor=(8, 8)),
+        ).add_to(group)  # fmt: skip
+    group.add_to(m)
+    others = choice.candidates[choice.candidates["chosen_rank"].isna()]
+    best = others.sort_values(["alone_rank"]).head(runners_up)
+    for label, rows, show, radius in (
+        (f"备选 Runners-up ({len(best)})", best, True, 6),
+        (f"全部候选 All candidates ({len(choice.candidates)})", choice.candidates, False, 4),
+    ):
+        group = folium.FeatureGroup(name=label, show=show)
+        for kind, part in _mapdata.split_by_kind(shown(rows, label)).items():
+            props = [
+                {**_site_properties(r, f"第 {r.alone_rank} 单独 alone"), "rank": 0}
+                for r in part.itertuples()
+            ]
+            _geojson(
+                part, props, pane=kind,
+                marker=folium.CircleMarker(radius=radius) if kind == "point" else None,
+                style=lambda f: {"color": "#ff7f00", "weight": 2, "fillColor": "#ffffff",
+                                 "fillOpacity": 0.8 if f["geometry"]["type"] == "Point" else 0},
+                popup=folium.GeoJsonPopup(["popup"], labels=False, max_width=360),
+                tooltip=folium.GeoJsonTooltip(["name"], labels=False),
+            ).add_to(group)  # fmt: skip
+        group.add_to(m)
+    m.get_root().header.add_child(Element(_SITE_CSS), name="gongshu_sites_css")
+    Legend(_sites_legend(choice, colour)).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m
+
+
+_SITE_CSS = """<style>
+.gs-rank { width: 16px; height: 16px; line-height: 16px; text-align: center; color: #fff;
+  font: bold 11px sans-serif; text-shadow: 0 0 2px #000; }
+</style>"""
+
+
+def _site_properties(row, what) -> dict:
+    """Tooltip and popup of a candidate site (chosen or not)."""
+    alone = f"{row.alone_new_covered_pop:,.0f}"
+    lines = [f"<b>{_mapdata.esc(row.id)} {_mapdata.esc(row.name)}</b>", _mapdata.esc(what)]
+    if getattr(row, "new_covered_pop", None) is not None:
+        lines.append(f"新增覆盖 adds {row.new_covered_pop:,.0f} 人 (after the sites before it)")
+    lines.append(f"单独 alone: {alone} 人 people")
+    return {
+        "name": _mapdata.esc(f"{row.id} {row.name}"),
+        "rank": int(getattr(row, "rank", 0) or 0),
+        "popup": '<div class="gs-popup">' + "<br>".join(lines) + "</div>",
+    }
+
+
+def _sites_legend(choice, colour) -> str:
+    rows = "".join(
+        f'<div><span class="sw" style="background:{colour(r.rank)}"></span>'
+        f"{int(r.rank)}. {_mapdata.esc(r.name)}: +{r.new_covered_pop:,.0f} 人</div>"
+        for r in choice.chosen.itertuples()
+    )
+    method = (
+        "精确最优 exact optimum (CBC)"
+        if choice.method == "exact"
+        else f"贪心 greedy: ≥ {choice.guarantee:.1%} of the optimum, which is ≤ "
+        f"{choice.upper_bound:,.0f} 人"
+    )
+    share = choice.objective / choice.population if choice.population else float("nan")
+    return (
+        f"<h4>选址 Where to build next · {_mapdata.esc(choice.layer)} · "
+        f"{choice.minutes:g} 分钟 min</h4>{rows}"
+        f"<div>合计 total: +{choice.objective:,.0f} 人 ({share:.1%})</div>"
+        f'<div class="gs-note">{_mapdata.esc(method)}; already within reach: '
+        f"{choice.already_covered_pop:,.0f} 人 ({choice.given})</div>"
+    )
 
 
 def render_map(m: folium.Map, *, inline_assets: bool = True) -> str:

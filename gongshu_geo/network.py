@@ -2,9 +2,9 @@
 
 A :class:`WalkGraph` is a light, undirected graph held in numpy arrays: node
 coordinates in the metric CRS (EPSG:4549), and for each edge its two nodes, its
-length in metres and, where known, its geometry. It is read from GraphML as
-OSMnx writes it (:func:`read_graph`) or built from a line layer of walkable
-ways (:func:`graph_from_lines`).
+length in metres and, where known, its geometry. :mod:`gongshu_geo.graphs` reads
+it from GraphML as OSMnx writes it (``read_graph``) or builds it from a line
+layer of walkable ways (``graph_from_lines``).
 
 Distances from every node to the nearest facility come from one Dijkstra pass
 of :mod:`scipy.sparse.csgraph` from a virtual source joined to the points where
@@ -30,6 +30,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from . import crs as _crs
 from ._errors import InputError
+from .tiers import resolve_tiers
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +41,6 @@ DEFAULT_BAND_M = 50.0
 BAND_QUAD_SEGS = 4
 #: Coordinates of line-layer vertices are rounded to this many metres to find nodes.
 NODE_PRECISION_M = 0.01
-
-_GRAPHML_NS = "{http://graphml.graphdrawing.org/xmlns}"
 
 
 @dataclass(frozen=True, eq=False)
@@ -127,20 +126,7 @@ class WalkGraph:
         return f"WalkGraph({self.n_nodes} nodes, {self.n_edges} edges, EPSG:4549)"
 
 
-def _metric_geometry(frame, what) -> np.ndarray:
-    """Geometries of a frame in EPSG:4549, refusing missing ones."""
-    if not isinstance(frame, (gpd.GeoDataFrame, gpd.GeoSeries)):
-        kind = type(frame).__name__
-        raise InputError(f"{what} must be a GeoDataFrame or GeoSeries with a CRS; found {kind}")
-    geoms = np.asarray(_crs.to_metric(frame).geometry.values, dtype=object)
-    bad = np.flatnonzero(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    if len(bad):
-        label = f"{what}: row #{bad[0]} (index {frame.index[bad[0]]!r})"
-        raise InputError(f"{label} has no geometry; drop empty rows first")
-    return geoms
-
-
-def _facility_access(graph: WalkGraph, geoms: np.ndarray):
+def locate_facility_access(graph: WalkGraph, geoms: np.ndarray):
     """Find where facilities meet the network.
 
     Each facility meets its nearest edge at the nearest point; a line or
@@ -182,7 +168,22 @@ def _fractions(lines, points) -> np.ndarray:
     return np.nan_to_num(shapely.line_locate_point(lines, points, normalized=True))
 
 
-def _distances(graph: WalkGraph, nodes, costs, limit) -> np.ndarray:
+def node_walks(graph: WalkGraph, nodes, costs, limit) -> np.ndarray:
+    """Walk to every node from the nearest of several sources, in one Dijkstra.
+
+    Parameters
+    ----------
+    graph : WalkGraph
+    nodes, costs : numpy.ndarray
+        Nodes where the sources join the graph, and metres from a source to each.
+    limit : float or None
+        Stop at this many metres (``inf`` beyond).
+
+    Returns
+    -------
+    numpy.ndarray
+        Metres for every node.
+    """
     n = graph.n_nodes
     best = np.full(n, np.inf)
     np.minimum.at(best, nodes, costs)
@@ -220,9 +221,9 @@ def compute_node_distances(graph: WalkGraph, facilities, *, max_distance_m=None)
         Metres, indexed like the graph's nodes (``graph.node_ids``), named
         ``distance_m``; ``inf`` where no facility is reached.
     """
-    geoms = _metric_geometry(facilities, "facilities")
-    nodes, costs, _ = _facility_access(graph, geoms)
-    dist = _distances(graph, nodes, costs, max_distance_m)
+    geoms = _crs.metric_geometries(facilities, "facilities")
+    nodes, costs, _ = locate_facility_access(graph, geoms)
+    dist = node_walks(graph, nodes, costs, max_distance_m)
     index = graph.node_ids if graph.node_ids is not None else pd.RangeIndex(graph.n_nodes)
     logger.info("node distances from %d facilities over %r", len(geoms), graph)
     return pd.Series(dist, index=index, name="distance_m")
@@ -261,17 +262,19 @@ def compute_network_service_areas(
         Columns ``minutes``, ``distance_m``, ``mode`` (``"network"``) and the
         area, in EPSG:4326.
     """
-    areas = _network_areas_metric(graph, _metric_geometry(facilities, "facilities"), tiers, band_m)
+    areas = network_service_areas_metric(
+        graph, _crs.metric_geometries(facilities, "facilities"), tiers, band_m
+    )
     return areas.to_crs(_crs.WGS84)
 
 
-def _network_areas_metric(graph: WalkGraph, geoms, tiers, band_m) -> gpd.GeoDataFrame:
-    """As :func:`compute_network_service_areas`, from metric geometries, in EPSG:4549."""
-    tiers = _check_tiers(tiers)
+def network_service_areas_metric(graph: WalkGraph, geoms, tiers, band_m) -> gpd.GeoDataFrame:
+    """Build the network service areas of :func:`compute_network_service_areas` in EPSG:4549."""
+    tiers = resolve_tiers(tiers)
     if not np.isfinite(band_m) or band_m < 0:
         raise InputError(f"band_m must be a non-negative number of metres; found {band_m!r}")
-    nodes, costs, seeds = _facility_access(graph, geoms)
-    dist = _distances(graph, nodes, costs, tiers["distance_m"].max())
+    nodes, costs, seeds = locate_facility_access(graph, geoms)
+    dist = node_walks(graph, nodes, costs, tiers["distance_m"].max())
     polygons = geoms[np.isin(shapely.get_type_id(geoms), [3, 6])]
     areas = []
     for budget in tiers["distance_m"]:
@@ -291,20 +294,6 @@ def _network_areas_metric(graph: WalkGraph, geoms, tiers, band_m) -> gpd.GeoData
         geometry=areas,
         crs=_crs.METRIC,
     )
-
-
-def _check_tiers(tiers) -> pd.DataFrame:
-    if not isinstance(tiers, pd.DataFrame) or not {"minutes", "distance_m"} <= set(tiers.columns):
-        found = list(tiers.columns) if isinstance(tiers, pd.DataFrame) else type(tiers).__name__
-        raise InputError(
-            "tiers must be a DataFrame with columns minutes and distance_m (see "
-            f"service_tiers()); found {found}"
-        )
-    d = pd.to_numeric(tiers["distance_m"], errors="coerce")
-    if tiers.empty or not (d > 0).all():
-        found = tiers["distance_m"].tolist()
-        raise InputError(f"tiers need positive distance_m in metres; found {found}")
-    return tiers.reset_index(drop=True)
 
 
 def _reached_pieces(graph: WalkGraph, dist, seeds, budget) -> np.ndarray:

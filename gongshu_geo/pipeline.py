@@ -18,11 +18,17 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 
 from ._atomic import ensure_dir
 from ._errors import InputError, OutputError
+from ._progress import track
+from .access import compute_distance_surface
+from .coverage import COVERAGE_COLUMNS
+from .grid import DEFAULT_CELL_M, make_study_area
 from .io import outline_of, read_baseline, read_district, read_projects, read_streets
+from .tiers import DEFAULT_SPEED_M_PER_MIN, resolve_tiers
 
 logger = logging.getLogger(__name__)
 
@@ -214,6 +220,12 @@ def build(
     gpkg: bool = True,
     baseline=None,
     as_of: int | None = None,
+    tiers=None,
+    minutes=None,
+    distances_m=None,
+    speed_m_per_min=None,
+    cell_m: float = DEFAULT_CELL_M,
+    surfaces: bool = True,
 ) -> BuildResult:
     """Read, join, measure, map and write everything into ``out``.
 
@@ -258,6 +270,16 @@ def build(
     as_of : int, optional
         A year: ``stats/schedule_state.csv`` gives each project's scheduled state
         then, and the overview's year slider starts there.
+    tiers, minutes, distances_m, speed_m_per_min : optional
+        The walking tiers, in any form :func:`gongshu_geo.tiers.resolve_tiers`
+        takes; GB 50180-2018's 5/10/15 minutes by default. The speed also turns
+        the accessibility surfaces' metres into minutes (60 m/min by default).
+    cell_m : float
+        Cell size of the coverage grid, metres.
+    surfaces : bool
+        Write the accessibility surfaces: a GeoTIFF per layer and mode in
+        ``surfaces/``, H3 hexagons (``surfaces/access_h3.geojson`` and
+        ``stats/access_h3.csv``), and an image layer in the coverage maps.
 
     Returns
     -------
@@ -299,23 +321,32 @@ def build(
     outside = join.flag_outside(joined)
     street_stats = join.summarize_streets(proj, strt, joined)
 
-    progress("measuring 5/10/15-minute coverage")
+    if tiers is not None:  # the speed then only turns the surfaces' metres into minutes
+        tier_table = resolve_tiers(tiers)
+    else:
+        tier_table = resolve_tiers(
+            minutes=minutes, distances_m=distances_m, speed_m_per_min=speed_m_per_min
+        )
+    speed = DEFAULT_SPEED_M_PER_MIN if speed_m_per_min is None else float(speed_m_per_min)
+    progress(f"measuring {_tier_words(tier_table)} coverage")
     layer_warnings: dict = {}
     extent = {"streets": strt, "skip_invalid": skip_invalid, "warnings": layer_warnings}
     people = None
     if population_layer is not None:
         people = _read_population_layer(population_layer, **extent)
+    area = make_study_area(
+        strt, cell_m=cell_m, population=people, population_field=population_layer_field
+    )
     measured = _measure_coverage(
-        strt,
+        area,
         proj,
         facility_layers,
         user_facilities=_read_user_facilities(facilities, **extent),
         graph=net,
-        population=people,
-        population_field=population_layer_field,
+        tiers=tier_table,
         warnings=result.warnings,
     )
-    cov_all, gains, penalties, layer_maps = measured
+    cov_all, gains, penalties, layer_maps, layer_surfaces = measured
     completeness = _baseline_of(baseline, packaged=projects is None)
     if len(cov_all):
         cov_all["baseline"] = [completeness.get(f, "unknown") for f in cov_all["facility"]]
@@ -377,7 +408,11 @@ def build(
                 png=png,
                 completeness=completeness,
                 as_of=as_of,
+                surfaces=layer_surfaces if surfaces else {},
+                speed=speed,
             )
+            if surfaces and layer_surfaces:
+                _write_surfaces(stage, layer_surfaces, tier_table, speed)
             from .street_pages import write_street_pages
 
             write_street_pages(
@@ -398,40 +433,60 @@ def build(
     return result
 
 
-def _measure_coverage(
-    strt, proj, facility_layers, *, user_facilities, graph, population, population_field, warnings
-):
-    """Coverage tables for the plan's layers and the user's, with plan gain and network penalty."""
+def _tier_words(tiers) -> str:
+    minutes = tiers["minutes"].dropna()
+    if len(minutes) == len(tiers):
+        return "/".join(f"{m:g}" for m in minutes) + "-minute"
+    return "/".join(f"{d:g}" for d in tiers["distance_m"]) + " m"
+
+
+def _measure_coverage(area, proj, facility_layers, *, user_facilities, graph, tiers, warnings):
+    """Coverage of the plan's layers and the user's, all counted on one grid.
+
+    Returns the coverage table, plan gain, network penalty, what the maps need
+    of each layer, and the whole layer's distance surface per layer and mode.
+    """
     from . import coverage, scenarios
 
-    opts = {"population": population, "population_field": population_field}
     modes = ["distance"] + (["network"] if graph is not None else [])
-    tables, layer_maps = [], []
-    for layer in facility_layers:
+    exact = tiers["distance_m"].tolist()
+    cap = {"distance": None, "network": max(float(tiers["distance_m"].max()), 2000.0)}
+
+    def surface(facilities, mode):
+        return compute_distance_surface(
+            area, facilities, mode=mode, graph=graph, exact_at=exact, max_distance_m=cap[mode]
+        )
+
+    tables, layer_maps, layer_surfaces = [], [], {}
+    for layer in track(facility_layers, desc="coverage of the plan's layers", unit="layers"):
         try:
             facilities = coverage.select_facilities(proj, layer)
         except InputError as exc:
             logger.warning("skipping facility layer %s: %s", layer, exc)
             warnings.append(str(exc))
             continue
-        layer_tables = [
-            scenarios.compare_scenarios(strt, proj, layer, mode=mode, graph=graph, **opts)
-            for mode in modes
-        ]
-        tables += layer_tables
-        # the "plan" scenario is the whole layer: the map shows that, straight-line
-        first = layer_tables[0]
-        plan = first[first["scenario"] == "plan"].drop(columns="scenario")
-        layer_maps.append(_layer_map(strt, layer, facilities, plan.reset_index(drop=True)))
-    for layer, facilities in user_facilities.items():
-        layer_tables = [
-            coverage.compute_coverage(
-                strt, facilities, facility=layer, mode=mode, graph=graph, **opts
-            )
-            for mode in modes
-        ]
-        tables += [t.assign(scenario="user") for t in layer_tables]
-        layer_maps.append(_layer_map(strt, layer, facilities, layer_tables[0]))
+        existing = facilities[facilities["status"] == "existing"]
+        for mode in modes:
+            whole = surface(facilities, mode)
+            layer_surfaces[(layer, mode)] = whole
+            for scenario, surf in (("existing", surface(existing, mode)), ("plan", whole)):
+                table = coverage.coverage_table(surf, tiers, facility=layer)
+                tables.append(table.assign(scenario=scenario)[["scenario", *COVERAGE_COLUMNS]])
+        # the map shows the whole layer (the plan scenario), straight-line
+        plan = tables[-len(modes) * 2 + 1].drop(columns="scenario").reset_index(drop=True)
+        layer_maps.append(
+            _layer_map(area, layer, facilities, plan, layer_surfaces[(layer, "distance")], tiers)
+        )
+    yours = track(user_facilities.items(), desc="coverage of your layers", unit="layers")
+    for layer, facilities in yours:
+        for mode in modes:
+            surf = surface(facilities, mode)
+            layer_surfaces[(layer, mode)] = surf
+            table = coverage.coverage_table(surf, tiers, facility=layer).assign(scenario="user")
+            tables.append(table[["scenario", *COVERAGE_COLUMNS]])
+            if mode == "distance":
+                cov = table.drop(columns="scenario").reset_index(drop=True)
+                layer_maps.append(_layer_map(area, layer, facilities, cov, surf, tiers))
     cov_all = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
     planned = cov_all[cov_all["scenario"] != "user"] if tables else cov_all
     gains = scenarios.compute_plan_gain(planned) if len(planned) else pd.DataFrame()
@@ -440,7 +495,7 @@ def _measure_coverage(
         penalties = scenarios.compute_network_penalty(
             cov_all[cov_all["mode"] == "distance"], cov_all[cov_all["mode"] == "network"]
         )
-    return cov_all, gains, penalties, layer_maps
+    return cov_all, gains, penalties, layer_maps, layer_surfaces
 
 
 def _baseline_of(baseline, *, packaged: bool) -> dict:
@@ -450,12 +505,17 @@ def _baseline_of(baseline, *, packaged: bool) -> dict:
     return read_baseline(baseline)["completeness"].to_dict()
 
 
-def _layer_map(strt, layer, facilities, cov):
-    """Gather what the maps need of one layer: service areas, gaps, straight-line coverage."""
+def _layer_map(area, layer, facilities, cov, surface, tiers):
+    """Gather what the maps need of one layer: service areas and gaps from its surface's cells."""
     from . import coverage
 
-    areas = coverage.compute_service_areas(facilities)
-    gaps = coverage.compute_gaps(strt, areas)
+    areas = coverage.vectorize_surface(surface, tiers).to_crs("EPSG:4326")
+    streets = gpd.GeoDataFrame(
+        area.streets.frame[["street_code", "name"]],
+        geometry=area.streets.geoms,
+        crs="EPSG:4549",
+    )
+    gaps = coverage.compute_gaps(streets, areas)
     return layer, facilities, areas, gaps, cov
 
 
@@ -467,6 +527,30 @@ def _source_label(source, name=None) -> str:
     if isinstance(source, gpd.GeoDataFrame):
         return source.attrs.get("source") or f"the {name or 'given'} frame"
     return redact_dsn(source) if is_dsn(source) else str(source)
+
+
+def _write_surfaces(stage, layer_surfaces, tiers, speed) -> None:
+    """Write the accessibility surfaces: a GeoTIFF per layer and mode, and the H3 hexagons."""
+    from .surfaces import aggregate_to_h3, write_surface_geotiff
+
+    hexes = []
+    for (layer, mode), surf in layer_surfaces.items():
+        write_surface_geotiff(
+            surf,
+            stage.path(f"surfaces/{layer}_{mode}.tif"),
+            speed_m_per_min=speed,
+            description=f"minutes to the nearest {layer} ({mode}, at {speed:g} m/min)",
+        )
+        hexes.append(aggregate_to_h3(surf, speed_m_per_min=speed, tiers=tiers).assign(
+            facility=layer, mode=mode
+        ))  # fmt: skip
+    allhex = pd.concat(hexes, ignore_index=True)
+    front = ["facility", "mode", "h3"]
+    allhex = allhex[front + [c for c in allhex.columns if c not in front]]
+    allhex.drop(columns="geometry").to_csv(stage.path("stats/access_h3.csv"), index=False)
+    gpd.GeoDataFrame(allhex, geometry="geometry", crs="EPSG:4326").to_file(
+        stage.path("surfaces/access_h3.geojson"), driver="GeoJSON"
+    )
 
 
 def _read_user_facilities(facilities, *, streets, skip_invalid=False, warnings=None) -> dict:
@@ -574,6 +658,8 @@ def _write_maps(
     png,
     completeness,
     as_of,
+    surfaces,
+    speed,
 ):
     from . import maps
 
@@ -598,6 +684,8 @@ def _write_maps(
             basemap=basemap,
             tianditu_key=tianditu_key,
             baseline=baseline,
+            surface=surfaces.get((layer, "distance")),
+            speed_m_per_min=speed,
         )
         maps.save_map(m, stage.path(f"coverage_{layer}.html"), inline_assets=inline_assets)
     if png:
@@ -677,13 +765,18 @@ def collect_export_layers(
 
     layer_maps = []
     if coverage:
+        area = make_study_area(inputs.streets)
+        tiers = resolve_tiers()
         for layer in facility_layers:
             try:
                 facilities = _coverage.select_facilities(inputs.projects, layer)
             except InputError as exc:
                 logger.warning("skipping facility layer %s: %s", layer, exc)
                 continue
-            layer_maps.append(_layer_map(inputs.streets, layer, facilities, None))
+            surface = compute_distance_surface(
+                area, facilities, exact_at=tiers["distance_m"].tolist()
+            )
+            layer_maps.append(_layer_map(area, layer, facilities, None, surface, tiers))
     layers = export.collect_layers(
         inputs.projects,
         inputs.streets,

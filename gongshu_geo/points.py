@@ -14,42 +14,51 @@ Facilities that are lines or polygons are represented by their vertices after
 densifying every edge to at most ``densify_m`` metres (25 m by default: the
 distance is then over-estimated by at most ~0.3 m at 300 m and by at most
 ``densify_m / 2`` right next to the facility); a point inside a facility
-polygon is at distance 0. With a walking graph the distance is instead the
-straight line to the point's nearest graph node plus that node's walking
-distance to the nearest facility, from one multi-source search
-(:func:`gongshu_geo.network.compute_node_distances`).
+polygon is at distance 0. With a walking graph the distance is the walk of
+:mod:`gongshu_geo.access`: along the reached ways, within the band around them,
+read from the cell of the grid that holds the point, the same surface that
+grid coverage and the maps use.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.spatial import cKDTree
+from scipy.spatial import cKDTree  # noqa: F401  (the examples use it)
 
 from . import crs as _crs
 from ._errors import CRSError, InputError
 from ._pointsrc import (  # noqa: F401  (parquet_files/pieces stay importable from here)
-    _frame_xy_weight,
-    _iter_parquet_chunks,
-    _weights,
+    check_weights,
+    count_rows,
+    frame_xy_weight,
+    iter_parquet_chunks,
     parquet_files,
     parquet_pieces,
 )
-from .coverage import _resolve_tiers as _coverage_tiers
-from .network import _metric_geometry
+from ._progress import progress_bar
+
+# The grid's densify_m, so that both engines measure the same distances;
+# facility_coordinates stays importable from here.
+from .access import (  # noqa: F401
+    DEFAULT_DENSIFY_M,
+    DistanceModel,
+    facility_coordinates,
+    network_metres,
+)
+from .grid import DEFAULT_CELL_M, make_grid
+from .network import DEFAULT_BAND_M, WalkGraph
+from .point_sums import DEFAULT_CHUNK_SIZE, PointPlan, is_dask_frame, sum_partition, sum_points
+from .streets import make_street_table
+from .tiers import resolve_tiers
 
 logger = logging.getLogger(__name__)
 
-#: Points handled at once; memory is about 200 bytes per point of a chunk.
-DEFAULT_CHUNK_SIZE = 250_000
-#: Longest edge (metres) left between vertices of line and polygon facilities.
-DEFAULT_DENSIFY_M = 25.0
 #: Where the work runs.
 ENGINES = ("local", "dask")
 #: The columns of :func:`compute_point_coverage`, in order.
@@ -57,39 +66,6 @@ POINT_COVERAGE_COLUMNS = [
     "street_code", "name", "facility", "minutes", "distance_m", "mode",
     "covered_pop", "population", "covered_pop_share", "n_points",
 ]  # fmt: skip
-
-
-def facility_coordinates(facilities, *, densify_m: float | None = DEFAULT_DENSIFY_M) -> np.ndarray:
-    """Coordinates (EPSG:4549 metres) that stand for the facilities in a KD-tree.
-
-    Parameters
-    ----------
-    facilities : geopandas.GeoDataFrame or geopandas.GeoSeries
-        Points, lines or polygons with a CRS.
-    densify_m : float, optional
-        Add vertices so no edge of a line or polygon is longer than this;
-        ``None`` keeps the vertices as they are.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(n, 2)`` array: one row per point facility, one per vertex otherwise.
-
-    Examples
-    --------
-    >>> from shapely import LineString
-    >>> line = gpd.GeoSeries([LineString([(0, 0), (100, 0)])], crs="EPSG:4549")
-    >>> facility_coordinates(line, densify_m=25.0).shape
-    (5, 2)
-    """
-    geoms = _metric_geometry(facilities, "facilities")
-    if densify_m is not None:
-        if not densify_m > 0:
-            raise InputError(f"densify_m must be a positive number of metres; found {densify_m!r}")
-        spread = shapely.get_type_id(geoms) != 0
-        geoms = geoms.copy()
-        geoms[spread] = shapely.segmentize(geoms[spread], float(densify_m))
-    return shapely.get_coordinates(geoms)
 
 
 def nearest_facility_distance(
@@ -133,122 +109,6 @@ def _bound(max_distance_m) -> float:
     return float(np.nextafter(max_distance_m, np.inf) * (1 + 1e-12))
 
 
-@dataclass
-class _StraightLine:
-    """Distance to the nearest facility as the crow flies."""
-
-    tree: cKDTree | None
-    inside: object = None  # union of polygon facilities, or None
-
-    def __call__(self, xy, max_m, workers) -> np.ndarray:
-        dist = nearest_facility_distance(xy, self.tree, max_distance_m=max_m, workers=workers)
-        if self.inside is not None and len(xy):
-            shapely.prepare(self.inside)
-            dist[shapely.intersects_xy(self.inside, xy[:, 0], xy[:, 1])] = 0.0
-        return dist
-
-
-@dataclass
-class _Network:
-    """Snap to the nearest graph node, then that node's walking distance."""
-
-    tree: cKDTree
-    node_m: np.ndarray  # one more entry than nodes: inf, for "no node in reach"
-
-    def __call__(self, xy, max_m, workers) -> np.ndarray:
-        if len(xy) == 0:
-            return np.empty(0)
-        snap, node = self.tree.query(xy, k=1, distance_upper_bound=_bound(max_m), workers=workers)
-        return snap + self.node_m[node]
-
-
-@dataclass
-class _Plan:
-    """Everything a worker needs; built once and broadcast."""
-
-    distance: object
-    street_geoms: np.ndarray
-    tier_m: np.ndarray
-    weight: str | None
-    chunk_size: int = DEFAULT_CHUNK_SIZE
-    workers: int = 1
-    street_bounds: np.ndarray = field(init=False)
-
-    def __post_init__(self):
-        self.street_bounds = shapely.bounds(self.street_geoms)
-
-    @property
-    def shape(self) -> tuple:
-        # rows: streets, then "outside every street"; columns: the first tier
-        # reaching a point, then "beyond every tier", then the count of points
-        return (len(self.street_geoms) + 1, len(self.tier_m) + 2)
-
-
-def _chunk_sums(plan: _Plan, xy: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """People by street and first covering tier, and points by street, for one chunk."""
-    n_streets, n_tiers = len(plan.street_geoms), len(plan.tier_m)
-    out = np.zeros(plan.shape)
-    for start in range(0, len(xy), plan.chunk_size):
-        cxy, cw = xy[start : start + plan.chunk_size], w[start : start + plan.chunk_size]
-        street = _assign_streets(cxy, plan.street_geoms, plan.street_bounds)
-        street[street < 0] = n_streets
-        # Nearby points queried one after another: twice as fast as random order.
-        near = _locality_order(cxy)
-        dist = np.empty(len(cxy))
-        dist[near] = plan.distance(cxy[near], plan.tier_m[-1], plan.workers)
-        tier = np.searchsorted(plan.tier_m, dist, side="left")
-        flat = street * (n_tiers + 1) + tier
-        size = (n_streets + 1) * (n_tiers + 1)
-        out[:, :-1] += np.bincount(flat, weights=cw, minlength=size).reshape(n_streets + 1, -1)
-        out[:, -1] += np.bincount(street, minlength=n_streets + 1)
-    return out
-
-
-def _locality_order(xy, cell_m=250.0) -> np.ndarray:
-    """Order of the points row by row of a grid of ``cell_m`` squares."""
-    if not len(xy):
-        return np.arange(0)
-    cell = np.floor((xy - xy.min(axis=0)) / cell_m).astype(np.int64)
-    return np.argsort(cell[:, 1] * (cell[:, 0].max() + 1) + cell[:, 0], kind="stable")
-
-
-def _assign_streets(xy, geoms, bounds) -> np.ndarray:
-    """Position of the street holding each point; on a shared edge the first one; -1 outside.
-
-    Points are bucketed in a grid of about four cells per street, so each
-    street tests only the points of the cells its bounding box overlaps.
-    """
-    street = np.full(len(xy), -1, dtype=np.int64)
-    if not len(xy) or not len(geoms):
-        return street
-    side = int(np.ceil(2 * np.sqrt(len(geoms))))
-    x0, y0 = bounds[:, 0].min(), bounds[:, 1].min()
-    size = max(bounds[:, 2].max() - x0, bounds[:, 3].max() - y0, 1e-9) / side
-
-    def cell(v, origin):
-        return np.clip(np.floor((v - origin) / size), 0, side - 1).astype(np.int64)
-
-    ids = cell(xy[:, 1], y0) * side + cell(xy[:, 0], x0)
-    order = np.argsort(ids, kind="stable")
-    starts = np.searchsorted(ids[order], np.arange(side * side + 1))
-    cx0, cx1 = cell(bounds[:, 0], x0), cell(bounds[:, 2], x0)
-    cy0, cy1 = cell(bounds[:, 1], y0), cell(bounds[:, 3], y0)
-    for k in range(len(geoms)):
-        rows = np.arange(cy0[k], cy1[k] + 1) * side
-        cand = np.concatenate([order[starts[r + cx0[k]] : starts[r + cx1[k] + 1]] for r in rows])
-        cand = cand[street[cand] < 0]
-        if len(cand):
-            shapely.prepare(geoms[k])
-            street[cand[shapely.intersects_xy(geoms[k], xy[cand, 0], xy[cand, 1])]] = k
-    return street
-
-
-def _partition_sums(frame, plan: _Plan) -> np.ndarray:
-    """Add up one partition (a GeoDataFrame) of population points."""
-    xy, w = _frame_xy_weight(frame, plan.weight)
-    return _chunk_sums(plan, xy, w)
-
-
 def compute_point_coverage(
     population_points,
     facilities,
@@ -264,6 +124,8 @@ def compute_point_coverage(
     npartitions: int | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     densify_m: float | None = DEFAULT_DENSIFY_M,
+    band_m: float = DEFAULT_BAND_M,
+    cell_m: float = DEFAULT_CELL_M,
 ) -> pd.DataFrame:
     """Measure, per street and tier, the people living within reach of a facility layer.
 
@@ -278,8 +140,8 @@ def compute_point_coverage(
         Points, lines or polygons with a CRS; may be empty (nothing covered).
     streets : geopandas.GeoDataFrame
         ``street_code`` (``name`` if any) and polygons with a CRS. A point on
-        an edge shared by two streets counts in the first; points outside every
-        street are counted nowhere (their number is logged).
+        an edge shared by two streets counts in the one with the lowest code;
+        points outside every street are counted nowhere (their number is logged).
     facility : str, optional
         Label for the ``facility`` column; by default ``facilities.attrs["layer"]``
         (set by :func:`gongshu_geo.coverage.select_facilities`), else ``"facilities"``.
@@ -289,9 +151,9 @@ def compute_point_coverage(
     weight : str or None
         Column of people per point; ``None`` counts every point as one.
     graph : WalkGraph, optional
-        Measure along this walking graph instead of in straight lines: one
-        multi-source search gives every node's distance to a facility, and each
-        point adds the straight line to its nearest node.
+        Measure along this walking graph instead of in straight lines: the walk
+        of :func:`gongshu_geo.access.network_metres` over a grid of the streets,
+        read at the cell of each point.
     engine : {"local", "dask"}
         ``"dask"`` spreads the chunks over Dask workers
         (see :func:`gongshu_geo.dask_engine.point_sums_dask`); same results.
@@ -308,6 +170,10 @@ def compute_point_coverage(
     densify_m : float, optional
         Longest edge left between the vertices standing for line and polygon
         facilities (see the module notes).
+    band_m : float
+        Network mode: half-width of the band around reached ways.
+    cell_m : float
+        Network mode: cell size of the walk's grid.
 
     Returns
     -------
@@ -320,13 +186,16 @@ def compute_point_coverage(
     if engine not in ENGINES:
         raise InputError(f"engine must be one of {', '.join(ENGINES)}; found {engine!r}")
     chunk_size = _positive_int(chunk_size, "chunk_size")
-    table, street_geoms = _street_table(streets)
-    tier_table = _resolve_tiers(tiers)
+    street_table = make_street_table(streets)
+    table = street_table.frame[["street_code", "name"]]
+    tier_table = resolve_tiers(tiers)
     if facility is None:
         facility = getattr(facilities, "attrs", {}).get("layer", "facilities")
     tier_m = tier_table["distance_m"].to_numpy(dtype=float)
-    distance = _distance_model(facilities, graph, tier_m[-1], densify_m)
-    plan = _Plan(distance, street_geoms, tier_m, weight, chunk_size)
+    model = _distance_model(
+        facilities, graph, street_table, tier_m, densify_m=densify_m, band_m=band_m, cell_m=cell_m
+    )
+    plan = PointPlan(model, street_table, tier_m, weight, chunk_size)
     source = _check_source(population_points, weight)
     if engine == "dask":
         from .dask_engine import point_sums_dask
@@ -345,24 +214,21 @@ def compute_point_coverage(
     return result
 
 
-def _local_sums(source, plan: _Plan) -> np.ndarray:
+def _local_sums(source, plan: PointPlan) -> np.ndarray:
     plan.workers = -1  # one process: let the KD-tree queries use every core
     total = np.zeros(plan.shape)
     if isinstance(source, gpd.GeoDataFrame):
-        xy, w = _frame_xy_weight(source, plan.weight)
-        return _chunk_sums(plan, xy, w)
+        xy, w = frame_xy_weight(source, plan.weight)
+        return sum_points(plan, xy, w)
     if is_dask_frame(source):  # one partition in memory at a time
         for part in source.to_delayed():
-            total += _partition_sums(part.compute(scheduler="synchronous"), plan)
+            total += sum_partition(part.compute(scheduler="synchronous"), plan)
         return total
-    for xy, w in _iter_parquet_chunks(source, plan.weight, plan.chunk_size):
-        total += _chunk_sums(plan, xy, w)
+    with progress_bar(desc="population points", total=count_rows(source), unit="points") as bar:
+        for xy, w in iter_parquet_chunks(source, plan.weight, plan.chunk_size):
+            total += sum_points(plan, xy, w)
+            bar.update(len(xy))
     return total
-
-
-def is_dask_frame(obj) -> bool:
-    """Tell whether ``obj`` is a lazy, partitioned (dask-geopandas) frame."""
-    return hasattr(obj, "to_delayed") and hasattr(obj, "npartitions") and hasattr(obj, "crs")
 
 
 def _check_source(points, weight):
@@ -372,7 +238,7 @@ def _check_source(points, weight):
     if is_dask_frame(points):
         if points.crs is None:
             raise CRSError("population_points: the frame has no CRS: set one with set_crs(...)")
-        _weights(points._meta, weight, "population_points")
+        check_weights(points._meta, weight, "population_points")
         return points
     if not isinstance(points, gpd.GeoDataFrame):
         raise InputError(
@@ -381,19 +247,14 @@ def _check_source(points, weight):
         )
     if points.crs is None:
         _crs.to_metric(points)  # raises the CRS error with its advice
-    _weights(points.iloc[:0], weight, "population_points")
+    check_weights(points.iloc[:0], weight, "population_points")
     return points
 
 
-def _distance_model(facilities, graph, max_m, densify_m):
+def _distance_model(facilities, graph, streets, tier_m, *, densify_m, band_m, cell_m):
+    geoms = _crs.metric_geometries(facilities, "facilities")
     if graph is None:
-        xy = facility_coordinates(facilities, densify_m=densify_m)
-        geoms = _metric_geometry(facilities, "facilities")
-        polygons = geoms[np.isin(shapely.get_type_id(geoms), [3, 6])]
-        inside = shapely.union_all(polygons) if len(polygons) else None
-        return _StraightLine(cKDTree(xy) if len(xy) else None, inside)
-    from .network import WalkGraph, compute_node_distances
-
+        return DistanceModel.straight_line(geoms, densify_m=densify_m)
     if not isinstance(graph, WalkGraph):
         raise InputError(
             "graph must be a WalkGraph (read_graph('walk.graphml') or graph_from_lines(...)); "
@@ -401,48 +262,11 @@ def _distance_model(facilities, graph, max_m, densify_m):
         )
     if graph.n_nodes == 0:
         raise InputError("the walking graph has no nodes")
-    _metric_geometry(facilities, "facilities")
-    if len(facilities):
-        node_m = compute_node_distances(graph, facilities, max_distance_m=max_m).to_numpy()
-    else:
-        node_m = np.full(graph.n_nodes, np.inf)
-    return _Network(cKDTree(graph.node_xy), np.r_[node_m, np.inf])
-
-
-def _street_table(streets):
-    if not isinstance(streets, gpd.GeoDataFrame) or "street_code" not in streets.columns:
-        found = (
-            ", ".join(map(str, streets.columns))
-            if isinstance(streets, gpd.GeoDataFrame)
-            else type(streets).__name__
-        )
-        raise InputError(
-            'streets must be a GeoDataFrame with a "street_code" column and polygons; '
-            f"found {found}"
-        )
-    geoms = np.asarray(_crs.to_metric(streets).geometry.values)
-    kind = shapely.get_type_id(geoms)
-    bad = np.flatnonzero(~np.isin(kind, [3, 6]) | shapely.is_empty(geoms))
-    if len(bad):
-        raise InputError(
-            f"street #{bad[0]} ({streets['street_code'].iloc[bad[0]]!r}) must be a Polygon or "
-            "MultiPolygon"
-        )
-    dup = streets["street_code"].duplicated()
-    if dup.any():
-        raise InputError(
-            f"street_code must be unique; {streets['street_code'][dup].iloc[0]!r} appears twice"
-        )
-    names = streets["name"] if "name" in streets.columns else pd.Series(None, index=streets.index)
-    table = pd.DataFrame(
-        {"street_code": streets["street_code"].to_numpy(), "name": names.to_numpy()}
+    grid = make_grid(shapely.total_bounds(streets.geoms), cell_m=cell_m)
+    metres = network_metres(
+        grid, graph, geoms, band_m=float(band_m), max_m=float(tier_m[-1]), exact_at=tier_m
     )
-    return table, geoms
-
-
-def _resolve_tiers(tiers) -> pd.DataFrame:
-    """Check tiers as coverage does, nearest first (the sums are cumulative)."""
-    return _coverage_tiers(tiers).sort_values("distance_m", ignore_index=True)
+    return DistanceModel.from_surface(grid, metres)
 
 
 def _coverage_table(table, tier_table, sums, facility, mode) -> pd.DataFrame:

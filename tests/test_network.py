@@ -223,7 +223,10 @@ def test_network_areas_need_tiers_and_a_sane_band():
     with pytest.raises(
         InputError, match="tiers must be a DataFrame with columns minutes and distance_m"
     ):
-        compute_network_service_areas(g, points(pt(0, 0)), tiers=[300])
+        compute_network_service_areas(g, points(pt(0, 0)), tiers=pd.DataFrame({"m": [300]}))
+    # metres are tiers, as everywhere else
+    areas = compute_network_service_areas(g, points(pt(0, 0)), tiers=[300])
+    assert areas["distance_m"].tolist() == [300.0]
     with pytest.raises(
         InputError, match="band_m must be a non-negative number of metres; found -1"
     ):

@@ -32,6 +32,7 @@ def test_analysis_notebook_runs_top_to_bottom():
     assert "completeness" in text and "partial" in text  # the baseline table
     assert "in_progress" in text and "n_under_way" in text  # the schedule
     assert "moved" in text and "removed" in text  # the diff of the edited copy
+    assert "cum_new_covered_pop" in text and "alone_rank" in text  # where to build next
     assert any("image/png" in o.get("data", {}) for o in outputs)
 
 

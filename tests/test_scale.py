@@ -156,7 +156,7 @@ def test_line_and_polygon_facilities_by_densified_vertices():
     assert exact <= approx <= exact + 25.0 / 2
 
 
-def test_walking_graph_distance_is_snap_plus_node_distance():
+def test_walking_graph_distance_is_the_walk_within_the_band():
     # A straight way along y = 0 with nodes every 100 m; the facility at its west end.
     xs = np.arange(0, 2001, 100.0)
     graph = WalkGraph(
@@ -164,13 +164,18 @@ def test_walking_graph_distance_is_snap_plus_node_distance():
         u=np.arange(len(xs) - 1), v=np.arange(1, len(xs)), length_m=np.full(len(xs) - 1, 100.0),
     )  # fmt: skip
     fac = one_facility(0.0, 0.0)
-    # 500 m along the way, then 30 m off it: 530 m; straight line ~501 m.
+    # 500 m along the way, 30 m off it: the 50 m band around the way walked reaches it
+    # once the walk passes 500 - sqrt(50**2 - 30**2) = 460 m, as the maps draw it. The
+    # point takes its 10 m cell's distance: the tiers stay 20 m either side of 460.
     pts = people([(500, 30, 1.0)])
-    net = compute_point_coverage(pts, fac, two_streets(), tiers=[520, 540], graph=graph)
+    net = compute_point_coverage(pts, fac, two_streets(), tiers=[440, 480], graph=graph)
     assert net["covered_pop"].tolist() == [0.0, 0.0, 1.0, 0.0]
     assert set(net["mode"]) == {"points_network"}
-    line = compute_point_coverage(pts, fac, two_streets(), tiers=[520, 540])
-    assert line["covered_pop"].tolist() == [1.0, 0.0, 1.0, 0.0]
+    # with a 20 m band the way is too far: nobody is reached at all
+    narrow = compute_point_coverage(pts, fac, two_streets(), tiers=[2000], graph=graph, band_m=20)
+    assert narrow["covered_pop"].tolist() == [0.0, 0.0]
+    line = compute_point_coverage(pts, fac, two_streets(), tiers=[495, 520])  # ~501 m
+    assert line["covered_pop"].tolist() == [0.0, 0.0, 1.0, 0.0]
 
 
 def test_no_facilities_covers_nobody():
@@ -215,7 +220,7 @@ def test_input_errors(tmp_path):
     )
     with pytest.raises(InputError, match=r"row #0: must be a Point .* found LineString"):
         compute_point_coverage(lines, one_facility(), two_streets())
-    with pytest.raises(InputError, match='"street_code" column'):
+    with pytest.raises(InputError, match='column "street_code" is missing'):
         compute_point_coverage(pts, one_facility(), two_streets().drop(columns="street_code"))
     with pytest.raises(InputError, match="folder has no \\*.parquet file"):
         compute_point_coverage(tmp_path, one_facility(), two_streets())
