@@ -6,6 +6,7 @@ missing optional package only matters to the function that needs it.
 """
 
 import importlib
+from typing import TYPE_CHECKING
 
 from ._errors import (
     CRSError,
@@ -62,13 +63,61 @@ _LAZY = {
     "read_candidates": "candidates",
     "default_candidates": "candidates",
     "make_sites_map": "maps",
+    "make_street_table": "streets",
+    "resolve_tiers": "tiers",
+    "make_study_area": "grid",
+    "compute_distance_surface": "access",
+    "coverage_table": "coverage",
+    "vectorize_surface": "coverage",
+    "minutes_of": "surfaces",
+    "write_surface_geotiff": "surfaces",
+    "surface_image": "surfaces",
+    "aggregate_to_h3": "surfaces",
 }
 
 _SUBMODULES = {
     "basemaps", "coverage", "crs", "export", "graphs", "indicators", "io", "join", "maps",
     "network", "pipeline", "plots", "points", "scenarios", "schema", "synth", "tiling",
-    "siting", "candidates",
+    "siting", "candidates", "streets", "tiers", "grid", "access", "surfaces", "point_sums",
 }  # fmt: skip
+
+if TYPE_CHECKING:  # what the lazy names are, for IDEs and type checkers
+    from .access import compute_distance_surface
+    from .candidates import default_candidates, read_candidates
+    from .coverage import (
+        compute_coverage,
+        compute_gaps,
+        compute_service_areas,
+        coverage_table,
+        select_facilities,
+        service_tiers,
+        vectorize_surface,
+    )
+    from .export import collect_layers, export_layers
+    from .graphs import download_walking_graph, graph_from_lines, read_graph
+    from .grid import make_study_area
+    from .indicators import measure_targets
+    from .join import flag_outside, join_projects_to_streets, summarize_streets
+    from .maps import (
+        make_coverage_map,
+        make_overview_map,
+        make_sites_map,
+        make_street_stats_map,
+        save_map,
+    )
+    from .network import compute_network_service_areas, compute_node_distances
+    from .pipeline import build
+    from .points import compute_point_coverage
+    from .scenarios import (
+        compare_scenarios,
+        compute_network_penalty,
+        compute_plan_gain,
+        summarize_coverage,
+    )
+    from .siting import choose_sites, write_sites
+    from .streets import make_street_table
+    from .surfaces import aggregate_to_h3, minutes_of, surface_image, write_surface_geotiff
+    from .tiers import resolve_tiers
 
 
 def __getattr__(name):

@@ -339,9 +339,18 @@ def _layer_population(grid, label, table, population, field):
     w = [counts[kind == 0]]
     poly = np.flatnonzero(kind != 0)
     if len(poly):
-        burnt = rasterize_index(grid, geoms[poly])
+        # Count each polygon's cells on a grid that holds all of it, aligned with this
+        # one, so that a polygon reaching beyond the streets keeps only its share.
+        gx0, gy0, gx1, gy1 = grid.bounds
+        px0, py0, px1, py1 = shapely.total_bounds(geoms[poly])
+        big = make_grid((min(gx0, px0), min(gy0, py0), max(gx1, px1), max(gy1, py1)),
+                        cell_m=grid.cell_m)  # fmt: skip
+        whole = rasterize_index(big, geoms[poly]).reshape(big.shape)
+        n_cells = np.bincount(whole[whole >= 0], minlength=len(poly))
+        r0 = int(round((big.y1 - grid.y1) / grid.cell_m))
+        c0 = int(round((grid.x0 - big.x0) / grid.cell_m))
+        burnt = whole[r0 : r0 + grid.n_rows, c0 : c0 + grid.n_cols].ravel()
         hit = np.flatnonzero((burnt >= 0) & (label >= 0))
-        n_cells = np.bincount(burnt[burnt >= 0], minlength=len(poly))
         np.add.at(pop, hit, counts[poly][burnt[hit]] / n_cells[burnt[hit]])
         small = np.flatnonzero(n_cells == 0)  # too small to hold a centre: counted as a point
         xy.append(shapely.get_coordinates(shapely.point_on_surface(geoms[poly[small]])))

@@ -8,9 +8,10 @@ layer: the maximal covering location problem (Church and ReVelle, 1974).
 The work is in two steps that know nothing of each other:
 
 1. **The coverage matrix** (:func:`_cover_matrix`): people live in the cells
-   of a regular grid in EPSG:4549 clipped to the streets
-   (:func:`gongshu_geo._popgrid.population_cells`: each street's population
-   spread evenly over its area, or a population layer's counts);
+   of the coverage grid (:func:`gongshu_geo.grid.make_study_area`, through
+   :func:`gongshu_geo._popgrid.population_cells`: each street's population
+   spread evenly over its cells, or a population layer's counts), at a
+   coarser cell by default to keep the matrix small;
    a cell is within reach of a site when its centre is, as the crow flies
    (``mode="distance"``: the distance to the site's nearest point, so a
    polygon serves from its edge and covers its inside) or along the walking

@@ -33,6 +33,9 @@ def test_analysis_notebook_runs_top_to_bottom():
     assert "in_progress" in text and "n_under_way" in text  # the schedule
     assert "moved" in text and "removed" in text  # the diff of the edited copy
     assert "cum_new_covered_pop" in text and "alone_rank" in text  # where to build next
+    assert "minutes_mean" in text and "to the nearest station" in json.dumps(
+        [o.get("text", "") for o in outputs], ensure_ascii=False
+    )  # the accessibility surface, and its hexagons
     assert any("image/png" in o.get("data", {}) for o in outputs)
 
 
