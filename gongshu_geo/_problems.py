@@ -64,6 +64,14 @@ class Problem(str):
         self.kind = kind
         return self
 
+    # A problem is never changed once made: copies are itself, so that pandas, which deep-copies
+    # a frame's attrs (where skipped problems are kept) on every operation, stays fast.
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
 
 def describe_problem(problem: str) -> dict:
     """Take a problem apart into feature index, id, field, expected, found and kind.

@@ -22,6 +22,7 @@ from ._geojson import (
     parse_feature,
 )
 from ._limits import check_input_size, read_bytes_bounded
+from ._problems import MAX_LISTED
 from .extent import check_coordinate_range
 from .schema import (
     CATEGORIES,
@@ -246,9 +247,7 @@ def _finish_projects(rows, problems, fixes, source, *, skip_invalid):
         raise ValidationError(problems, source=source)
     kept = [(props, geom) for _, props, geom, probs in rows if not probs]
     skipped = [probs for _, _, _, probs in rows if probs]
-    for probs in skipped:
-        for p in probs:
-            logger.warning("%s: skipped %s", source, p)
+    _log_skipped([p for probs in skipped for p in probs], source)
     if not kept:
         raise ValidationError(
             (problems or []) + ["no valid feature is left after skipping the invalid ones"],
@@ -264,6 +263,19 @@ def _finish_projects(rows, problems, fixes, source, *, skip_invalid):
     gdf.attrs["fixed"] = list(fixes)
     logger.info("read %d projects from %s (%d skipped)", len(gdf), source, len(skipped))
     return gdf
+
+
+def _log_skipped(problems, source) -> None:
+    """Log what was skipped: the first few as warnings, the rest at debug level (no flood)."""
+    for k, problem in enumerate(problems):
+        level = logging.WARNING if k < MAX_LISTED else logging.DEBUG
+        logger.log(level, "%s: skipped %s", source, problem)
+    if len(problems) > MAX_LISTED:
+        logger.warning(
+            "%s: skipped %d more problems (all of them: -vv, or --report problems.csv)",
+            source,
+            len(problems) - MAX_LISTED,
+        )
 
 
 def read_layer(

@@ -129,3 +129,22 @@ def test_problem_parts_win_over_the_text_and_survive_pickling():
     q = pickle.loads(pickle.dumps(p))
     assert q == "feature #1: odd" and describe_problem(q)["id"] == "A" and q.kind == "k"
     assert format_problems([p, q], source="f.csv").splitlines()[0] == "2 problems in f.csv:"
+
+
+def test_problems_are_copied_as_themselves():
+    """pandas deep-copies attrs (skipped problems) on every operation; a copy must be cheap."""
+    import copy
+
+    p = Problem("feature #1: odd", index=1, fid="A")
+    assert copy.deepcopy([p])[0] is p and copy.copy(p) is p
+
+
+def test_skip_invalid_does_not_flood_the_log_either(tmp_path, capsys):
+    path = _flood(tmp_path / "many.geojson", 2000)
+    feats = json.loads(path.read_text(encoding="utf-8"))["features"] + [make_feature("U-ok")]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}), encoding="utf-8")
+    assert main(["validate", "--projects", str(path), "--skip-invalid"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) < 3 * MAX_LISTED
+    assert sum("skipped feature" in line for line in err) == MAX_LISTED
+    assert any("skipped 1950 more problems" in line for line in err)
