@@ -73,10 +73,10 @@ def check_coordinate_range(gdf, *, source: str, what: str = "layer") -> None:
             f"{source}: feature #{k} of the {what} has no geometry "
             f"({int(missing.sum())} such features); drop or fix them"
         )
-    coords = shapely.get_coordinates(np.asarray(gdf.geometry.values))
+    coords, owner = shapely.get_coordinates(np.asarray(gdf.geometry.values), return_index=True)
     finite = np.isfinite(coords).all(axis=1)
     if not finite.all():
-        bad_feature = int(np.flatnonzero(~np.isfinite(bounds).all(axis=1))[0])
+        bad_feature = int(owner[np.flatnonzero(~finite)[0]])
         raise InputError(
             f"{source}: feature #{bad_feature} of the {what} has coordinates that are not finite "
             "numbers (NaN or infinity); fix or drop it"

@@ -155,3 +155,15 @@ def test_impossible_coordinates(geometry, match):
     layer = gpd.GeoDataFrame(geometry=[shapely.Point(120.1, 30.3), geometry], crs=4326)
     with pytest.raises(InputError, match=match):
         check_coordinate_range(layer, source="x")
+
+
+def test_a_nan_vertex_inside_a_finite_box_is_found():
+    """GEOS leaves a NaN vertex out of the bounding box; the check must still name the feature."""
+    import numpy as np
+
+    with np.errstate(invalid="ignore"):
+        line = shapely.LineString([(120.1, 30.3), (float("nan"), 30.2), (120.2, 30.3)])
+    layer = gpd.GeoDataFrame(geometry=[shapely.Point(120.1, 30.3), line], crs=4326)
+    assert np.isfinite(shapely.bounds(line)).all()
+    with pytest.raises(InputError, match="x: feature #1 of the layer has coordinates that are not"):
+        check_coordinate_range(layer, source="x")
