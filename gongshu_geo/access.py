@@ -418,7 +418,8 @@ def _tile_metres(tile: Grid, graph: WalkGraph, geoms, band_m, max_m, exact_at) -
 
     Samples are put on the cells that hold them, which moves each by up to half a
     cell diagonal ``h``. A minimum filter over a disc of ``band - h`` gives an
-    upper bound of every cell's walk, one over ``band + h`` a lower bound; where
+    upper bound of every cell's walk, one over ``band + h + s / 2`` (less
+    ``s / 2``) a lower bound; where
     a tier's distance falls between the two, the cell is settled exactly by a
     KD-tree of the samples reached within that tier and the points where the
     walk runs out. With samples ``s`` apart along a way, the result is exact at
@@ -431,7 +432,8 @@ def _tile_metres(tile: Grid, graph: WalkGraph, geoms, band_m, max_m, exact_at) -
     pad = int(np.ceil((band_m + h + step / 2) / tile.cell_m)) + 1
     padded = Grid(tile.x0 - pad * tile.cell_m, tile.y1 + pad * tile.cell_m, tile.cell_m,
                   tile.n_rows + 2 * pad, tile.n_cols + 2 * pad)  # fmt: skip
-    best = np.full(padded.size, np.inf)
+    # float32 halves the filters' memory traffic: walks are rounded by at most 0.1 mm
+    best = np.full(padded.size, np.inf, dtype=np.float32)
     xy, walk, cell = np.empty((0, 2)), np.empty(0), np.empty(0, np.int64)
     dist, seeds = np.full(graph.n_nodes, np.inf), np.empty((0, 4))
     if graph.n_edges and len(geoms):
@@ -441,36 +443,48 @@ def _tile_metres(tile: Grid, graph: WalkGraph, geoms, band_m, max_m, exact_at) -
         cell = padded.cell_of(xy)
         ok = (cell >= 0) & (walk <= max_m)
         xy, walk, cell = xy[ok], walk[ok], cell[ok]
-        np.minimum.at(best, cell, walk)
+        np.minimum.at(best, cell, walk.astype(np.float32))
     best = best.reshape(padded.shape)
     r = band_m / tile.cell_m
-    # float32 halves the filters' memory traffic; rounding outwards keeps the bounds bounds.
-    b32 = best.astype(np.float32)
-    up32 = np.where(b32 < best, np.nextafter(b32, np.float32(np.inf)), b32)
-    down32 = np.where(b32 > best, np.nextafter(b32, np.float32(-np.inf)), b32)
-    upper = disc_minimum(up32, r - h / tile.cell_m).astype(float) if band_m > h else None
+    if band_m > h:
+        upper = disc_minimum(best, r - h / tile.cell_m)
+    else:  # a band narrower than a cell: settle every cell exactly
+        upper = np.full(padded.shape, np.inf, dtype=np.float32)
     # A point of a way between two samples is within step/2 of one, and its walk
     # at most step/2 shorter: the lower bound reaches that much farther and lower.
-    lower = disc_minimum(down32 - np.float32(step / 2), r + (h + step / 2) / tile.cell_m)
-    if upper is None:  # a band narrower than a cell: settle every cell exactly
-        upper = np.full(padded.shape, np.inf)
-    out = upper.ravel().copy()
-    reach = int(np.ceil(r + (h + step / 2) / tile.cell_m)) + 1
-    for budget in sorted(exact_at):
-        unsure = np.flatnonzero(((lower <= budget) & (upper > budget)).ravel())
+    lower = octagon_minimum(best, r + (h + step / 2) / tile.cell_m) - np.float32(step / 2)
+    tiers = np.sort(np.asarray(exact_at, dtype=float))
+    # covered at tier k for k >= first_in; surely not for k < first_maybe
+    first_in = np.searchsorted(tiers, upper.ravel(), side="left")
+    first_maybe = np.searchsorted(tiers, lower.ravel(), side="left")
+    candidates = np.flatnonzero(first_maybe < first_in)
+    out = upper.ravel().astype(float)
+    if len(candidates):
+        # Blocks of cells at least as wide as the reach: a sample can settle an
+        # unsure cell only from its own block or a neighbouring one.
+        reach = int(np.ceil(r + (h + step / 2) / tile.cell_m)) + 1
+        side = max(reach, 8)
+        shape = (-(-padded.n_rows // side), -(-padded.n_cols // side))
+        s_row, s_col = np.divmod(cell, padded.n_cols)
+        s_block = (s_row // side) * shape[1] + s_col // side
+    for k, budget in enumerate(tiers):
+        pick = (first_maybe[candidates] <= k) & (first_in[candidates] > k)
+        unsure = candidates[pick]
         if not len(unsure):
             continue
-        # Only samples that can reach an unsure cell need be in the tree.
-        near = np.zeros(padded.shape, dtype=np.uint8)
-        near.ravel()[unsure] = 1
-        near = ndimage.maximum_filter1d(near, 2 * reach + 1, axis=0)
-        near = ndimage.maximum_filter1d(near, 2 * reach + 1, axis=1)
-        reached = (walk <= budget) & (near.ravel()[cell] > 0)
-        if not reached.any():
-            continue
+        near = np.zeros(shape, dtype=np.uint8)
+        u_row, u_col = np.divmod(unsure, padded.n_cols)
+        near[u_row // side, u_col // side] = 1
+        near = ndimage.maximum_filter(near, size=3, mode="constant").ravel()
+        reached = (walk <= budget) & (near[s_block] > 0)
         # The ends of the partly reached ways, where the walk is exactly the budget.
-        tree = cKDTree(np.r_[xy[reached], frontier_points(graph, dist, seeds, budget)])
-        d, _ = tree.query(padded.centres(unsure), k=1, distance_upper_bound=_widen(band_m))
+        ends = frontier_points(graph, dist, seeds, budget)
+        if not reached.any() and not len(ends):
+            continue
+        tree = cKDTree(np.r_[xy[reached], ends], balanced_tree=False, compact_nodes=False)
+        d, _ = tree.query(
+            padded.centres(unsure), k=1, distance_upper_bound=_widen(band_m), workers=-1
+        )
         hit = unsure[np.isfinite(d)]
         out[hit] = np.minimum(out[hit], budget)
     out = out.reshape(padded.shape)
@@ -616,6 +630,30 @@ def disc_minimum(values: np.ndarray, radius_cells: float) -> np.ndarray:
         part = ndimage.minimum_filter1d(part, 2 * height + 1, axis=0, mode="constant", cval=np.inf)
         np.minimum(out, part, out=out)
     return out
+
+
+def octagon_minimum(values: np.ndarray, radius_cells: float) -> np.ndarray:
+    """Smallest value within an octagon that holds the disc of ``radius_cells``.
+
+    The union of the rectangles ``|dx| <= R, |dy| <= a`` and ``|dx| <= a, |dy| <= R``
+    with ``R = floor(r)`` and ``a = ceil(r / sqrt(2))`` holds every cell of the disc
+    (a cell with ``|dx| >= |dy|`` has ``|dy| <= r / sqrt(2)``): a lower bound for
+    :func:`disc_minimum` in four one-dimensional passes.
+
+    Examples
+    --------
+    >>> a = np.random.default_rng(1).random((30, 30))
+    >>> bool((octagon_minimum(a, 4.3) <= disc_minimum(a, 4.3)).all())
+    True
+    """
+    big = int(np.floor(radius_cells))
+    small = int(np.ceil(radius_cells / np.sqrt(2)))
+    kw = {"mode": "constant", "cval": np.inf}
+    wide = ndimage.minimum_filter1d(values, 2 * big + 1, axis=1, **kw)
+    wide = ndimage.minimum_filter1d(wide, 2 * small + 1, axis=0, **kw)
+    tall = ndimage.minimum_filter1d(values, 2 * small + 1, axis=1, **kw)
+    tall = ndimage.minimum_filter1d(tall, 2 * big + 1, axis=0, **kw)
+    return np.minimum(wide, tall)
 
 
 def summarize_surface(surface: DistanceSurface, tiers: pd.DataFrame) -> pd.DataFrame:

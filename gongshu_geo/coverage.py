@@ -144,7 +144,9 @@ def _polygon_areas_metric(geoms, tiers, mode, graph, band_m) -> gpd.GeoDataFrame
     return gpd.GeoDataFrame(columns, geometry=areas, crs=_crs.METRIC)
 
 
-def vectorize_surface(surface: DistanceSurface, tiers) -> gpd.GeoDataFrame:
+def vectorize_surface(
+    surface: DistanceSurface, tiers, *, simplify: bool = True
+) -> gpd.GeoDataFrame:
     """Draw the service area of each tier from a distance surface's cells.
 
     Parameters
@@ -153,13 +155,16 @@ def vectorize_surface(surface: DistanceSurface, tiers) -> gpd.GeoDataFrame:
         From :func:`gongshu_geo.access.compute_distance_surface`.
     tiers : pandas.DataFrame or sequence of float, optional
         As for :func:`compute_coverage`.
+    simplify : bool
+        Smooth the cells' staircase outline within half a cell.
 
     Returns
     -------
     geopandas.GeoDataFrame
         Columns ``minutes``, ``distance_m``, ``mode``; one (Multi)Polygon per
         tier made of the cells within the tier's distance, in EPSG:4549. These
-        are the very cells the coverage table counts.
+        are the very cells the coverage table counts (their outline within
+        half a cell when ``simplify``).
     """
     tiers = resolve_tiers(tiers)
     grid = surface.grid
@@ -174,9 +179,12 @@ def vectorize_surface(surface: DistanceSurface, tiers) -> gpd.GeoDataFrame:
             )
         ]
         if len(parts) == 1:
-            areas.append(parts[0])
+            area = parts[0]
         else:
-            areas.append(shapely.multipolygons(parts) if parts else shapely.Polygon())
+            area = shapely.multipolygons(parts) if parts else shapely.Polygon()
+        # the cells' staircase, smoothed within half a cell: light to draw, and no
+        # point of it moves farther than that from the cells the tables count
+        areas.append(shapely.simplify(area, grid.cell_m / 2) if simplify else area)
     columns = {
         "minutes": tiers["minutes"].to_numpy(),
         "distance_m": tiers["distance_m"].to_numpy(),

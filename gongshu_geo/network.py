@@ -118,6 +118,22 @@ class WalkGraph:
         return sp.csr_matrix((w[first], (a[first], b[first])), shape=(n, n))
 
     @cached_property
+    def node_tree(self):
+        """KD-tree of the nodes."""
+        from scipy.spatial import cKDTree
+
+        return cKDTree(self.node_xy, balanced_tree=False, compact_nodes=False)
+
+    @cached_property
+    def incidence(self) -> tuple[np.ndarray, np.ndarray]:
+        """Edges at each node, CSR-style: node ``k``'s are ``inc[ptr[k]:ptr[k + 1]]``."""
+        ends = np.r_[self.u, self.v]
+        edges = np.r_[np.arange(self.n_edges), np.arange(self.n_edges)]
+        order = np.argsort(ends, kind="stable")
+        ptr = np.searchsorted(ends[order], np.arange(self.n_nodes + 1))
+        return ptr, edges[order]
+
+    @cached_property
     def edge_tree(self) -> shapely.STRtree:
         """Spatial index of the edges."""
         return shapely.STRtree(self.lines)
@@ -139,10 +155,13 @@ def locate_facility_access(graph: WalkGraph, geoms: np.ndarray):
     geoms = shapely.get_parts(geoms)
     if graph.n_edges == 0 or len(geoms) == 0:
         return np.empty(0, np.int64), np.empty(0), np.empty((0, 4))
-    src, edge = graph.edge_tree.query_nearest(geoms, all_matches=False)
-    point = shapely.get_point(shapely.shortest_line(graph.lines[edge], geoms[src]), 0)
-    frac = _fractions(graph.lines[edge], point)
-    seeds = [np.column_stack([edge, frac, frac, shapely.distance(point, geoms[src])])]
+    if graph.edge_geometry is None and (shapely.get_type_id(geoms) == 0).all():
+        seeds = [_nearest_straight_edges(graph, shapely.get_coordinates(geoms))]
+    else:
+        src, edge = graph.edge_tree.query_nearest(geoms, all_matches=False)
+        point = shapely.get_point(shapely.shortest_line(graph.lines[edge], geoms[src]), 0)
+        frac = _fractions(graph.lines[edge], point)
+        seeds = [np.column_stack([edge, frac, frac, shapely.distance(point, geoms[src])])]
     spread = geoms[shapely.get_type_id(geoms) != 0]
     if len(spread):
         src, edge = graph.edge_tree.query(spread, predicate="intersects")
@@ -161,6 +180,37 @@ def locate_facility_access(graph: WalkGraph, geoms: np.ndarray):
     nodes = np.r_[graph.u[edge], graph.v[edge]]
     costs = np.r_[seeds[:, 3] + seeds[:, 1] * length, seeds[:, 3] + (1 - seeds[:, 2]) * length]
     return nodes, costs, seeds
+
+
+def _nearest_straight_edges(graph: WalkGraph, xy: np.ndarray) -> np.ndarray:
+    """Seed rows ``(edge, frac, frac, offset)`` of points on their nearest straight edge.
+
+    The edge nearest a point has an end within ``d0 + L / 2`` of it (``d0`` the
+    distance to the nearest node, ``L`` the longest edge), so only edges at the
+    nodes a KD-tree finds within that radius are measured, exactly. Ties go to
+    the lowest edge position, as :meth:`shapely.STRtree.query_nearest` may not.
+    """
+    nodes = graph.node_tree
+    d0, _ = nodes.query(xy, k=1)
+    radius = d0 + float(np.max(graph.length_m, initial=0.0)) / 2 + 1e-6
+    near = nodes.query_ball_point(xy, radius, return_sorted=False)
+    counts = np.fromiter((len(n) for n in near), dtype=np.int64, count=len(xy))
+    src = np.repeat(np.arange(len(xy)), counts)
+    node = np.fromiter((k for n in near for k in n), dtype=np.int64, count=int(counts.sum()))
+    ptr, inc = graph.incidence
+    per = ptr[node + 1] - ptr[node]
+    src = np.repeat(src, per)
+    start = np.repeat(ptr[node], per)
+    edge = inc[start + np.arange(len(start)) - np.repeat(np.cumsum(per) - per, per)]
+    a, b = graph.node_xy[graph.u[edge]], graph.node_xy[graph.v[edge]]
+    ab = b - a
+    denom = np.einsum("ij,ij->i", ab, ab)
+    p = xy[src]
+    t = np.clip(np.einsum("ij,ij->i", p - a, ab) / np.where(denom > 0, denom, 1.0), 0.0, 1.0)
+    off = np.hypot(*(p - (a + t[:, None] * ab)).T)
+    order = np.lexsort((edge, off, src))
+    first = order[np.r_[True, src[order][1:] != src[order][:-1]]]
+    return np.column_stack([edge[first], t[first], t[first], off[first]])
 
 
 def _fractions(lines, points) -> np.ndarray:
@@ -188,11 +238,13 @@ def node_walks(graph: WalkGraph, nodes, costs, limit) -> np.ndarray:
     best = np.full(n, np.inf)
     np.minimum.at(best, nodes, costs)
     reached = np.flatnonzero(np.isfinite(best))
-    base = graph.matrix.tocoo()
-    rows = np.r_[base.row, np.full(len(reached), n)]
-    cols = np.r_[base.col, reached]
-    weights = np.r_[base.data, best[reached]]
-    matrix = sp.csr_matrix((weights, (rows, cols)), shape=(n + 1, n + 1))
+    # the graph's matrix with one more row, the virtual source, appended as it is
+    base = graph.matrix
+    indptr = np.r_[base.indptr, base.indptr[-1] + len(reached)]
+    matrix = sp.csr_matrix(
+        (np.r_[base.data, best[reached]], np.r_[base.indices, reached], indptr),
+        shape=(n + 1, n + 1),
+    )
     limit = np.inf if limit is None else float(limit)
     dist = dijkstra(matrix, directed=False, indices=n, limit=limit)
     return dist[:n]

@@ -389,10 +389,14 @@ def _result(candidates, cells, matrix, covered, open_units, solution) -> dict:
     )[[*CANDIDATE_COLUMNS, "geometry"]]
     gains = solution.gains / UNITS_PER_PERSON
     rows = list(solution.chosen)
-    chosen = candidates.iloc[rows].reset_index(drop=True).assign(
-        rank=np.arange(1, len(rows) + 1),
-        new_covered_pop=gains,
-        cum_new_covered_pop=np.cumsum(gains),
+    chosen = (
+        candidates.iloc[rows]
+        .reset_index(drop=True)
+        .assign(
+            rank=np.arange(1, len(rows) + 1),
+            new_covered_pop=gains,
+            cum_new_covered_pop=np.cumsum(gains),
+        )
     )
     chosen["share"] = chosen["new_covered_pop"] / total
     chosen["cum_share"] = chosen["cum_new_covered_pop"] / total

@@ -106,7 +106,8 @@ def write_surface_geotiff(
                 max_distance_m=f"{surface.max_distance_m:g}", band_m=f"{surface.band_m:g}",
             )  # fmt: skip
         with mem.open() as src, rasterio.open(
-            path, "w", driver="COG", compress="DEFLATE", predictor=3, overview_resampling="average",
+            path, "w", driver="COG", compress="DEFLATE", level=1, predictor=3,
+            overview_resampling="average",
             blocksize=256, overview_count=max(1, int(np.log2(max(grid.shape) / 256)) + 1),
             **{k: v for k, v in src.profile.items() if k in ("crs", "transform", "nodata")},
             width=src.width, height=src.height, count=1, dtype="float32",
@@ -153,26 +154,12 @@ def surface_image(
     """
     from matplotlib.colors import to_rgba
     from PIL import Image
-    from rasterio.warp import Resampling, reproject
 
     minutes = minutes_of(surface, speed_m_per_min=speed_m_per_min)
     grid = surface.grid
-    xmin, ymin, xmax, ymax = grid.bounds
-    scale = max(1.0, np.sqrt(grid.size / max_pixels))
-    from affine import Affine
-    from pyproj import Transformer
-
-    to_merc = Transformer.from_crs(_crs.METRIC, "EPSG:3857", always_xy=True)
-    mx0, my0, mx1, my1 = to_merc.transform_bounds(xmin, ymin, xmax, ymax, densify_pts=21)
-    width = max(1, int(grid.n_cols / scale))
-    height = max(1, int(grid.n_rows / scale))
-    transform = Affine((mx1 - mx0) / width, 0.0, mx0, 0.0, -(my1 - my0) / height, my1)
-    merc = np.full((height, width), np.nan, dtype=np.float32)
-    reproject(
-        minutes, merc, src_transform=grid.transform, src_crs=_crs.METRIC,
-        dst_transform=transform, dst_crs="EPSG:3857", resampling=Resampling.nearest,
-        src_nodata=np.nan, dst_nodata=np.nan,
-    )  # fmt: skip
+    index, transform = _mercator_index(grid, max_pixels)
+    height, width = index.shape
+    merc = np.where(index >= 0, minutes.ravel()[index.clip(0)], np.nan)
     palette = np.array([[round(c * 255) for c in to_rgba(h, 0.72)] for h in MINUTE_COLOURS])
     cls = classify_minutes(merc)
     rgba = np.zeros((height, width, 4), dtype=np.uint8)
@@ -191,6 +178,39 @@ def surface_image(
         dx, dy = float(gx[0] - cx), float(gy[0] - cy)
         w, e, s, n = w + dx, e + dx, s + dy, n + dy
     return buf.getvalue(), [[float(s), float(w)], [float(n), float(e)]]
+
+
+_MERCATOR: dict = {}
+
+
+def _mercator_index(grid, max_pixels):
+    """For every pixel of a Web Mercator image over the grid, the cell at its centre.
+
+    Nearest-neighbour resampling, worked out once per grid and image size (every
+    layer of a build shares the grid) and kept for the next call.
+    """
+    key = (grid, int(max_pixels))
+    if key not in _MERCATOR:
+        from affine import Affine
+        from pyproj import Transformer
+
+        xmin, ymin, xmax, ymax = grid.bounds
+        scale = max(1.0, np.sqrt(grid.size / max_pixels))
+        to_merc = Transformer.from_crs(_crs.METRIC, "EPSG:3857", always_xy=True)
+        mx0, my0, mx1, my1 = to_merc.transform_bounds(xmin, ymin, xmax, ymax, densify_pts=21)
+        width = max(1, int(grid.n_cols / scale))
+        height = max(1, int(grid.n_rows / scale))
+        transform = Affine((mx1 - mx0) / width, 0.0, mx0, 0.0, -(my1 - my0) / height, my1)
+        col, row = np.meshgrid(np.arange(width) + 0.5, np.arange(height) + 0.5)
+        x = mx0 + col.ravel() * transform.a
+        y = my1 + row.ravel() * transform.e
+        back = Transformer.from_crs("EPSG:3857", _crs.METRIC, always_xy=True)
+        gx, gy = back.transform(x, y)
+        index = grid.cell_of(np.column_stack([gx, gy])).reshape(height, width)
+        if len(_MERCATOR) > 8:
+            _MERCATOR.clear()
+        _MERCATOR[key] = (index, transform)
+    return _MERCATOR[key]
 
 
 def aggregate_to_h3(
@@ -256,11 +276,23 @@ def aggregate_to_h3(
         out[f"pop_share_{row.distance_m:g}m"] = np.divide(
             within, out["population"], out=np.full(n, np.nan), where=out["population"] > 0
         )
-    polygons = [shapely.Polygon([(x, y) for y, x in h3.cell_to_boundary(c)]) for c in codes]
-    return gpd.GeoDataFrame(out, geometry=polygons, crs=_crs.WGS84)
+    return gpd.GeoDataFrame(out, geometry=_hexagon_polygons(area, resolution, h3), crs=_crs.WGS84)
 
 
 _HEXAGONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _hexagon_polygons(area, resolution, h3):
+    """Draw the hexagons of :func:`_hexagons_of` as polygons, kept per area."""
+    cached = _HEXAGONS.setdefault(area, {})
+    key = ("polygons", resolution)
+    if key not in cached:
+        codes, _ = _hexagons_of(area, resolution, h3)
+        cached[key] = np.array(
+            [shapely.Polygon([(x, y) for y, x in h3.cell_to_boundary(c)]) for c in codes],
+            dtype=object,
+        )
+    return cached[key]
 
 
 def _hexagons_of(area, resolution, h3):

@@ -221,17 +221,21 @@ def test_line_and_polygon_facilities_are_served_from_their_edge(streets, method)
     assert cov["covered_area_share"].iloc[0] == pytest.approx(rounded_square / 1e6, **tol)
 
 
-def test_population_points_are_counted(streets):
+@pytest.mark.parametrize("method", ["grid", "polygon"])
+def test_population_points_are_counted(streets, method):
     people = gpd.GeoDataFrame(
         {"residents": [10, 20, 5, 5, 7, 3]},
         geometry=[pt(500, 600), pt(300, 500), pt(10, 10), pt(990, 990), pt(1400, 500),
                   pt(1000, 100)],  # the last lies on the A|B edge: counted once
         crs=METRIC,
     )  # fmt: skip
-    cov = compute_coverage(streets, facilities(pt(500, 500)), population=people,
-                           population_field="residents", tiers=[300, 1000])  # fmt: skip
+    # listed C, B, A: the point on the A|B edge goes to A for its code, not its row
+    backwards = streets.iloc[::-1]
+    cov = compute_coverage(backwards, facilities(pt(500, 500)), population=people,
+                           population_field="residents", tiers=[300, 1000],
+                           method=method)  # fmt: skip
     t300 = cov[cov["distance_m"] == 300].set_index("name")
-    assert t300.loc["A", "population"] == 43  # the point on the A|B edge goes to A, listed first
+    assert t300.loc["A", "population"] == 43  # A is 330105001, the lowest code
     assert t300.loc["B", "population"] == 7
     assert t300.loc["A", "covered_pop"] == 30
     assert t300.loc["B", "covered_pop"] == 0

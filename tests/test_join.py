@@ -64,9 +64,13 @@ def test_polygon_split_by_area_and_outside_part_flagged():
     assert out["outside_amount"].iloc[0] == pytest.approx(40_000)
 
 
-def test_points_count_once_and_boundary_point_goes_to_lowest_code():
+@pytest.mark.parametrize("order", [[0, 1, 2], [1, 0, 2], [2, 1, 0]])
+def test_points_count_once_and_boundary_point_goes_to_lowest_code(order):
+    # the layer lists the streets in an order that is not their codes' order: the
+    # point on the A|B edge goes to A because A is the lowest code, not the first row
     pts = [Point(X0 + 100, Y0 + 100), Point(X0 + 1000, Y0 + 500), Point(X0 + 5000, Y0)]
-    j = join_projects_to_streets(projects(pts, ["metro_station"] * 3), streets3())
+    streets = streets3().iloc[order]
+    j = join_projects_to_streets(projects(pts, ["metro_station"] * 3), streets)
     assert j.groupby("project_id")["share"].sum().to_numpy() == pytest.approx([1, 1, 1])
     assert j.set_index("project_id").loc["P-X-001", "street_code"] == "A"
     assert bool(j.set_index("project_id").loc["P-X-002", "outside"]) is True

@@ -344,3 +344,27 @@ def test_node_distances_are_indexed_by_graph_node_ids(tmp_path):
     path.write_text(GRAPHML, encoding="utf-8")
     dist = compute_node_distances(read_graph(path), gpd.GeoDataFrame(geometry=[], crs=4326))
     assert isinstance(dist, pd.Series) and list(dist.index) == ["11", "12", "13"]
+
+
+def test_points_meet_straight_edges_as_the_spatial_index_finds_them():
+    # the KD-tree shortcut for points on straight edges against the STRtree path
+    from gongshu_geo.network import WalkGraph, locate_facility_access
+
+    rng = np.random.default_rng(3)
+    xy = rng.uniform(0, 1000, size=(60, 2))
+    u = rng.integers(0, 60, 150)
+    v = (u + rng.integers(1, 59, 150)) % 60
+    length = np.hypot(*(xy[u] - xy[v]).T)
+    plain = WalkGraph(node_xy=xy, u=u, v=v, length_m=length)
+    lines = shapely.linestrings(np.stack([xy[u], xy[v]], axis=1))
+    bent = WalkGraph(node_xy=xy, u=u, v=v, length_m=length, edge_geometry=lines)  # STRtree path
+    pts = shapely.points(rng.uniform(-100, 1100, size=(40, 2)))
+    fast = locate_facility_access(plain, pts)[2]
+    slow = locate_facility_access(bent, pts)[2]
+    np.testing.assert_allclose(fast[:, 3], slow[:, 3], atol=1e-9)  # the same offsets
+
+    def place(seeds):  # where on the network each point joins: edges may tie at a node
+        e, t = seeds[:, 0].astype(int), seeds[:, 1]
+        return xy[u[e]] + t[:, None] * (xy[v[e]] - xy[u[e]])
+
+    np.testing.assert_allclose(place(fast), place(slow), atol=1e-6)

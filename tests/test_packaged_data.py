@@ -87,3 +87,46 @@ def test_schedule_fields_follow_the_periods_as_the_script_derives_them():
 
     result = run_check("derive_schedule.py")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_data_readme_summary_table_is_the_data():
+    # the table is written by scripts/summarize_data.py; an edit to the data without
+    # rerunning it leaves data/README.md describing other data
+    from _scripts import run_check
+
+    done = run_check("summarize_data.py")
+    assert done.returncode == 0, done.stderr
+
+
+def test_plan_audit_rows_point_at_real_features_and_quote_the_plan():
+    import csv
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    plan = root.parent / "shared" / "plan" / "000_e04ed0866f9d98ed.txt"
+    ids = {
+        f["properties"]["id"]
+        for f in json.loads((root / "data" / "projects.geojson").read_text("utf-8"))["features"]
+    }
+    with (root / "data" / "plan_audit.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) > 150
+
+    def norm(s):  # the plan's text has ASCII punctuation and spaces where the quotes may not
+        table = str.maketrans("，；：（）、“”", ',;:()、""')
+        return s.translate(table).replace(" ", "").replace("\u3000", "")
+
+    text = norm(plan.read_text("utf-8")) if plan.exists() else None
+    for row in rows:
+        wanted = [i for i in row["feature_id"].split(";") if i]
+        if row["status_note"].startswith("not located"):
+            assert not wanted and len(row["status_note"]) > len("not located: "), row
+            continue
+        assert wanted, row
+        for i in wanted:
+            found = [k for k in ids if k.startswith(i[:-1])] if i.endswith("*") else [i]
+            assert found and all(k in ids for k in found), (row["name"], i)
+        if text is not None:  # the quote is the plan's (spaces as the text has them vary)
+            for part in norm(row["quote"]).split("…"):
+                assert part in text, (row["plan_ref"], row["quote"])

@@ -503,8 +503,7 @@ def test_site_command_with_own_candidates_after_the_plan(tmp_path, capsys):
              ("P-PARK-011", "P-PARK-001")}  # fmt: skip
     path = tmp_path / "mine.csv"
     path.write_text(
-        "编号,name,lon,lat\n"
-        + "".join(f"{k},{k},{p.x},{p.y}\n" for k, p in where.items()),
+        "编号,name,lon,lat\n" + "".join(f"{k},{k},{p.x},{p.y}\n" for k, p in where.items()),
         encoding="utf-8",
     )
     tables = {}
@@ -521,9 +520,7 @@ def test_site_command_with_own_candidates_after_the_plan(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_site_command_on_a_walking_lattice_never_reaches_more_than_the_crow_flies(
-    tmp_path, capsys
-):
+def test_site_command_on_a_walking_lattice_never_reaches_more_than_the_crow_flies(tmp_path, capsys):
     import pandas as pd
 
     from gongshu_geo.cli import main
@@ -559,7 +556,7 @@ def test_site_command_reports_bad_candidates_without_a_traceback(tmp_path, capsy
     rc = main(["-q", "site", "--candidates", str(path), "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert rc == 1
-    assert f"error: {path}: feature \"A\" (#1): duplicate \"id\" 'A'" in err
+    assert f'error: {path}: feature "A" (#1): duplicate "id" \'A\'' in err
     assert "Traceback" not in err and not (tmp_path / "o").exists()
     rc = main(["-q", "site", "--mode", "network", "--out", str(tmp_path / "o")])
     assert rc == 1 and "--mode network needs --graph" in capsys.readouterr().err
