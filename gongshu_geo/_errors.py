@@ -16,15 +16,15 @@ class GongshuGeoError(Exception):
 class InputError(GongshuGeoError, ValueError):
     """An input file or frame cannot be used as it is.
 
+    The message lists the first 50 problems, then the counts by kind; every
+    problem stays in ``problems`` (see :mod:`gongshu_geo._problems`).
+
     Parameters
     ----------
     problems : list of str
-        One readable line per problem; the message lists all of them.
+        One readable line per problem.
     source : str, optional
         The file or object the problems were found in.
-
-    The message lists the first 50 problems, then the counts by kind; every
-    problem stays in ``problems`` (see :mod:`gongshu_geo._problems`).
     """
 
     def __init__(self, problems, source=None):
