@@ -6,6 +6,8 @@ callers (and the CLI) can tell a problem with the input from a bug.
 
 from __future__ import annotations
 
+from ._problems import format_problems
+
 
 class GongshuGeoError(Exception):
     """Base class for every error gongshu_geo raises on purpose."""
@@ -14,10 +16,13 @@ class GongshuGeoError(Exception):
 class InputError(GongshuGeoError, ValueError):
     """An input file or frame cannot be used as it is.
 
+    The message lists the first 50 problems, then the counts by kind; every
+    problem stays in ``problems`` (see :mod:`gongshu_geo._problems`).
+
     Parameters
     ----------
     problems : list of str
-        One readable line per problem; the message lists all of them.
+        One readable line per problem.
     source : str, optional
         The file or object the problems were found in.
     """
@@ -27,15 +32,7 @@ class InputError(GongshuGeoError, ValueError):
             problems = [problems]
         self.problems = list(problems)
         self.source = source
-        head = f"{source}: " if source and len(self.problems) == 1 else ""
-        if len(self.problems) == 1:
-            message = head + self.problems[0]
-        else:
-            where = f" in {source}" if source else ""
-            lines = [f"{len(self.problems)} problems{where}:"]
-            lines += [f"  - {p}" for p in self.problems]
-            message = "\n".join(lines)
-        super().__init__(message)
+        super().__init__(format_problems(self.problems, source=source))
 
 
 class ValidationError(InputError):

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 
 import shapely
 from shapely.geometry import shape
 from shapely.validation import explain_validity
 
 from ._errors import InputError
-from .schema import BBOX_TOLERANCE_DEG, DISTRICT_BBOX, feature_label
+from .schema import BBOX_TOLERANCE_DEG, DISTRICT_BBOX, coerce_id, feature_label
 
 GEOMETRY_TYPES = (
     "Point",
@@ -59,6 +60,13 @@ def load_feature_collection(text: str, source: str) -> list:
     """Parse JSON text and return its list of features, or raise InputError."""
     try:
         data = json.loads(text)
+    except RecursionError as exc:
+        raise InputError(
+            "is JSON nested too deeply to read (more than about "
+            f"{sys.getrecursionlimit()} arrays or objects inside each other, where GeoJSON "
+            "needs about ten); the file is broken or not GeoJSON",
+            source=source,
+        ) from exc
     except json.JSONDecodeError as exc:
         raise InputError(
             f"is not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
@@ -218,8 +226,10 @@ def parse_feature(feature, index: int, *, fix_geometry: bool = False):
             [],
         )
     props = dict(props)
-    if "id" not in props and isinstance(feature.get("id"), str):
-        props["id"] = feature["id"]
+    if "id" not in props and isinstance(feature.get("id"), (str, int)):
+        props["id"] = feature["id"]  # RFC 7946 allows a string or a number
+    if "id" in props:
+        props["id"] = coerce_id(props["id"])
     label = feature_label(props.get("id"), index)
     geom = feature.get("geometry")
     if "geometry" not in feature:

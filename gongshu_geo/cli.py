@@ -74,7 +74,14 @@ def _add_input_args(p, *, output_crs_flags=False):
     g.add_argument(
         "--strict",
         action="store_true",
-        help="with --skip-invalid: still exit 1 when anything was skipped",
+        help="with --skip-invalid: still exit 1 when anything was skipped; also warn about "
+        "ids of your own file that do not follow the P-<CATEGORY>-NNN convention",
+    )
+    g.add_argument(
+        "--report",
+        metavar="CSV",
+        help="write every problem found (or skipped) to this CSV, one row per problem: file, "
+        "feature index, id, field, expected, found",
     )
     g.add_argument(
         "--fix-geometry",
@@ -114,6 +121,20 @@ def _add_map_args(p):
     )
 
 
+def _add_verbosity_args(p, *, suffix=""):
+    """-v and -q; a subcommand's own copies (``suffix``) are merged in :func:`_merge_verbosity`."""
+    p.add_argument(
+        "-v", "--verbose", dest=f"verbose{suffix}", action="count", default=0, help="more detail"
+    )
+    p.add_argument("-q", "--quiet", dest=f"quiet{suffix}", action="store_true", help="only errors")
+
+
+def _merge_verbosity(args) -> None:
+    """-v and -q count the same before and after the command name."""
+    args.verbose += getattr(args, "verbose_after", 0)
+    args.quiet = args.quiet or getattr(args, "quiet_after", False)
+
+
 def _add_tier_args(p):
     g = p.add_argument_group("service tiers (default: GB 50180-2018, 5/10/15 minutes)")
     g.add_argument("--minutes", type=float, nargs="+", help="tiers in minutes, e.g. 5 10 15")
@@ -133,8 +154,7 @@ def make_parser() -> argparse.ArgumentParser:
         description="Map and measure the Gongshu District 14th Five-Year Plan projects.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more detail")
-    parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
+    _add_verbosity_args(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("validate", help="check the inputs and list every problem")
@@ -357,6 +377,8 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("network", help="download the walking network (needs the internet)")
     p.add_argument("--out", required=True, help="GraphML file to write")
     p.add_argument("--margin-m", type=float, default=500.0, help="margin around the outline")
+    for p in sub.choices.values():  # -v and -q after the command name too
+        _add_verbosity_args(p, suffix="_after")
     return parser
 
 
@@ -380,6 +402,7 @@ def _read_inputs(args):
         population=args.population,
         skip_invalid=args.skip_invalid,
         fix_geometry=args.fix_geometry,
+        strict=args.strict,
     )
 
 
@@ -391,17 +414,46 @@ def _cmd_validate(args) -> int:
         f"ok: {len(projects)} projects, {len(streets)} streets"
         + (f"; {len(skipped)} problems skipped" if skipped else "")
     )
-    return _skip_exit(args, skipped)
+    return _skip_exit(args, skipped, **_attrs_of(projects))
 
 
-def _skip_exit(args, skipped) -> int:
+def _attrs_of(projects) -> dict:
+    return {"source": projects.attrs.get("source"), "warnings": projects.attrs.get("warnings", [])}
+
+
+def _skip_exit(args, skipped, *, source=None, warnings=()) -> int:
+    from ._problems import list_problems
+
+    _write_report(args, [("skipped", source, skipped), ("warning", None, warnings)])
     if skipped:
         print(f"skipped {len(skipped)} invalid features:", file=sys.stderr)
-        for p in skipped:
-            print(f"  - {p}", file=sys.stderr)
+        for line in list_problems(skipped):
+            print(line, file=sys.stderr)
         if args.strict:
             return 1
     return 0
+
+
+def _write_report(args, groups) -> None:
+    """Write ``--report``: one row per problem of each (severity, file, problems) group."""
+    path = getattr(args, "report", None)
+    if not path:
+        return
+    import csv
+
+    from ._atomic import atomic_path
+    from ._problems import REPORT_COLUMNS, problem_rows
+
+    rows = []
+    for severity, source, problems in groups:
+        for row in problem_rows(problems, source=source):
+            rows.append({"severity": severity, **row})
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", newline="", encoding="utf-8-sig") as fh:
+            writer = csv.DictWriter(fh, fieldnames=["severity", *REPORT_COLUMNS])
+            writer.writeheader()
+            writer.writerows(rows)
+    print(f"wrote {len(rows)} problems to {path}", file=sys.stderr)
 
 
 def _cmd_build(args) -> int:
@@ -429,6 +481,7 @@ def _cmd_build(args) -> int:
         population=args.population,
         skip_invalid=args.skip_invalid,
         fix_geometry=args.fix_geometry,
+        strict=args.strict,
         basemap=args.basemap,
         tianditu_key=args.tianditu_key,
         inline_assets=not args.cdn,
@@ -444,7 +497,7 @@ def _cmd_build(args) -> int:
     for path in result.written:
         if path.name == "index.html" and path.parent == Path(result.out_dir):
             print(f"  overview map: {path} ({path.stat().st_size / 1e6:.1f} MB)")
-    return _skip_exit(args, result.skipped)
+    return _skip_exit(args, result.skipped, source=result.source, warnings=result.warnings)
 
 
 def _cmd_map(args) -> int:
@@ -463,7 +516,7 @@ def _cmd_map(args) -> int:
     )
     path = maps.save_map(m, Path(args.out) / "index.html", inline_assets=not args.cdn)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
-    return _skip_exit(args, projects.attrs.get("skipped", []))
+    return _skip_exit(args, projects.attrs.get("skipped", []), **_attrs_of(projects))
 
 
 def _source_name(source) -> str:
@@ -525,7 +578,7 @@ def _cmd_export(args) -> int:
     print(f"wrote {len(paths)} {'tables' if args.format == 'postgis' else 'files'}:")
     for path in paths:
         print(f"  {path}")
-    return _skip_exit(args, projects.attrs.get("skipped", []))
+    return _skip_exit(args, projects.attrs.get("skipped", []), **_attrs_of(projects))
 
 
 def _cmd_coverage_points(args) -> int:
@@ -540,6 +593,9 @@ def _cmd_coverage_points(args) -> int:
     streets = read_streets(
         args.streets, name_field=args.name_field, code_field=args.code_field, check_tiling=False
     )
+    from .extent import check_layer_extent
+
+    check_layer_extent(facilities, streets, source=args.facilities, skip_option=None)
     tiers = None
     if args.minutes or args.distances_m:
         tiers = service_tiers(minutes=args.minutes, distances_m=args.distances_m)
@@ -619,7 +675,11 @@ def _cmd_site(args) -> int:
         candidates = read_candidates(
             args.candidates, id_field=args.id_field, name_field=args.candidate_name_field
         )
-    population = read_population_layer(args.population_layer) if args.population_layer else None
+    population = None
+    if args.population_layer:
+        population = read_population_layer(
+            args.population_layer, streets=inputs.streets, skip_invalid=args.skip_invalid
+        )
     choice = choose_sites(
         inputs.streets,
         candidates,
@@ -681,6 +741,7 @@ def main(argv=None) -> int:
             parser.error("--format postgis needs --dsn postgresql://user:password@host:port/db")
         if args.format != "postgis" and not args.out:
             parser.error(f"--format {args.format} needs --out")
+    _merge_verbosity(args)
     _setup_logging(args)
     try:
         if getattr(args, "config", None):
@@ -689,6 +750,12 @@ def main(argv=None) -> int:
         return COMMANDS[args.command](args)
     except GongshuGeoError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        problems = getattr(exc, "problems", None)
+        if problems is not None:
+            try:
+                _write_report(args, [("error", getattr(exc, "source", None), problems)])
+            except GongshuGeoError as report_exc:
+                print(f"error: {report_exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted; outputs written before the interruption are intact", file=sys.stderr)

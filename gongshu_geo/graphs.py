@@ -22,6 +22,7 @@ from pyproj import CRS, Transformer
 from . import crs as _crs
 from ._atomic import atomic_path
 from ._errors import GongshuGeoError, InputError, MissingDependencyError
+from ._limits import check_input_size
 from .crs import metric_geometries
 from .network import NODE_PRECISION_M, WalkGraph
 
@@ -51,6 +52,7 @@ def read_graph(path) -> WalkGraph:
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file; download one with download_walking_graph()")
+    check_input_size(path, what="GraphML file")
     try:
         graph_attrs, nodes, edges = _parse_graphml(path)
     except ET.ParseError as exc:
@@ -78,7 +80,7 @@ def read_graph(path) -> WalkGraph:
     length = length.to_numpy(dtype=float, na_value=np.nan)
     wkt = [a.get("geometry") for _, _, a in edges]
     to_metric = Transformer.from_crs(source_crs, _crs.METRIC, always_xy=True)
-    node_xy = np.column_stack(to_metric.transform(xy[:, 0], xy[:, 1]))
+    node_xy = _metric_nodes(to_metric, xy, source_crs, ids, path)
     geometry = None
     if any(w for w in wkt):
         straight = shapely.linestrings(np.stack([node_xy[u], node_xy[v]], axis=1))
@@ -90,6 +92,24 @@ def read_graph(path) -> WalkGraph:
     graph = _finish_graph(node_xy, u, v, length, geometry, np.asarray(ids, dtype=object))
     logger.info("read %r from %s", graph, path)
     return graph
+
+
+def _metric_nodes(to_metric, xy, source_crs, ids, path) -> np.ndarray:
+    """Node coordinates in EPSG:4549, refusing any that are not finite or impossible."""
+    bad = ~np.isfinite(xy).all(axis=1)
+    if source_crs.is_geographic:
+        bad |= (np.abs(xy[:, 0]) > 180) | (np.abs(xy[:, 1]) > 90)
+    if not bad.any():
+        with np.errstate(all="ignore"):
+            node_xy = np.column_stack(to_metric.transform(xy[:, 0], xy[:, 1]))
+        bad = ~np.isfinite(node_xy).all(axis=1)
+        if not bad.any():
+            return node_xy
+    k = int(np.flatnonzero(bad)[0])
+    raise InputError(
+        f'{path}: node "{ids[k]}" has "x"/"y" {xy[k, 0]!r}/{xy[k, 1]!r}, which are not '
+        f"coordinates in the graph's CRS ({source_crs.name}); {int(bad.sum())} such nodes"
+    )
 
 
 def _parse_graphml(path: Path):

@@ -8,15 +8,28 @@ from importlib import resources
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
 from . import crs as _crs
 from ._errors import CRSError, InputError, ValidationError
-from ._geojson import decode_text, load_feature_collection, parse_feature
+from ._geojson import (
+    GEOMETRY_TYPES,
+    check_coordinates,
+    decode_text,
+    load_feature_collection,
+    parse_feature,
+)
+from ._limits import check_input_size, read_bytes_bounded
+from ._problems import MAX_LISTED
+from .extent import check_coordinate_range
 from .schema import (
     CATEGORIES,
     check_geometry_type,
+    check_id_convention,
     check_properties,
+    coerce_id,
     feature_label,
     parse_status_log,
 )
@@ -67,7 +80,13 @@ def _open_vector(path, *, what="layer", encoding=None, layer=None) -> gpd.GeoDat
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file")
-    return _read_ogr(path, encoding=encoding, layer=layer)
+    gdf = _read_ogr(path, encoding=encoding, layer=layer)
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise InputError(
+            f"{path}: the {what} has no geometry (GDAL found a table without points, lines or "
+            "polygons); a CSV of points needs lon/lat columns and goes in --facilities"
+        )
+    return gdf
 
 
 def read_projects(
@@ -76,6 +95,7 @@ def read_projects(
     skip_invalid: bool = False,
     fix_geometry: bool = False,
     encoding: str | None = None,
+    strict: bool = False,
 ) -> gpd.GeoDataFrame:
     """Read and validate plan projects.
 
@@ -93,6 +113,11 @@ def read_projects(
         :func:`shapely.make_valid`; what changed is in ``gdf.attrs["fixed"]``.
     encoding : str, optional
         Text encoding of the file; by default UTF-8, with a clear error for GBK.
+    strict : bool
+        Also warn about ids of a user's file that do not follow the packaged
+        data's ``P-<CATEGORY>-NNN`` convention (logged and kept in
+        ``gdf.attrs["warnings"]``). A user's ids need only be unique and
+        non-empty (numbers become text); the packaged data must follow it.
 
     Returns
     -------
@@ -106,22 +131,33 @@ def read_projects(
         Listing every problem found, each naming the feature, field, expected
         value and what was found.
     """
+    packaged = path is None
     path = path if _is_dsn(path) else Path(path or data_path("projects.geojson"))
     source = _label(path)
+    ids = {"id_convention": packaged}
     if isinstance(path, Path) and path.suffix.lower() in (".geojson", ".json"):
         if not path.exists():
             raise InputError(f"{source}: no such file")
         rows, problems, fixes = _read_geojson_rows(
-            path, fix_geometry=fix_geometry, encoding=encoding
+            path, fix_geometry=fix_geometry, encoding=encoding, **ids
         )
     else:
-        rows, problems, fixes = _read_ogr_rows(path, encoding=encoding)
-    return _finish_projects(rows, problems, fixes, source, skip_invalid=skip_invalid)
+        rows, problems, fixes = _read_ogr_rows(path, encoding=encoding, **ids)
+    warnings = []
+    if strict and not packaged:
+        warnings = [w for index, props, _, _ in rows for w in check_id_convention(props, index)]
+    gdf = _finish_projects(rows, problems, fixes, source, skip_invalid=skip_invalid)
+    for warning in warnings:
+        logger.warning("%s: %s (a convention of the packaged data, not required)", source, warning)
+    gdf.attrs["warnings"] = warnings
+    return gdf
 
 
-def _read_geojson_rows(path: Path, *, fix_geometry: bool, encoding):
+def _read_geojson_rows(path: Path, *, fix_geometry: bool, encoding, id_convention: bool):
     source = _label(path)
-    text = decode_text(path.read_bytes(), source, encoding=encoding)
+    text = decode_text(
+        read_bytes_bounded(path, source, what="projects file"), source, encoding=encoding
+    )
     features = load_feature_collection(text, source)
     rows, problems, fixes = [], [], []
     seen: dict = {}
@@ -129,7 +165,9 @@ def _read_geojson_rows(path: Path, *, fix_geometry: bool, encoding):
         props, geom, feature_problems, feature_fixes = parse_feature(
             feature, index, fix_geometry=fix_geometry
         )
-        feature_problems += check_properties(props, index, seen_ids=seen)
+        feature_problems += check_properties(
+            props, index, seen_ids=seen, id_convention=id_convention
+        )
         if geom is not None:
             feature_problems += check_geometry_type(
                 props.get("category"), geom.geom_type, feature_label(props.get("id"), index)
@@ -140,22 +178,31 @@ def _read_geojson_rows(path: Path, *, fix_geometry: bool, encoding):
     return rows, problems, fixes
 
 
-def _read_ogr_rows(path, *, encoding):
+def _read_ogr_rows(path, *, encoding, id_convention: bool):
     source = _label(path)
     gdf = _open_vector(path, what="projects table", encoding=encoding)
     if gdf.crs is None:
         raise CRSError(f"{source}: the layer has no CRS (.prj missing?); pass --crs")
-    gdf = gdf.to_crs(_crs.WGS84)
+    with np.errstate(all="ignore"):
+        gdf = gdf.to_crs(_crs.WGS84)
     rows, problems = [], []
     seen: dict = {}
+    positions = _positions_as_geojson(gdf.geometry)
     for index, (props, geom) in enumerate(
         zip(gdf.drop(columns="geometry").to_dict("records"), gdf.geometry, strict=True)
     ):
         props = {k: (None if _isna(v) else v) for k, v in props.items()}
+        if "id" in props:
+            props["id"] = coerce_id(props["id"])
         label = feature_label(props.get("id"), index)
-        feature_problems = check_properties(props, index, seen_ids=seen)
+        feature_problems = check_properties(
+            props, index, seen_ids=seen, id_convention=id_convention
+        )
         if geom is None or geom.is_empty:
             feature_problems.append(f"{label}: geometry is null; every project needs a location")
+            geom = None
+        elif coordinate_problems := _coordinate_problems(positions[index], label):
+            feature_problems += coordinate_problems  # as in GeoJSON: swapped, metres, far off
             geom = None
         else:
             feature_problems += check_geometry_type(props.get("category"), geom.geom_type, label)
@@ -164,6 +211,18 @@ def _read_ogr_rows(path, *, encoding):
         rows.append((index, props, geom, feature_problems))
         problems += feature_problems
     return rows, problems, []
+
+
+def _positions_as_geojson(geoms) -> list:
+    """Each geometry as a GeoJSON dict of lists (None when missing), for check_coordinates."""
+    texts = shapely.to_geojson(np.asarray(geoms.values))
+    return [None if t is None else json.loads(t) for t in texts]
+
+
+def _coordinate_problems(geojson, label) -> list[str]:
+    if geojson is None or geojson.get("type") not in GEOMETRY_TYPES:
+        return []  # other types are reported by check_geometry_type
+    return check_coordinates(geojson, label)
 
 
 def _isna(value) -> bool:
@@ -188,9 +247,7 @@ def _finish_projects(rows, problems, fixes, source, *, skip_invalid):
         raise ValidationError(problems, source=source)
     kept = [(props, geom) for _, props, geom, probs in rows if not probs]
     skipped = [probs for _, _, _, probs in rows if probs]
-    for probs in skipped:
-        for p in probs:
-            logger.warning("%s: skipped %s", source, p)
+    _log_skipped([p for probs in skipped for p in probs], source)
     if not kept:
         raise ValidationError(
             (problems or []) + ["no valid feature is left after skipping the invalid ones"],
@@ -208,7 +265,22 @@ def _finish_projects(rows, problems, fixes, source, *, skip_invalid):
     return gdf
 
 
-def read_layer(path, *, what: str = "layer", encoding=None, layer=None) -> gpd.GeoDataFrame:
+def _log_skipped(problems, source) -> None:
+    """Log what was skipped: the first few as warnings, the rest at debug level (no flood)."""
+    for k, problem in enumerate(problems):
+        level = logging.WARNING if k < MAX_LISTED else logging.DEBUG
+        logger.log(level, "%s: skipped %s", source, problem)
+    if len(problems) > MAX_LISTED:
+        logger.warning(
+            "%s: skipped %d more problems (all of them: -vv, or --report problems.csv)",
+            source,
+            len(problems) - MAX_LISTED,
+        )
+
+
+def read_layer(
+    path, *, what: str = "layer", encoding=None, layer=None, check_coordinates: bool = True
+) -> gpd.GeoDataFrame:
     """Read any vector layer GDAL can open, insisting that it carries a CRS.
 
     Parameters
@@ -223,6 +295,10 @@ def read_layer(path, *, what: str = "layer", encoding=None, layer=None) -> gpd.G
         Attribute encoding.
     layer : str, optional
         Layer name in a multi-layer file.
+    check_coordinates : bool
+        Refuse missing, non-finite and impossible coordinates (see
+        :func:`gongshu_geo.extent.check_coordinate_range`); a caller that checks
+        them itself passes False.
 
     Returns
     -------
@@ -232,6 +308,8 @@ def read_layer(path, *, what: str = "layer", encoding=None, layer=None) -> gpd.G
     gdf = _open_vector(path, what=what, encoding=encoding, layer=layer)
     if gdf.crs is None:
         raise CRSError(f"{_label(path)}: the {what} has no CRS (.prj missing?); give it one")
+    if check_coordinates:
+        check_coordinate_range(gdf, source=_label(path), what=what)
     return gdf
 
 
@@ -239,6 +317,7 @@ def _read_ogr(path: Path, *, encoding=None, layer=None) -> gpd.GeoDataFrame:
     import pyogrio
 
     source = _label(path)
+    check_input_size(path, source)
     if path.suffix.lower() == ".shp":
         from .shapefile import shapefile_encoding
 
@@ -388,7 +467,10 @@ def _code_text(value):
 
 def _assign_crs(gdf, crs, source):
     if crs is not None:
-        name = _crs.normalize_crs_name(crs)
+        try:
+            name = _crs.normalize_crs_name(crs)
+        except CRSError as exc:
+            raise CRSError(f"{source}: --crs {crs}: {exc}") from exc
         if name == _crs.GCJ02:
             if gdf.crs is not None and not gdf.crs.is_geographic:
                 raise CRSError(
@@ -404,6 +486,7 @@ def _assign_crs(gdf, crs, source):
             f"{source}: the layer has no CRS (a Shapefile without .prj?); say which it is with "
             "--crs, e.g. --crs EPSG:4549 for CGCS2000 Gauss-Kruger metres or --crs EPSG:4490"
         )
+    check_coordinate_range(gdf, source=source)
     return gdf.to_crs(_crs.WGS84)
 
 
@@ -463,6 +546,7 @@ def read_table(path) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file")
+    check_input_size(path, what="table")
     if path.suffix.lower() in (".xlsx", ".xls"):
         try:
             return pd.read_excel(path)
@@ -536,7 +620,12 @@ def read_baseline(path=None) -> pd.DataFrame:
 
 
 def read_points_csv(
-    path, *, lon_field: str = "lon", lat_field: str = "lat", crs=None
+    path,
+    *,
+    lon_field: str = "lon",
+    lat_field: str = "lat",
+    crs=None,
+    check_coordinates: bool = True,
 ) -> gpd.GeoDataFrame:
     """Read a CSV of points with longitude/latitude columns.
 
@@ -547,6 +636,8 @@ def read_points_csv(
         Column names of the coordinates.
     crs : str, optional
         CRS of the coordinates (default WGS 84; ``"GCJ-02"`` accepted).
+    check_coordinates : bool
+        Refuse impossible coordinates (beyond ±180°/±90°), as :func:`read_layer` does.
 
     Returns
     -------
@@ -580,6 +671,8 @@ def read_points_csv(
         geometry=gpd.points_from_xy(lon, lat),
         crs=_crs.WGS84,
     )
+    if check_coordinates:
+        check_coordinate_range(gdf, source=source, what="table of points")
     if crs is not None:
         gdf = _assign_crs(gdf.set_crs(None, allow_override=True), crs, source)
     return gdf

@@ -2,8 +2,9 @@
 
 Everything a build writes goes first into a private temporary folder inside
 the output folder, and each finished file is then renamed over its target. A
-lock file serialises concurrent builds into the same folder. A build replaces
-only the files it writes and removes nothing else.
+lock file serialises concurrent builds into the same folder; it exists only
+while a build runs. A build replaces only the files it writes and removes
+nothing else.
 """
 
 from __future__ import annotations
@@ -51,26 +52,49 @@ class BuildResult:
     """What a build wrote and what it noticed."""
 
     out_dir: Path
+    source: str | None = None
     written: list = field(default_factory=list)
     skipped: list = field(default_factory=list)
     fixed: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
 
 
+#: The lock file of a build, in the output folder only while a build runs.
+LOCK_NAME = ".gongshu-geo.lock"
+
+
 @contextlib.contextmanager
 def _locked(out_dir: Path):
-    lock_path = out_dir / ".gongshu-geo.lock"
-    try:
-        fh = open(lock_path, "a")
-    except OSError as exc:
-        raise OutputError(f"{out_dir}: cannot create the build lock ({exc.strerror})") from exc
-    with fh:
+    """Hold the output folder's build lock; the lock file is removed when the build ends.
+
+    Removing a lock file that others may be waiting on is safe only if a waiter
+    that wakes up on the removed file notices: after taking the lock, each
+    checks that the path still names the file it locked, and starts again if not.
+    So exactly one build at a time holds the lock on the file the path names.
+    """
+    lock_path = out_dir / LOCK_NAME
+    while True:
+        try:
+            fh = open(lock_path, "a")
+        except OSError as exc:
+            raise OutputError(f"{out_dir}: cannot create the build lock ({exc.strerror})") from exc
         logger.debug("waiting for the build lock %s", lock_path)
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+            current = os.stat(lock_path)
+        except FileNotFoundError:
+            current = None
+        mine = os.fstat(fh.fileno())
+        if current is not None and (current.st_ino, current.st_dev) == (mine.st_ino, mine.st_dev):
+            break
+        fh.close()  # the build before us removed this file as it finished: lock the new one
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(lock_path)
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        fh.close()
 
 
 class _Staging:
@@ -146,6 +170,7 @@ def read_inputs(
     population=None,
     skip_invalid: bool = False,
     fix_geometry: bool = False,
+    strict: bool = False,
 ) -> Inputs:
     """Read and validate the inputs of any command; the packaged data by default.
 
@@ -157,7 +182,7 @@ def read_inputs(
         Passed to :func:`gongshu_geo.read_streets`.
     population : str or Path, optional
         A population table by street code.
-    skip_invalid, fix_geometry : bool
+    skip_invalid, fix_geometry, strict : bool
         See :func:`gongshu_geo.read_projects`.
 
     Returns
@@ -165,7 +190,9 @@ def read_inputs(
     Inputs
         The outline is the packaged district's, or the union of the user's streets.
     """
-    proj = read_projects(projects, skip_invalid=skip_invalid, fix_geometry=fix_geometry)
+    proj = read_projects(
+        projects, skip_invalid=skip_invalid, fix_geometry=fix_geometry, strict=strict
+    )
     strt = read_streets(streets, population=population, **(streets_options or {}))
     district = read_district() if streets is None else outline_of(strt)
     return Inputs(projects=proj, streets=strt, district=district)
@@ -180,6 +207,7 @@ def build(
     population=None,
     skip_invalid: bool = False,
     fix_geometry: bool = False,
+    strict: bool = False,
     basemap: str = "osm",
     tianditu_key: str | None = None,
     inline_assets: bool = True,
@@ -213,8 +241,11 @@ def build(
         ``code_field``, ``crs``, ``encoding``).
     population : str or Path, optional
         A population table by street code.
-    skip_invalid, fix_geometry : bool
-        See :func:`gongshu_geo.read_projects`.
+    skip_invalid, fix_geometry, strict : bool
+        See :func:`gongshu_geo.read_projects`. With ``skip_invalid``, a user's
+        layer that lies mostly outside the streets is a warning (in
+        ``stats/warnings.csv`` and the ``warning`` column of the coverage
+        table) instead of an error.
     basemap, tianditu_key, inline_assets
         Map options (see :mod:`gongshu_geo.maps`).
     graph : str or Path, optional
@@ -271,10 +302,15 @@ def build(
         population=population,
         skip_invalid=skip_invalid,
         fix_geometry=fix_geometry,
+        strict=strict,
     )
     proj, strt, district = inputs.projects, inputs.streets, inputs.district
     result = BuildResult(
-        out_dir=out_dir, skipped=proj.attrs.get("skipped", []), fixed=proj.attrs.get("fixed", [])
+        out_dir=out_dir,
+        source=proj.attrs.get("source"),
+        skipped=proj.attrs.get("skipped", []),
+        fixed=proj.attrs.get("fixed", []),
+        warnings=list(proj.attrs.get("warnings", [])),
     )
     net = None
     if graph is not None:
@@ -293,7 +329,11 @@ def build(
         )
     speed = DEFAULT_SPEED_M_PER_MIN if speed_m_per_min is None else float(speed_m_per_min)
     progress(f"measuring {_tier_words(tier_table)} coverage")
-    people = read_population_layer(population_layer) if population_layer is not None else None
+    layer_warnings: dict = {}
+    extent = {"streets": strt, "skip_invalid": skip_invalid, "warnings": layer_warnings}
+    people = None
+    if population_layer is not None:
+        people = read_population_layer(population_layer, **extent)
     area = make_study_area(
         strt, cell_m=cell_m, population=people, population_field=population_layer_field
     )
@@ -301,7 +341,7 @@ def build(
         area,
         proj,
         facility_layers,
-        user_facilities=_read_user_facilities(facilities),
+        user_facilities=_read_user_facilities(facilities, **extent),
         graph=net,
         tiers=tier_table,
         warnings=result.warnings,
@@ -310,6 +350,16 @@ def build(
     completeness = _baseline_of(baseline, packaged=projects is None)
     if len(cov_all):
         cov_all["baseline"] = [completeness.get(f, "unknown") for f in cov_all["facility"]]
+        people_warning = layer_warnings.get(("population layer", None))
+        cov_all["warning"] = [
+            "; ".join(w for w in (layer_warnings.get(("facility layer", f)), people_warning) if w)
+            for f in cov_all["facility"]
+        ]
+    result.warnings += list(layer_warnings.values())
+    input_warnings = pd.DataFrame(
+        [{"input": k, "layer": name, "warning": w} for (k, name), w in layer_warnings.items()],
+        columns=["input", "layer", "warning"],
+    )
 
     progress("measuring the plan's targets and schedule")
     from .indicators import measure_targets
@@ -340,6 +390,7 @@ def build(
                     "outside": outside,
                     "schedule": schedule,
                     **states,
+                    "warnings": input_warnings,
                 },
                 stage.path,
             )
@@ -468,6 +519,16 @@ def _layer_map(area, layer, facilities, cov, surface, tiers):
     return layer, facilities, areas, gaps, cov
 
 
+def _source_label(source, name=None) -> str:
+    import geopandas as gpd
+
+    from .postgis import is_dsn, redact_dsn
+
+    if isinstance(source, gpd.GeoDataFrame):
+        return source.attrs.get("source") or f"the {name or 'given'} frame"
+    return redact_dsn(source) if is_dsn(source) else str(source)
+
+
 def _write_surfaces(stage, layer_surfaces, tiers, speed) -> None:
     """Write the accessibility surfaces: a GeoTIFF per layer and mode, and the H3 hexagons."""
     from .surfaces import aggregate_to_h3, write_surface_geotiff
@@ -492,37 +553,81 @@ def _write_surfaces(stage, layer_surfaces, tiers, speed) -> None:
     )
 
 
-def _read_user_facilities(facilities) -> dict:
-    """Read the user's facility layers into name -> GeoDataFrame in WGS 84."""
+def _read_user_facilities(facilities, *, streets, skip_invalid=False, warnings=None) -> dict:
+    """Read the user's facility layers into name -> GeoDataFrame in WGS 84.
+
+    Each must lie mostly inside the streets (see
+    :func:`gongshu_geo.extent.check_layer_extent`); with ``skip_invalid`` a layer
+    that does not is kept, one with impossible coordinates is left out, and the
+    warning goes into ``warnings[("facility layer", name)]``.
+    """
     import geopandas as gpd
 
     from .io import read_layer, read_points_csv
-    from .postgis import is_dsn, redact_dsn
+    from .postgis import is_dsn
 
     out = {}
     for name, source in (facilities or {}).items():
+        label = _source_label(source, name)
         if isinstance(source, gpd.GeoDataFrame):
             frame = source
         elif not is_dsn(source) and Path(source).suffix.lower() in (".csv", ".xlsx"):
-            frame = read_points_csv(source)
+            frame = read_points_csv(source, check_coordinates=False)
         else:
-            frame = read_layer(source, what="facility layer")
+            frame = read_layer(source, what="facility layer", check_coordinates=False)
         if frame.empty:
-            label = redact_dsn(source) if is_dsn(source) else source
             raise InputError(f"{label}: the facility layer {name!r} has no features")
-        out[name] = frame.to_crs("EPSG:4326")
+        where = {"key": ("facility layer", name), "warnings": warnings}
+        frame = _checked_layer(
+            frame, streets, label=label, what=f"facility layer {name!r}", skip=skip_invalid, **where
+        )
+        if frame is not None:
+            out[name] = frame.to_crs("EPSG:4326")
     return out
 
 
-def read_population_layer(source):
-    """Read a population layer (a file, a PostGIS URL, or a GeoDataFrame as it is)."""
+def _checked_layer(frame, streets, *, label, what, skip, key, warnings):
+    """Return the layer if it can be measured; with ``skip``, problems become warnings.
+
+    Impossible coordinates (see :func:`gongshu_geo.extent.check_coordinate_range`)
+    cannot be measured: with ``skip`` the layer is left out (None). A layer mostly
+    outside the streets is measured with a warning.
+    """
+    from .extent import check_coordinate_range, check_layer_extent
+
+    try:
+        check_coordinate_range(frame, source=label, what=what)
+    except InputError as exc:
+        if not skip:
+            raise
+        message = f"{exc}; the layer is not measured (--skip-invalid)"
+        logger.warning("%s", message)
+        if warnings is not None:
+            warnings[key] = message
+        return None
+    warning = check_layer_extent(frame, streets, source=label, what=what, skip_invalid=skip)
+    if warning and warnings is not None:
+        warnings[key] = warning
+    return frame
+
+
+def read_population_layer(source, *, streets, skip_invalid=False, warnings=None):
+    """Read the population layer; like facility layers, it must lie inside the streets."""
     import geopandas as gpd
 
     from .io import read_layer
 
-    if isinstance(source, gpd.GeoDataFrame):
-        return source
-    return read_layer(source, what="population layer")
+    label = _source_label(source, "population layer")
+    what = "population layer"
+    frame = (
+        source
+        if isinstance(source, gpd.GeoDataFrame)
+        else read_layer(source, what=what, check_coordinates=False)
+    )
+    key = ("population layer", None)
+    return _checked_layer(
+        frame, streets, label=label, what=what, skip=skip_invalid, key=key, warnings=warnings
+    )
 
 
 def read_walk_graph(path):
@@ -532,7 +637,11 @@ def read_walk_graph(path):
 
     if Path(path).suffix.lower() == ".graphml":
         return graphs.read_graph(path)
-    return graphs.graph_from_lines(read_layer(path, what="walkable-lines layer"))
+    lines = read_layer(path, what="walkable-lines layer")
+    try:
+        return graphs.graph_from_lines(lines)
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from exc
 
 
 def _write_maps(

@@ -12,6 +12,7 @@ import math
 import re
 
 from ._errors import ValidationError
+from ._problems import Problem
 
 #: category -> (Chinese label, id prefix, allowed geometry types)
 CATEGORIES = {
@@ -70,6 +71,9 @@ _LOG_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 #: Optional numeric targets the plan states for a single feature.
 OPTIONAL_NUMERIC = ("target_length_km", "target_area_m2", "target_count")
 
+#: The packaged data's id convention, ``P-<CATEGORY PREFIX>-NNN`` (three or more digits).
+#: A user's own file needs only unique, non-empty ids; the convention is checked there
+#: only on request (``--strict``), and then as a warning.
 ID_PATTERN = re.compile(r"^P-[A-Z]+-\d{3,}$")
 
 #: A generous box around Gongshu District (WGS 84), for "far outside" checks.
@@ -89,17 +93,76 @@ def _one_of(values) -> str:
     return ", ".join(values)
 
 
-def check_properties(props: dict, index: int, *, seen_ids: dict | None = None) -> list[str]:
+def coerce_id(value):
+    """Return a feature id as text: integers (and whole floats, as GDAL reads them) become strings.
+
+    Text is stripped of surrounding spaces; anything else is returned as it is,
+    for :func:`check_properties` to report.
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return value.strip()
+    return value
+
+
+def check_id_convention(props: dict, index: int) -> list[str]:
+    """Problems with the packaged data's id convention, ``P-<PREFIX>-NNN``.
+
+    The prefix must be the category's (``P-PARK-`` for a park) and the number
+    have three or more digits (``P-PARK-1000`` is fine).
+    """
+    fid = props.get("id")
+    if not isinstance(fid, str) or not fid:
+        return []
+    label = feature_label(fid, index)
+    parts = {"index": index, "fid": fid, "field": "id", "found": repr(fid)}
+    if not ID_PATTERN.match(fid):
+        return [
+            Problem(
+                f'{label}: "id" must look like P-PARK-001 '
+                f"(P-, capital letters, -, three or more digits); found {fid!r}",
+                expected="P-<CATEGORY>-NNN",
+                kind='"id" does not follow the P-<CATEGORY>-NNN convention',
+                **parts,
+            )
+        ]
+    category = props.get("category")
+    if category in CATEGORIES:
+        prefix = CATEGORIES[category][1]
+        if fid.split("-")[1] != prefix:
+            return [
+                Problem(
+                    f'{label}: "id" of a {category} must start with P-{prefix}-; found {fid!r}',
+                    expected=f"P-{prefix}-NNN",
+                    kind='"id" prefix does not match the category',
+                    **parts,
+                )
+            ]
+    return []
+
+
+def check_properties(
+    props: dict, index: int, *, seen_ids: dict | None = None, id_convention: bool = True
+) -> list[str]:
     """Return the problems with one feature's properties (empty when valid).
 
     Parameters
     ----------
     props : dict
-        The feature's properties.
+        The feature's properties (ids already passed through :func:`coerce_id`).
     index : int
         Its position in the file, counting from 0.
     seen_ids : dict, optional
         id -> first index, shared across calls to detect duplicates.
+    id_convention : bool
+        Also require the packaged data's ``P-<PREFIX>-NNN`` ids
+        (:func:`check_id_convention`). A user's own file needs only a unique,
+        non-empty id.
     """
     problems = []
     fid = props.get("id")
@@ -107,29 +170,38 @@ def check_properties(props: dict, index: int, *, seen_ids: dict | None = None) -
     for field, kind in REQUIRED_PROPERTIES.items():
         value = props.get(field)
         if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
-            problems.append(f'{label}: required property "{field}" is missing')
+            problems.append(
+                Problem(
+                    f'{label}: required property "{field}" is missing',
+                    index=index,
+                    fid=fid if isinstance(fid, str) else None,
+                    field=field,
+                    expected="a value",
+                    found="nothing",
+                )
+            )
             continue
         if isinstance(value, bool) or not isinstance(value, kind):
             expected = "a number" if kind == (int, float) else "text"
+            if field == "id":
+                expected = "text or a whole number"
             problems.append(
-                f'{label}: "{field}" must be {expected}; found {value!r} ({type(value).__name__})'
+                Problem(
+                    f'{label}: "{field}" must be {expected}; found {value!r} '
+                    f"({type(value).__name__})",
+                    index=index,
+                    field=field,
+                    expected=expected,
+                    found=f"{value!r:.80}",
+                )
             )
-    if isinstance(fid, str) and fid and not ID_PATTERN.match(fid):
-        problems.append(
-            f'{label}: "id" must look like P-PARK-001 '
-            f"(P-, capital letters, -, three or more digits); found {fid!r}"
-        )
+    if id_convention:
+        problems += check_id_convention(props, index)
     category = props.get("category")
     if isinstance(category, str) and category and category not in CATEGORIES:
         problems.append(
             f'{label}: "category" must be one of {_one_of(CATEGORIES)}; found {category!r}'
         )
-    elif category in CATEGORIES and isinstance(fid, str) and ID_PATTERN.match(fid):
-        prefix = CATEGORIES[category][1]
-        if fid.split("-")[1] != prefix:
-            problems.append(
-                f'{label}: "id" of a {category} must start with P-{prefix}-; found {fid!r}'
-            )
     status = props.get("status")
     if isinstance(status, str) and status and status not in STATUSES:
         problems.append(f'{label}: "status" must be one of {_one_of(STATUSES)}; found {status!r}')
@@ -157,8 +229,16 @@ def check_properties(props: dict, index: int, *, seen_ids: dict | None = None) -
     if seen_ids is not None and isinstance(fid, str) and fid:
         if fid in seen_ids:
             problems.append(
-                f'{label}: duplicate "id" {fid!r}, first used by feature #{seen_ids[fid]}; '
-                "every id must be unique"
+                Problem(
+                    f'{label}: duplicate "id" {fid!r}, first used by feature #{seen_ids[fid]}; '
+                    "every id must be unique",
+                    index=index,
+                    fid=fid,
+                    field="id",
+                    expected="a unique id",
+                    found=f"{fid!r}, also used by feature #{seen_ids[fid]}",
+                    kind='duplicate "id"',
+                )
             )
         else:
             seen_ids[fid] = index

@@ -56,12 +56,15 @@ def codec_name(encoding: str) -> str:
     """Return the Python codec for an encoding name; raise InputError naming the choices."""
     name = _CPG_ALIASES.get(encoding.strip().lower(), encoding.strip())
     try:
-        return codecs.lookup(name).name
-    except LookupError as exc:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError) as exc:  # ValueError: a NUL in the name
+        info = exc
+    if isinstance(info, Exception) or not getattr(info, "_is_text_encoding", True):
         raise InputError(
             f'unknown encoding "{encoding}"; use UTF-8 (default) or GBK (older ArcGIS on '
             "Chinese Windows)"
-        ) from exc
+        )
+    return info.name
 
 
 def cut_to_bytes(text: str, limit: int, encoding: str) -> str:
@@ -237,6 +240,13 @@ def _dbf_has_non_utf8_text(dbf: Path) -> bool:
     return False
 
 
+def _codec_for(encoding: str, where: Path) -> str:
+    try:
+        return codec_name(encoding)
+    except InputError as exc:
+        raise InputError(f"{where}: {exc}") from exc
+
+
 def shapefile_encoding(path, encoding: str | None = None) -> str | None:
     """Return the attribute encoding to read a Shapefile with.
 
@@ -263,10 +273,10 @@ def shapefile_encoding(path, encoding: str | None = None) -> str | None:
     """
     path = Path(path)
     if encoding:
-        return codec_name(encoding)
+        return _codec_for(encoding, path)
     cpg = read_cpg(path)
     if cpg:
-        return codec_name(cpg)
+        return _codec_for(cpg, path.with_suffix(".cpg"))
     dbf = next(
         (p for p in (path.with_suffix(".dbf"), path.with_suffix(".DBF")) if p.exists()), None
     )

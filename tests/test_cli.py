@@ -142,3 +142,27 @@ def test_export_command_formats_and_refusal(tmp_path, capsys):
     assert "KML is always WGS 84" in capsys.readouterr().err
     assert main(["export", "--out", str(tmp_path), "--layers", "nope"]) == 1
     assert "unknown layer 'nope'; available: district, streets" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "level"),
+    [
+        (["-q", "validate"], "WARNING"),
+        (["validate", "-q"], "WARNING"),
+        (["validate", "--quiet"], "WARNING"),
+        (["-v", "validate"], "INFO"),
+        (["validate", "-v", "-v"], "DEBUG"),
+        (["-v", "validate", "-v"], "DEBUG"),
+    ],
+)
+def test_quiet_and_verbose_before_or_after_the_command(argv, level):
+    import logging
+
+    assert main(argv) == 0
+    assert logging.getLevelName(logging.getLogger("gongshu_geo").level) == level
+
+
+def test_quiet_after_the_command_in_a_subprocess(tmp_path):
+    proc = run_cli("map", "-q", "--out", str(tmp_path / "m"))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == "" and (tmp_path / "m" / "index.html").exists()

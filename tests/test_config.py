@@ -25,11 +25,12 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _build_options() -> dict:
-    """dest -> action of every option of `build` but --help and --config."""
+    """dest -> action of every option of `build` but --help, --config, -v and -q."""
     return {
         a.dest: a
         for a in _build_parser()._actions
-        if a.option_strings and a.dest not in ("help", "config")
+        # -v/-q after the command are logging, for every command alike, not build options
+        if a.option_strings and a.dest not in ("help", "config", "verbose_after", "quiet_after")
     }
 
 

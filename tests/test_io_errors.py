@@ -139,10 +139,74 @@ def test_wrong_geometry_type_for_category(write_geojson):
         _read(write_geojson, [f])
 
 
-def test_id_prefix_must_match_category(write_geojson):
-    f = make_feature("P-ROAD-001", category="park")
-    with pytest.raises(ValidationError, match='id" of a park must start with P-PARK-'):
-        _read(write_geojson, [f])
+def test_id_prefix_must_match_category_in_the_packaged_convention():
+    from gongshu_geo.schema import check_properties
+
+    props = make_feature("P-ROAD-001", category="park")["properties"]
+    problems = check_properties(props, 0, id_convention=True)
+    assert problems == [
+        'feature "P-ROAD-001" (#0): "id" of a park must start with P-PARK-; found \'P-ROAD-001\''
+    ]
+    assert check_properties(props, 0, id_convention=False) == []
+    # more than 999 parks: four digits follow the convention too
+    park = make_feature("P-PARK-1000")["properties"]
+    assert check_properties(park, 0, id_convention=True) == []
+
+
+@pytest.mark.parametrize("fid", ["2023-GS-015", "P-ROAD-001", "P-PARK-1000", "park one", "0015"])
+def test_users_own_ids_are_accepted(write_geojson, fid):
+    _, gdf = _read(write_geojson, [make_feature(fid), make_feature("other")])
+    assert list(gdf["id"]) == [fid, "other"]
+    assert gdf.attrs["warnings"] == []
+
+
+def test_integer_ids_become_text(write_geojson):
+    feats = [make_feature(15), make_feature(16)]
+    feats[1]["properties"].pop("id")
+    feats[1]["id"] = 16  # RFC 7946 feature id, a number
+    _, gdf = _read(write_geojson, feats)
+    assert list(gdf["id"]) == ["15", "16"]
+
+
+def test_users_ids_must_be_unique_non_empty_and_text_or_whole(write_geojson):
+    feats = [make_feature(7), make_feature("7"), make_feature("  "), make_feature(1.5)]
+    with pytest.raises(ValidationError) as info:
+        _read(write_geojson, feats)
+    assert info.value.problems == [
+        'feature "7" (#1): duplicate "id" \'7\', first used by feature #0; every id must be unique',
+        'feature #2: required property "id" is missing',
+        'feature "1.5" (#3): "id" must be text or a whole number; found 1.5 (float)',
+    ]
+
+
+def test_strict_warns_about_the_convention_but_accepts(write_geojson, caplog):
+    feats = [make_feature("2023-GS-015"), make_feature("P-ROAD-002"), make_feature("P-PARK-003")]
+    _, gdf = _read(write_geojson, feats, strict=True)
+    assert len(gdf) == 3
+    assert [w.split(":")[0] for w in gdf.attrs["warnings"]] == [
+        'feature "2023-GS-015" (#0)',
+        'feature "P-ROAD-002" (#1)',
+    ]
+    assert "P-<CATEGORY>-NNN convention" not in gdf.attrs["warnings"][0]  # the text says how
+    assert "look like P-PARK-001" in gdf.attrs["warnings"][0]
+    assert "must start with P-PARK-" in gdf.attrs["warnings"][1]
+    assert "not required" in caplog.text
+
+
+def test_packaged_data_follows_the_id_convention():
+    # the packaged file is read with the convention required; it passes
+    gdf = read_projects()
+    assert gdf["id"].str.fullmatch(r"P-[A-Z]+-\d{3,}").all()
+
+
+def test_json_nested_100000_deep_is_refused_by_name(write_geojson):
+    path = write_geojson("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(InputError, match=r"projects\.geojson: is JSON nested too deeply"):
+        read_projects(path)
+    deep = '{"type": "FeatureCollection", "features": [' + "[" * 100_000 + "]" * 100_000 + "]}"
+    path = write_geojson(deep, name="deep2.geojson")
+    with pytest.raises(InputError, match=r"deep2\.geojson: is JSON nested too deeply"):
+        read_projects(path)
 
 
 def test_gbk_file_read_as_utf8(write_geojson):
@@ -180,3 +244,25 @@ def test_input_file_is_never_modified(write_geojson):
     before = path.read_bytes()
     read_projects(path, fix_geometry=True)
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("xy", "expected"),
+    [
+        ((30.32, 120.15), "latitude and longitude appear swapped"),
+        ((120.15, 137.0), "appear swapped|not longitude/latitude degrees"),
+        ((116.40, 39.90), "far outside Gongshu District"),
+    ],
+)
+def test_geopackage_projects_get_the_geojson_coordinate_checks(tmp_path, xy, expected):
+    """Coordinates in a GeoPackage were not checked at all; latitude 137 could reach GEOS."""
+    import geopandas as gpd
+    import shapely
+
+    props = [make_feature("A")["properties"], make_feature("B")["properties"]]
+    geoms = [shapely.Point(120.15, 30.32), shapely.Point(*xy)]
+    gpd.GeoDataFrame(props, geometry=geoms, crs=4326).to_file(tmp_path / "p.gpkg")
+    with pytest.raises(ValidationError, match=f'p.gpkg: feature "B" \\(#1\\): .*({expected})'):
+        read_projects(tmp_path / "p.gpkg")
+    kept = read_projects(tmp_path / "p.gpkg", skip_invalid=True)
+    assert list(kept["id"]) == ["A"]

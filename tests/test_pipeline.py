@@ -15,7 +15,6 @@ import pyogrio
 import pytest
 
 import gongshu_geo as gg
-from gongshu_geo import pipeline
 from gongshu_geo import OutputError, pipeline
 
 pytestmark = pytest.mark.slow
@@ -233,7 +232,39 @@ def test_two_builds_at_once_do_not_corrupt_each_other(tmp_path):
     assert (out / "index.html").read_text(encoding="utf-8").rstrip().endswith("</html>")
     assert not list(out.glob(".build-*"))
     pyogrio.read_info(out / "layers/gongshu_geo.gpkg", layer="streets")
-    assert os.path.exists(out / ".gongshu-geo.lock")
+    assert not os.path.exists(out / pipeline.LOCK_NAME), "the lock is left for the user to ship"
+
+
+_HOLD_LOCK = """
+import sys, time
+from pathlib import Path
+from gongshu_geo.pipeline import _locked
+out, log, name = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+with _locked(out):
+    with open(log, "a") as fh:
+        fh.write(f"{name} in {time.monotonic()}\\n")
+    time.sleep(0.4)
+    with open(log, "a") as fh:
+        fh.write(f"{name} out {time.monotonic()}\\n")
+"""
+
+
+def test_the_lock_still_excludes_and_is_removed_at_the_end(tmp_path):
+    """Four holders at once: never two inside together, though each removes the file."""
+    out, log = tmp_path / "out", tmp_path / "log.txt"
+    out.mkdir()
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, str(out), str(log), f"p{i}"])
+        for i in range(4)
+    ]
+    assert [p.wait(timeout=60) for p in procs] == [0] * 4
+    events = [line.split() for line in log.read_text().splitlines()]
+    assert len(events) == 8
+    events.sort(key=lambda e: float(e[2]))
+    # strictly alternating in/out of the same holder: nobody entered while another was inside
+    for enter, leave in zip(events[::2], events[1::2], strict=True):
+        assert (enter[1], leave[1], enter[0]) == ("in", "out", leave[0])
+    assert not (out / pipeline.LOCK_NAME).exists()
 
 
 def test_user_facilities_population_layer_and_walking_graph(tmp_path):
@@ -287,3 +318,24 @@ def test_user_facilities_population_layer_and_walking_graph(tmp_path):
     wide = cov.pivot_table(index=key, columns="mode", values="covered_area_share")
     assert (wide["network"] <= wide["distance"] + 0.05).all()
     assert (out / "coverage_clinics.html").exists()
+
+
+def test_a_users_own_ids_validate_and_build(tmp_path, capsys):
+    """Issue 16: a planner's registry ids (2023-GS-015, plain numbers) validate and build."""
+    import json
+
+    from gongshu_geo.cli import main
+    from gongshu_geo.io import data_path
+
+    fc = json.loads(data_path("projects.geojson").read_text(encoding="utf-8"))
+    for i, feature in enumerate(fc["features"]):
+        feature["properties"]["id"] = i if i % 3 == 0 else f"2023-GS-{i:03d}"
+    path = tmp_path / "registry.geojson"
+    path.write_text(json.dumps(fc, ensure_ascii=False), encoding="utf-8")
+    assert main(["validate", "--projects", str(path)]) == 0
+    out = tmp_path / "out"
+    argv = ["build", "-q", "--projects", str(path), "--out", str(out), "--no-png"]
+    assert main(argv) == 0, capsys.readouterr().err
+    joined = pd.read_csv(out / "stats/project_streets.csv", encoding="utf-8-sig", dtype=str)
+    assert {"0", "15", "2023-GS-001", "2023-GS-014"} <= set(joined["project_id"])
+    assert not (out / pipeline.LOCK_NAME).exists()
