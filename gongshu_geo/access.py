@@ -156,7 +156,7 @@ def compute_distance_surface(
         metres[inside] = straight_metres(area.grid, inside, model, max_m=cap, exact_at=exact_at)
         band = 0.0
     else:
-        graph = _check_graph(graph)
+        graph = check_graph(graph)
         band = _check_band(band_m)
         cap = 3000.0 if not np.isfinite(cap) else cap
         full = network_metres(area.grid, graph, geoms, band_m=band, max_m=cap,
@@ -323,7 +323,8 @@ def facility_coordinates(facilities, *, densify_m: float | None = DEFAULT_DENSIF
     return shapely.get_coordinates(geoms)
 
 
-def _check_graph(graph) -> WalkGraph:
+def check_graph(graph) -> WalkGraph:
+    """Refuse anything but a walking graph with nodes, saying how to get one."""
     if not isinstance(graph, WalkGraph):
         raise InputError(
             "mode='network' needs a walking graph: pass graph=read_graph('walk.graphml') "

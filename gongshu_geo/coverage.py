@@ -20,10 +20,10 @@ from rasterio import features
 
 from . import crs as _crs
 from ._errors import InputError
-from .access import DistanceSurface, compute_distance_surface, summarize_surface
+from .access import DistanceSurface, check_graph, compute_distance_surface, summarize_surface
 from .grid import DEFAULT_CELL_M, StudyArea, make_study_area
 from .io import filter_projects
-from .network import DEFAULT_BAND_M, WalkGraph, network_service_areas_metric
+from .network import DEFAULT_BAND_M, network_service_areas_metric
 from .schema import STATUSES
 from .streets import make_street_table
 from .tables import require_columns, share_of
@@ -127,11 +127,7 @@ def _check_choice(value, allowed, name) -> str:
 def _polygon_areas_metric(geoms, tiers, mode, graph, band_m) -> gpd.GeoDataFrame:
     """Exact service areas: dissolved buffers, or the network's widened reached ways."""
     if mode == "network":
-        if not isinstance(graph, WalkGraph):
-            raise InputError(
-                "mode='network' needs a walking graph: pass graph=read_graph('walk.graphml') "
-                f"(see download_walking_graph); found {type(graph).__name__}"
-            )
+        graph = check_graph(graph)
         return network_service_areas_metric(graph, geoms, tiers, band_m)
     radii = tiers["distance_m"].astype(float)
     areas = [shapely.union_all(shapely.buffer(geoms, d, quad_segs=QUAD_SEGS)) for d in radii]

@@ -48,11 +48,12 @@ from ._progress import progress_bar
 from .access import (  # noqa: F401
     DEFAULT_DENSIFY_M,
     DistanceModel,
+    check_graph,
     facility_coordinates,
     network_metres,
 )
 from .grid import DEFAULT_CELL_M, make_grid
-from .network import DEFAULT_BAND_M, WalkGraph
+from .network import DEFAULT_BAND_M
 from .point_sums import DEFAULT_CHUNK_SIZE, PointPlan, is_dask_frame, sum_partition, sum_points
 from .streets import make_street_table
 from .tiers import resolve_tiers
@@ -255,13 +256,7 @@ def _distance_model(facilities, graph, streets, tier_m, *, densify_m, band_m, ce
     geoms = _crs.metric_geometries(facilities, "facilities")
     if graph is None:
         return DistanceModel.straight_line(geoms, densify_m=densify_m)
-    if not isinstance(graph, WalkGraph):
-        raise InputError(
-            "graph must be a WalkGraph (read_graph('walk.graphml') or graph_from_lines(...)); "
-            f"found {type(graph).__name__}"
-        )
-    if graph.n_nodes == 0:
-        raise InputError("the walking graph has no nodes")
+    graph = check_graph(graph)
     grid = make_grid(shapely.total_bounds(streets.geoms), cell_m=cell_m)
     metres = network_metres(
         grid, graph, geoms, band_m=float(band_m), max_m=float(tier_m[-1]), exact_at=tier_m

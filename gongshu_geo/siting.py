@@ -113,13 +113,10 @@ def _network_pairs(cells, geoms, tree, distance_m, graph, *, together=False):
     """(site, cell) pairs within ``distance_m`` along the graph; inside polygons too."""
     from scipy.spatial import cKDTree
 
-    from .network import WalkGraph, compute_node_distances
+    from .access import check_graph
+    from .network import compute_node_distances
 
-    if not isinstance(graph, WalkGraph) or graph.n_nodes == 0:
-        raise InputError(
-            "mode='network' needs a walking graph with nodes: pass graph=read_graph('walk.graphml')"
-            f" (see download_walking_graph); found {graph!r}"
-        )
+    graph = check_graph(graph)
     snap, node = cKDTree(graph.node_xy).query(cells.xy, k=1)
     order = np.argsort(node, kind="stable")
     starts = np.searchsorted(node[order], np.arange(graph.n_nodes + 1))

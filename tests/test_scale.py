@@ -200,7 +200,7 @@ def test_weight_none_counts_points():
         ({"chunk_size": 0}, "chunk_size must be a positive integer"),
         ({"tiers": [300, -5]}, "distances_m must be positive numbers"),
         ({"densify_m": 0}, "densify_m must be a positive number"),
-        ({"graph": "walk.graphml"}, "graph must be a WalkGraph"),
+        ({"graph": "walk.graphml"}, "needs a walking graph.*found str"),
     ],
 )
 def test_argument_errors(kwargs, match):
