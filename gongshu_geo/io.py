@@ -370,7 +370,18 @@ def filter_projects(projects, *, categories=None, subcategories=None, statuses=N
 
 
 def read_district(path=None) -> gpd.GeoDataFrame:
-    """Read the district outline (packaged ``data/boundaries/district.geojson`` by default)."""
+    """Read the district outline (packaged ``data/boundaries/district.geojson`` by default).
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        Any polygon layer with a CRS; the packaged outline by default.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The outline in EPSG:4326.
+    """
     path = Path(path) if path is not None else data_path("boundaries", "district.geojson")
     if not path.exists():
         raise InputError(f"{path}: no such file")
@@ -542,7 +553,18 @@ def _join_population(gdf, population, value_field, code_field, source):
 
 
 def read_table(path) -> pd.DataFrame:
-    """Read a CSV (UTF-8, or GBK with a fallback) or XLSX table."""
+    """Read a CSV (UTF-8, or GBK with a fallback) or XLSX table.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.csv``, ``.xlsx`` or ``.xls`` file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table; CSV columns are read as text.
+    """
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file")

@@ -159,6 +159,11 @@ def join_projects_to_streets(projects: gpd.GeoDataFrame, streets: gpd.GeoDataFra
 def flag_outside(joined: pd.DataFrame) -> pd.DataFrame:
     """Projects with any part outside the streets, and the share outside.
 
+    Parameters
+    ----------
+    joined : pandas.DataFrame
+        From :func:`join_projects_to_streets`.
+
     Returns
     -------
     pandas.DataFrame
@@ -179,6 +184,15 @@ def summarize_streets(
 
     A project counts once in every street it touches (counts therefore add up
     to more than the number of projects); lengths and areas are apportioned.
+
+    Parameters
+    ----------
+    projects : geopandas.GeoDataFrame
+        As read by :func:`gongshu_geo.read_projects`.
+    streets : geopandas.GeoDataFrame
+        As read by :func:`gongshu_geo.read_streets`, with ``population``.
+    joined : pandas.DataFrame, optional
+        From :func:`join_projects_to_streets`; joined here when not given.
 
     Returns
     -------
