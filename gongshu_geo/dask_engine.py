@@ -14,9 +14,12 @@ here. The population points reach the workers in one of three ways:
   dask-geopandas instead re-serialises every geometry into the task graph:
   38 MiB for a million points, four times slower).
 
-The distance model (the facilities' KD-tree or, with a walking graph, the grid
-of walks of :mod:`gongshu_geo.access`), the street table and the tiers travel
-to every worker once (``Client.scatter(..., broadcast=True)``). Each
+The facilities' KD-tree, the street table and the tiers travel to every worker
+once; with a walking graph, the grid of walks of :mod:`gongshu_geo.access` goes
+to each task of in-memory points only as the window under its patch of points
+(:func:`window_model`), so a worker holds a patch, not the city (Parquet files
+and lazy frames, whose extent is known only once read, still get it whole).
+What is shared goes once with ``Client.scatter(..., broadcast=True)``. Each
 task yields a small array of sums (people per street and first covering tier,
 points per street); the arrays are added in a fixed tree, so the result equals
 the local engine's up to the order of floating-point additions.
@@ -29,12 +32,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from ._errors import InputError, MissingDependencyError
 from ._pointsrc import frame_xy_weight, iter_parquet_chunks, parquet_pieces
+from .access import DistanceModel
 from .point_sums import PointPlan, is_dask_frame, sum_partition, sum_points
 
 logger = logging.getLogger(__name__)
@@ -143,11 +148,23 @@ def point_sums_dask(
     with dask_client(scheduler, n_workers=n_workers) as client:
         workers = len(client.scheduler_info(n_workers=-1)["workers"]) if client else n_workers
         plan.workers = 1  # one thread per task; the workers are the parallelism
+        windowed = plan.model.grid is not None and not (
+            isinstance(source, Path) or is_dask_frame(source)
+        )
+        # A grid of walks goes to each task only as the window its points need.
+        light = replace(plan, model=None) if windowed else plan
         if client is not None:
-            shared = client.scatter(plan, broadcast=True, hash=False)
+            shared = client.scatter(light, broadcast=True, hash=False)
         else:
-            shared = dask.delayed(plan, pure=True)
-        if isinstance(source, Path):
+            shared = dask.delayed(light, pure=True)
+        if windowed:
+            n = npartitions or PARTITIONS_PER_WORKER * (workers or os.cpu_count() or 1)
+            chunks = [(c, window_model(plan.model, c[0]))
+                      for c in _hilbert_chunks(source, plan.weight, n)]  # fmt: skip
+            if client is not None:
+                chunks = client.scatter(chunks, hash=False)
+            parts = [dask.delayed(_windowed_sums)(c, shared) for c in chunks]
+        elif isinstance(source, Path):
             pieces = parquet_pieces(source)
             parts = [dask.delayed(_piece_sums)(p, shared) for p in pieces]
         elif is_dask_frame(source):
@@ -198,6 +215,51 @@ def _piece_sums(piece, plan: PointPlan) -> np.ndarray:
 def _array_sums(chunk, plan: PointPlan) -> np.ndarray:
     """Add up one chunk of ``(xy, weights)`` arrays."""
     return sum_points(plan, *chunk)
+
+
+def _windowed_sums(chunk_and_model, plan: PointPlan) -> np.ndarray:
+    """Add up one chunk with the window of the grid of walks that its points fall in."""
+    chunk, model = chunk_and_model
+    return sum_points(replace(plan, model=model), *chunk)
+
+
+def window_model(model: DistanceModel, xy: np.ndarray) -> DistanceModel:
+    """Cut a surface model down to the cells under some points (their bounding box).
+
+    Parameters
+    ----------
+    model : DistanceModel
+        From :meth:`DistanceModel.from_surface`.
+    xy : numpy.ndarray
+        ``(n, 2)`` points in EPSG:4549.
+
+    Returns
+    -------
+    DistanceModel
+        The same metres at these points, from a window of the grid: what one
+        Dask task receives instead of the whole grid.
+
+    Examples
+    --------
+    >>> from gongshu_geo.grid import Grid
+    >>> grid = Grid(0.0, 100.0, 10.0, 10, 10)
+    >>> full = DistanceModel.from_surface(grid, np.arange(100.0))
+    >>> part = window_model(full, np.array([[15.0, 85.0], [35.0, 75.0]]))
+    >>> part.grid.shape, part.metres_at([[35.0, 75.0]]).tolist()
+    ((2, 3), [23.0])
+    """
+    grid = model.grid
+    if not len(xy):
+        return DistanceModel.from_surface(grid.window(0, 0, 1, 1), model.surface[:1])
+    cell = grid.cell_of(xy)
+    inside = cell[cell >= 0]
+    if not len(inside):
+        return DistanceModel.from_surface(grid.window(0, 0, 1, 1), np.full(1, np.inf))
+    row, col = np.divmod(inside, grid.n_cols)
+    r0, r1, c0, c1 = row.min(), row.max() + 1, col.min(), col.max() + 1
+    part = grid.window(int(r0), int(c0), int(r1 - r0), int(c1 - c0))
+    values = model.surface.reshape(grid.shape)[r0:r1, c0:c1].ravel().copy()
+    return DistanceModel.from_surface(part, values)
 
 
 def _add(*arrays) -> np.ndarray:
