@@ -48,6 +48,8 @@ logger = logging.getLogger(__name__)
 PARTITIONS_PER_WORKER = 4
 #: Partial sums added together per task of the final reduction.
 REDUCE_FAN_IN = 8
+#: Cells per side of the tiles that cut in-memory points into tasks in network mode.
+WINDOW_TILE_CELLS = 1000
 #: Dask's own single-machine schedulers, accepted by name as ``scheduler``.
 LOCAL_SCHEDULERS = ("threads", "synchronous", "sync", "processes")
 
@@ -158,12 +160,10 @@ def point_sums_dask(
         else:
             shared = dask.delayed(light, pure=True)
         if windowed:
-            n = npartitions or PARTITIONS_PER_WORKER * (workers or os.cpu_count() or 1)
-            chunks = [(c, window_model(plan.model, c[0]))
-                      for c in _hilbert_chunks(source, plan.weight, n)]  # fmt: skip
-            if client is not None:
-                chunks = client.scatter(chunks, hash=False)
-            parts = [dask.delayed(_windowed_sums)(c, shared) for c in chunks]
+            # patches of points by tiles of the grid: each task's window is its tile's
+            # reached cells, and windows reach the workers task by task, not all at once
+            parts = [dask.delayed(_windowed_sums)(c, shared)
+                     for c in _tile_chunks(source, plan, WINDOW_TILE_CELLS)]  # fmt: skip
         elif isinstance(source, Path):
             pieces = parquet_pieces(source)
             parts = [dask.delayed(_piece_sums)(p, shared) for p in pieces]
@@ -217,6 +217,26 @@ def _array_sums(chunk, plan: PointPlan) -> np.ndarray:
     return sum_points(plan, *chunk)
 
 
+def _tile_chunks(points, plan: PointPlan, tile_cells: int) -> list:
+    """Points cut by tiles of the grid of walks, each with the window it needs."""
+    xy, w = frame_xy_weight(points, plan.weight)
+    grid = plan.model.grid
+    cell = grid.cell_of(xy)
+    row, col = np.divmod(np.where(cell >= 0, cell, 0), grid.n_cols)
+    n_cols = -(-grid.n_cols // tile_cells)
+    tile = np.where(cell >= 0, (row // tile_cells) * n_cols + col // tile_cells, -1)
+    order = np.argsort(tile, kind="stable")
+    tile, xy, w = tile[order], xy[order], w[order]
+    cuts = np.flatnonzero(np.diff(tile)) + 1
+    chunks = []
+    for a, b in zip(np.r_[0, cuts], np.r_[cuts, len(tile)], strict=True):
+        for start in range(a, b, plan.chunk_size):
+            stop = min(b, start + plan.chunk_size)
+            part = xy[start:stop]
+            chunks.append(((part, w[start:stop]), window_model(plan.model, part)))
+    return chunks
+
+
 def _windowed_sums(chunk_and_model, plan: PointPlan) -> np.ndarray:
     """Add up one chunk with the window of the grid of walks that its points fall in."""
     chunk, model = chunk_and_model
@@ -224,7 +244,7 @@ def _windowed_sums(chunk_and_model, plan: PointPlan) -> np.ndarray:
 
 
 def window_model(model: DistanceModel, xy: np.ndarray) -> DistanceModel:
-    """Cut a surface model down to the cells under some points (their bounding box).
+    """Cut a surface model down to the reached cells under some points (a box).
 
     Parameters
     ----------
@@ -257,6 +277,13 @@ def window_model(model: DistanceModel, xy: np.ndarray) -> DistanceModel:
         return DistanceModel.from_surface(grid.window(0, 0, 1, 1), np.full(1, np.inf))
     row, col = np.divmod(inside, grid.n_cols)
     r0, r1, c0, c1 = row.min(), row.max() + 1, col.min(), col.max() + 1
+    block = model.surface.reshape(grid.shape)[r0:r1, c0:c1]
+    reached = np.isfinite(block)
+    if not reached.any():  # nobody here is reached: one cell of inf says so
+        return DistanceModel.from_surface(grid.window(0, 0, 1, 1), np.full(1, np.inf))
+    rows, cols = np.flatnonzero(reached.any(axis=1)), np.flatnonzero(reached.any(axis=0))
+    r0, r1 = r0 + rows[0], r0 + rows[-1] + 1  # only the part of it that is reached
+    c0, c1 = c0 + cols[0], c0 + cols[-1] + 1
     part = grid.window(int(r0), int(c0), int(r1 - r0), int(c1 - c0))
     values = model.surface.reshape(grid.shape)[r0:r1, c0:c1].ravel().copy()
     return DistanceModel.from_surface(part, values)
