@@ -41,3 +41,12 @@ def test_packaged_data_is_declared_for_wheels():
     cfg = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     assert cfg["package-dir"]["gongshu_geo._data"] == "data"
     assert "*.geojson" in cfg["package-data"]["gongshu_geo._data.boundaries"]
+
+
+def test_readme_layout_names_every_module():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = text[text.index("## Layout") :]
+    block = block[: block.index("docs/          ")]
+    named = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", block))
+    modules = {p.stem for p in (ROOT / "gongshu_geo").glob("*.py")} - {"__init__"}
+    assert modules <= named, sorted(modules - named)
