@@ -488,7 +488,10 @@ def _assign_crs(gdf, crs, source):
                     f"{source}: --crs GCJ-02 needs longitude/latitude, but the file is in "
                     f"{gdf.crs.to_string()}"
                 )
-            return _crs.from_gcj02(gdf.set_crs(_crs.WGS84, allow_override=True))
+            # GCJ-02 numbers are degrees too: refuse impossible ones before shifting
+            degrees = gdf.set_crs(_crs.WGS84, allow_override=True)
+            check_coordinate_range(degrees, source=source)
+            return _crs.from_gcj02(degrees)
         if gdf.crs is not None and gdf.crs != name:
             logger.warning("%s: overriding the file's CRS %s with %s", source, gdf.crs, name)
         gdf = gdf.set_crs(name, allow_override=True)

@@ -143,3 +143,21 @@ def test_read_layer_requires_a_crs(tmp_path):
         read_layer(path, what="facility layer")
     with pytest.raises(InputError, match="nope.gpkg: no such file"):
         read_layer(tmp_path / "nope.gpkg")
+
+
+def test_gcj02_streets_with_infinite_coordinates_are_refused_by_name(tmp_path):
+    # found by tests/test_fuzz_streets.py: the datum shift ran before the range check
+    # and GEOS raised on the ring it could no longer close
+    import geopandas as gpd
+    import pytest
+    import shapely
+
+    from gongshu_geo import InputError, read_streets
+
+    ring = [(120.15, float("inf")), (120.25, 30.25), (120.25, 30.26), (120.15, float("inf"))]
+    path = tmp_path / "inf.gpkg"
+    gpd.GeoDataFrame(
+        {"name": ["a"], "street_code": ["1"]}, geometry=[shapely.Polygon(ring)], crs="EPSG:4326"
+    ).to_file(path)
+    with pytest.raises(InputError, match=r"inf.gpkg: feature #0 .* not finite"):
+        read_streets(path, crs="GCJ-02")
