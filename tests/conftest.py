@@ -1,8 +1,20 @@
-"""Shared tiny fixtures: a valid project feature and a file writer."""
+"""Shared tiny fixtures: a valid project feature and a file writer.
+
+Hypothesis draws the same examples on every run (``derandomize``), so that the
+suite a newcomer or CI runs passes or fails for the code, not for the luck of
+the draw. ``GONGSHU_GEO_HYPOTHESIS_RANDOM=1`` draws new ones, to look for bugs.
+"""
 
 import json
+import os
 
 import pytest
+from hypothesis import settings
+
+settings.register_profile(
+    "gongshu-geo", derandomize=os.environ.get("GONGSHU_GEO_HYPOTHESIS_RANDOM") != "1"
+)
+settings.load_profile("gongshu-geo")
 
 
 def make_feature(fid="P-PARK-001", *, category="park", geometry=None, **props):
