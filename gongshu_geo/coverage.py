@@ -21,7 +21,13 @@ from rasterio import features
 from . import crs as _crs
 from ._errors import InputError
 from .access import DistanceSurface, check_graph, compute_distance_surface, summarize_surface
-from .grid import DEFAULT_CELL_M, StudyArea, make_study_area
+from .grid import (
+    DEFAULT_CELL_M,
+    StudyArea,
+    check_population_frame,
+    make_study_area,
+    population_counts,
+)
 from .io import filter_projects
 from .network import DEFAULT_BAND_M, network_service_areas_metric
 from .schema import STATUSES
@@ -256,25 +262,10 @@ def _population_parts(population, field, street_table):
 
     Points keep their count (``whole_area`` NaN); polygons are cut by the streets.
     """
-    if not isinstance(population, gpd.GeoDataFrame) or field not in population.columns:
-        found = list(getattr(population, "columns", [])) or type(population).__name__
-        raise InputError(
-            f'population must be a GeoDataFrame with a "{field}" count column (name it with '
-            f"population_field=...); found {found}"
-        )
+    check_population_frame(population, field)
     street_geoms = street_table.geoms
-    counts = pd.to_numeric(population[field], errors="coerce").to_numpy(dtype=float)
     geoms = np.asarray(_crs.to_metric(population).geometry.values)
-    kind = shapely.get_type_id(geoms)
-    for k in np.flatnonzero(~(counts >= 0) | ~np.isin(kind, [0, 3, 6]))[:1]:
-        if not counts[k] >= 0:
-            found = population[field].iloc[k]
-            raise InputError(
-                f'population row #{k}: "{field}" must be a non-negative number; found {found!r}'
-            )
-        raise InputError(
-            f"population row #{k}: must be a Point or Polygon; found {geoms[k].geom_type}"
-        )
+    counts, kind = population_counts(population, field, geoms)
     src, street = shapely.STRtree(street_geoms).query(geoms, predicate="intersects")
     rank = np.empty(len(street_geoms), dtype=np.int64)
     rank[street_table.code_order] = np.arange(len(street_geoms))

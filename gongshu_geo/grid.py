@@ -314,16 +314,47 @@ def rasterize_index(grid: Grid, geoms, *, order=None, all_touched: bool = False)
     return out.ravel()
 
 
-def _layer_population(grid, label, table, population, field):
-    """People of a layer: polygons spread over cells, points kept as points."""
+def check_population_frame(population, field: str) -> None:
+    """Refuse a population layer that is not a GeoDataFrame with the count column.
+
+    Parameters
+    ----------
+    population : geopandas.GeoDataFrame
+    field : str
+        The count column.
+    """
     if not isinstance(population, gpd.GeoDataFrame) or field not in population.columns:
         found = list(getattr(population, "columns", [])) or type(population).__name__
         raise InputError(
             f'population must be a GeoDataFrame with a "{field}" count column (name it with '
             f"population_field=...); found {found}"
         )
+
+
+def population_counts(population, field: str, geoms) -> tuple[np.ndarray, np.ndarray]:
+    """Check a population layer's counts and kinds of geometry, and return them.
+
+    Parameters
+    ----------
+    population : geopandas.GeoDataFrame
+        Passed by :func:`check_population_frame`.
+    field : str
+        The count column.
+    geoms : numpy.ndarray
+        The layer's geometries in EPSG:4549.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        The counts (float) and the shapely type id of each geometry.
+
+    Raises
+    ------
+    InputError
+        Naming the first row whose count is not a non-negative number, or whose
+        geometry is neither a point nor a polygon.
+    """
     counts = pd.to_numeric(population[field], errors="coerce").to_numpy(dtype=float)
-    geoms = _crs.metric_geometries(population, "population")
     kind = shapely.get_type_id(geoms)
     for k in np.flatnonzero(~(counts >= 0) | ~np.isin(kind, [0, 3, 6]))[:1]:
         if not counts[k] >= 0:
@@ -334,6 +365,14 @@ def _layer_population(grid, label, table, population, field):
         raise InputError(
             f"population row #{k}: must be a Point or Polygon; found {geoms[k].geom_type}"
         )
+    return counts, kind
+
+
+def _layer_population(grid, label, table, population, field):
+    """People of a layer: polygons spread over cells, points kept as points."""
+    check_population_frame(population, field)
+    geoms = _crs.metric_geometries(population, "population")
+    counts, kind = population_counts(population, field, geoms)
     pop = np.zeros(grid.size)
     xy = [shapely.get_coordinates(geoms[kind == 0])]
     w = [counts[kind == 0]]
