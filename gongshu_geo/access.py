@@ -207,7 +207,7 @@ class DistanceModel:
         if self.tree is None or self.tree.n == 0 or not len(xy):
             out = np.full(len(xy), np.inf)
         else:
-            bound = np.inf if not np.isfinite(max_m) else _widen(max_m)
+            bound = np.inf if not np.isfinite(max_m) else widen_bound(max_m)
             out, _ = self.tree.query(xy, k=1, distance_upper_bound=bound, workers=workers)
         if self.inside is not None and len(xy):
             out[shapely.intersects_xy(self.inside, xy[:, 0], xy[:, 1])] = 0.0
@@ -281,8 +281,8 @@ def straight_metres(grid: Grid, cells, model: DistanceModel, *, max_m=np.inf, ex
     return np.where(out <= max_m, out, np.inf)
 
 
-def _widen(m) -> float:
-    # cKDTree keeps neighbours strictly closer than the bound: widen it a hair.
+def widen_bound(m) -> float:
+    """Widen a KD-tree's distance bound a hair: cKDTree keeps neighbours strictly closer."""
     return float(np.nextafter(m, np.inf) * (1 + 1e-12))
 
 
@@ -481,7 +481,7 @@ def _tile_metres(
             continue
         tree = cKDTree(np.r_[xy[reached], ends], balanced_tree=False, compact_nodes=False)
         d, _ = tree.query(
-            padded.centres(unsure), k=1, distance_upper_bound=_widen(band_m), workers=-1
+            padded.centres(unsure), k=1, distance_upper_bound=widen_bound(band_m), workers=-1
         )
         hit = unsure[np.isfinite(d)]
         out[hit] = np.minimum(out[hit], budget)

@@ -51,6 +51,7 @@ from .access import (  # noqa: F401
     check_graph,
     facility_coordinates,
     network_metres,
+    widen_bound,
 )
 from .grid import DEFAULT_CELL_M, make_grid
 from .network import DEFAULT_BAND_M
@@ -100,14 +101,9 @@ def nearest_facility_distance(
     xy = np.asarray(points_xy, dtype=float).reshape(-1, 2)
     if tree is None or tree.n == 0 or len(xy) == 0:
         return np.full(len(xy), np.inf)
-    bound = np.inf if max_distance_m is None else _bound(max_distance_m)
+    bound = np.inf if max_distance_m is None else widen_bound(max_distance_m)
     dist, _ = tree.query(xy, k=1, distance_upper_bound=bound, workers=workers)
     return dist
-
-
-def _bound(max_distance_m) -> float:
-    # cKDTree keeps neighbours strictly closer than the bound: widen it a hair.
-    return float(np.nextafter(max_distance_m, np.inf) * (1 + 1e-12))
 
 
 def compute_point_coverage(
