@@ -43,3 +43,40 @@ def locked_projects():
     with LOCK.open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield json.loads(PROJECTS.read_text(encoding="utf-8"))
+
+
+def run_rebuild(rebuild, *, what: str, argv=None, description: str = "") -> int:
+    """Run a data script's ``main``: rebuild the features under the lock, or ``--check`` them.
+
+    Parameters
+    ----------
+    rebuild : callable
+        Takes the parsed collection, returns the rebuilt one.
+    what : str
+        What is rebuilt, for the log (``"metro features"``).
+    argv : list of str, optional
+        The command line; ``sys.argv`` by default.
+    description : str
+        The command's help text.
+
+    Returns
+    -------
+    int
+        The exit code: with ``--check``, 1 when the committed file differs.
+    """
+    import argparse
+    import logging
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--check", action="store_true", help="compare, do not write")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    log = logging.getLogger("scripts")
+    with locked_projects() as data:
+        text = dump_projects(rebuild(data))
+        if args.check:
+            same = text == PROJECTS.read_text(encoding="utf-8")
+            log.info("%s %s", what, "up to date" if same else "out of date: rerun without --check")
+            return 0 if same else 1
+        write_atomic(PROJECTS, text)
+    return 0

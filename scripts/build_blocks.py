@@ -41,7 +41,6 @@ rebuilds in memory and exits 1 when the committed file differs.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import logging
@@ -53,7 +52,7 @@ for path in (REPO, REPO / "scripts"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from _projects_file import PROJECTS, dump_projects, locked_projects, write_atomic  # noqa: E402
+from _projects_file import run_rebuild  # noqa: E402
 from derive_schedule import schedule_from_period  # noqa: E402
 
 logger = logging.getLogger("build_blocks")
@@ -553,18 +552,9 @@ def _in_id_order(features: list[dict]) -> list[dict]:
 
 def main(argv=None) -> int:
     """Rebuild (or with ``--check`` verify) the development blocks placed from sources."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    with locked_projects() as data:
-        text = dump_projects(rebuild(data))
-        if args.check:
-            same = text == PROJECTS.read_text(encoding="utf-8")
-            logger.info("block features %s", "up to date" if same else "out of date: rerun")
-            return 0 if same else 1
-        write_atomic(PROJECTS, text)
-    return 0
+    return run_rebuild(
+        rebuild, what="block features", argv=argv, description=__doc__.splitlines()[0]
+    )
 
 
 if __name__ == "__main__":

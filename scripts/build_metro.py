@@ -31,7 +31,6 @@ committed file differs.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import math
 import sys
@@ -49,7 +48,7 @@ from _openmetro import (
     read_records,
     station_positions,
 )
-from _projects_file import PROJECTS, dump_projects, locked_projects, write_atomic
+from _projects_file import run_rebuild
 from derive_schedule import schedule_from_period
 
 logger = logging.getLogger("build_metro")
@@ -444,18 +443,9 @@ def rebuild(data: dict) -> dict:
 
 def main(argv=None) -> int:
     """Rebuild (or with ``--check`` verify) the metro features."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    with locked_projects() as data:
-        text = dump_projects(rebuild(data))
-        if args.check:
-            same = text == PROJECTS.read_text(encoding="utf-8")
-            logger.info("metro features %s", "up to date" if same else "out of date: rerun")
-            return 0 if same else 1
-        write_atomic(PROJECTS, text)
-    return 0
+    return run_rebuild(
+        rebuild, what="metro features", argv=argv, description=__doc__.splitlines()[0]
+    )
 
 
 if __name__ == "__main__":

@@ -31,7 +31,6 @@ file differs.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import logging
@@ -39,7 +38,7 @@ import math
 import sys
 from pathlib import Path
 
-from _projects_file import PROJECTS, REPO, dump_projects, locked_projects, write_atomic
+from _projects_file import PROJECTS, REPO, run_rebuild
 
 logger = logging.getLogger("build_roads")
 
@@ -271,18 +270,9 @@ def rebuild(data: dict) -> dict:
 
 def main(argv=None) -> int:
     """Rebuild (or with ``--check`` verify) the road features."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    with locked_projects() as data:
-        text = dump_projects(rebuild(data))
-        if args.check:
-            same = text == PROJECTS.read_text(encoding="utf-8")
-            logger.info("roads up to date" if same else "roads differ from data/sources/roads")
-            return 0 if same else 1
-        write_atomic(PROJECTS, text)
-    return 0
+    return run_rebuild(
+        rebuild, what="road features", argv=argv, description=__doc__.splitlines()[0]
+    )
 
 
 if __name__ == "__main__":
