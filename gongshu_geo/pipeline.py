@@ -469,14 +469,13 @@ def _measure_coverage(area, proj, facility_layers, *, user_facilities, graph, ti
         for mode in modes:
             whole = surface(facilities, mode)
             layer_surfaces[(layer, mode)] = whole
-            for scenario, surf in (("existing", surface(existing, mode)), ("plan", whole)):
+            # a layer that is all built already has the same surface today
+            today = whole if len(existing) == len(facilities) else surface(existing, mode)
+            for scenario, surf in (("existing", today), ("plan", whole)):
                 table = coverage.coverage_table(surf, tiers, facility=layer)
                 tables.append(table.assign(scenario=scenario)[["scenario", *COVERAGE_COLUMNS]])
-        # the map shows the whole layer (the plan scenario), straight-line
-        plan = tables[-len(modes) * 2 + 1].drop(columns="scenario").reset_index(drop=True)
-        layer_maps.append(
-            _layer_map(area, layer, facilities, plan, layer_surfaces[(layer, "distance")], tiers)
-        )
+            if mode == "distance":  # the map shows the whole layer, straight-line
+                layer_maps.append(_layer_map(area, layer, facilities, table, whole, tiers))
     yours = track(user_facilities.items(), desc="coverage of your layers", unit="layers")
     for layer, facilities in yours:
         for mode in modes:
