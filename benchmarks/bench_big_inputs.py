@@ -194,7 +194,7 @@ def main(argv=None) -> None:
                 "(c) read a 2 GB GraphML graph",
                 "sparse, refused",
                 f"""
-                from gongshu_geo.graphs import read_graph
+                from gongshu_geo.data.graphs import read_graph
                 read_graph({str(huge["huge.graphml"])!r})
                 """,
             ),

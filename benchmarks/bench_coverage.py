@@ -40,8 +40,8 @@ import shapely
 from _timing import timed  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 from scipy.sparse.csgraph import dijkstra
 
-from gongshu_geo.coverage import QUAD_SEGS, compute_coverage, service_tiers
-from gongshu_geo.network import BAND_QUAD_SEGS, WalkGraph, compute_node_distances
+from gongshu_geo.analysis.coverage import QUAD_SEGS, compute_coverage, service_tiers
+from gongshu_geo.analysis.network import BAND_QUAD_SEGS, WalkGraph, compute_node_distances
 
 METRIC = "EPSG:4549"
 X0, Y0 = 500_000.0, 3_340_000.0

@@ -8,7 +8,7 @@ Run from the repository root (a script, not a test; about 5 minutes on 2 cores):
 Inputs, rebuilt from a seed so anyone can rerun it:
 
 - streets: Hangzhou's 201 real street and town polygons, every district at street level
-  (2020 division), from LonelyFarer/zjProvince (``gongshu_geo.synth.read_hangzhou_streets``,
+  (2020 division), from LonelyFarer/zjProvince (``gongshu_geo.data.synth.read_hangzhou_streets``,
   files in ``data/sources/zjprovince/``), repaired with ``shapely.make_valid``;
 - the urban part: the 92 of them named 街道 (sub-districts), 3,347 km², as against 104 towns
   (镇, 乡) with 13,406 km² and 5 special zones (开发区, 围垦区, 农场...) with 279 km²;
@@ -57,8 +57,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gongshu_geo import synth
-from gongshu_geo.network import WalkGraph
+from gongshu_geo.analysis.network import WalkGraph
+from gongshu_geo.data import synth
 
 TIERS_M = (300.0, 500.0, 1000.0)
 BAND_M = 50.0
@@ -140,7 +140,7 @@ def read_case(folder: Path):
 
 def child(args):
     """Run one engine in one mode on one case; print JSON."""
-    from gongshu_geo.points import compute_point_coverage
+    from gongshu_geo.analysis.points import compute_point_coverage
 
     streets, points, facilities, graph = read_case(Path(args.case))
     out = {"inputs_mb": _status_mb("VmRSS:")}
@@ -180,8 +180,8 @@ def child_tiles(args):
     """The walk's grid alone, in tiles of ``--tile-cells``; print JSON with a digest."""
     import hashlib
 
-    from gongshu_geo.access import network_metres
-    from gongshu_geo.grid import make_grid
+    from gongshu_geo.analysis.access import network_metres
+    from gongshu_geo.analysis.grid import make_grid
 
     streets, _, facilities, graph = read_case(Path(args.case))
     grid = make_grid(shapely.total_bounds(streets.geometry.values), cell_m=args.cell_m)

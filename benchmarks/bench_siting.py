@@ -22,7 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _timing import timed  # noqa: E402
 
 import gongshu_geo as gg  # noqa: E402
-from gongshu_geo import _mclp, siting  # noqa: E402
+from gongshu_geo.analysis import mclp as _mclp  # noqa: E402
+from gongshu_geo.analysis import siting
 
 
 def random_candidates(streets, count, seed=14):

@@ -8,7 +8,8 @@ missing optional package only matters to the function that needs it.
 import importlib
 from typing import TYPE_CHECKING
 
-from ._errors import (
+from .core.crs import from_gcj02, gcj02_to_wgs84, to_crs_named, to_gcj02, wgs84_to_gcj02
+from .core.errors import (
     CRSError,
     GongshuGeoError,
     InputError,
@@ -16,8 +17,8 @@ from ._errors import (
     OutputError,
     ValidationError,
 )
-from .crs import from_gcj02, gcj02_to_wgs84, to_crs_named, to_gcj02, wgs84_to_gcj02
-from .io import (
+from .core.version import __version__
+from .data.io import (
     filter_projects,
     read_baseline,
     read_district,
@@ -28,63 +29,57 @@ from .io import (
     read_table,
 )
 
-__version__ = "0.1.0"
-
 #: public function -> the module that defines it (imported on first use)
 _LAZY = {
-    "join_projects_to_streets": "join",
-    "flag_outside": "join",
-    "summarize_streets": "join",
-    "service_tiers": "coverage",
-    "select_facilities": "coverage",
-    "compute_service_areas": "coverage",
-    "compute_coverage": "coverage",
-    "compute_gaps": "coverage",
-    "compare_scenarios": "scenarios",
-    "compute_plan_gain": "scenarios",
-    "summarize_coverage": "scenarios",
-    "compute_network_penalty": "scenarios",
-    "compute_node_distances": "network",
-    "compute_network_service_areas": "network",
-    "read_graph": "graphs",
-    "graph_from_lines": "graphs",
-    "download_walking_graph": "graphs",
-    "measure_targets": "indicators",
-    "make_overview_map": "maps",
-    "make_coverage_map": "maps",
-    "make_street_stats_map": "maps",
-    "save_map": "maps",
-    "collect_layers": "export",
-    "export_layers": "export",
+    "join_projects_to_streets": "analysis.join",
+    "flag_outside": "analysis.join",
+    "summarize_streets": "analysis.join",
+    "service_tiers": "analysis.coverage",
+    "select_facilities": "analysis.coverage",
+    "compute_service_areas": "analysis.coverage",
+    "compute_coverage": "analysis.coverage",
+    "compute_gaps": "analysis.coverage",
+    "compare_scenarios": "analysis.scenarios",
+    "compute_plan_gain": "analysis.scenarios",
+    "summarize_coverage": "analysis.scenarios",
+    "compute_network_penalty": "analysis.scenarios",
+    "compute_node_distances": "analysis.network",
+    "compute_network_service_areas": "analysis.network",
+    "read_graph": "data.graphs",
+    "graph_from_lines": "data.graphs",
+    "download_walking_graph": "data.graphs",
+    "measure_targets": "analysis.indicators",
+    "make_overview_map": "maps.web",
+    "make_coverage_map": "maps.web",
+    "make_street_stats_map": "maps.web",
+    "save_map": "maps.web",
+    "collect_layers": "exchange.export",
+    "export_layers": "exchange.export",
     "build": "pipeline",
-    "compute_point_coverage": "points",
-    "choose_sites": "siting",
-    "write_sites": "siting",
-    "read_candidates": "candidates",
-    "default_candidates": "candidates",
-    "make_sites_map": "maps",
-    "make_street_table": "streets",
-    "resolve_tiers": "tiers",
-    "make_study_area": "grid",
-    "compute_distance_surface": "access",
-    "coverage_table": "coverage",
-    "vectorize_surface": "coverage",
-    "minutes_of": "surfaces",
-    "write_surface_geotiff": "surfaces",
-    "surface_image": "surfaces",
-    "aggregate_to_h3": "surfaces",
+    "compute_point_coverage": "analysis.points",
+    "choose_sites": "analysis.siting",
+    "write_sites": "analysis.siting",
+    "read_candidates": "data.candidates",
+    "default_candidates": "data.candidates",
+    "make_sites_map": "maps.web",
+    "make_street_table": "analysis.streets",
+    "resolve_tiers": "analysis.tiers",
+    "make_study_area": "analysis.grid",
+    "compute_distance_surface": "analysis.access",
+    "coverage_table": "analysis.coverage",
+    "vectorize_surface": "analysis.coverage",
+    "minutes_of": "analysis.surfaces",
+    "write_surface_geotiff": "analysis.surfaces",
+    "surface_image": "analysis.surfaces",
+    "aggregate_to_h3": "analysis.surfaces",
 }
 
-_SUBMODULES = {
-    "basemaps", "coverage", "crs", "export", "graphs", "indicators", "io", "join", "maps",
-    "network", "pipeline", "plots", "points", "scenarios", "schema", "synth", "tiling",
-    "siting", "candidates", "streets", "tiers", "grid", "access", "surfaces", "point_sums",
-}  # fmt: skip
+#: the layers, bottom to top (imported on first use)
+_SUBMODULES = {"core", "data", "analysis", "maps", "exchange", "config", "pipeline", "cli"}
 
 if TYPE_CHECKING:  # what the lazy names are, for IDEs and type checkers
-    from .access import compute_distance_surface
-    from .candidates import default_candidates, read_candidates
-    from .coverage import (
+    from .analysis.access import compute_distance_surface
+    from .analysis.coverage import (
         compute_coverage,
         compute_gaps,
         compute_service_areas,
@@ -93,31 +88,32 @@ if TYPE_CHECKING:  # what the lazy names are, for IDEs and type checkers
         service_tiers,
         vectorize_surface,
     )
-    from .export import collect_layers, export_layers
-    from .graphs import download_walking_graph, graph_from_lines, read_graph
-    from .grid import make_study_area
-    from .indicators import measure_targets
-    from .join import flag_outside, join_projects_to_streets, summarize_streets
-    from .maps import (
+    from .analysis.grid import make_study_area
+    from .analysis.indicators import measure_targets
+    from .analysis.join import flag_outside, join_projects_to_streets, summarize_streets
+    from .analysis.network import compute_network_service_areas, compute_node_distances
+    from .analysis.points import compute_point_coverage
+    from .analysis.scenarios import (
+        compare_scenarios,
+        compute_network_penalty,
+        compute_plan_gain,
+        summarize_coverage,
+    )
+    from .analysis.siting import choose_sites, write_sites
+    from .analysis.streets import make_street_table
+    from .analysis.surfaces import aggregate_to_h3, minutes_of, surface_image, write_surface_geotiff
+    from .analysis.tiers import resolve_tiers
+    from .data.candidates import default_candidates, read_candidates
+    from .data.graphs import download_walking_graph, graph_from_lines, read_graph
+    from .exchange.export import collect_layers, export_layers
+    from .maps.web import (
         make_coverage_map,
         make_overview_map,
         make_sites_map,
         make_street_stats_map,
         save_map,
     )
-    from .network import compute_network_service_areas, compute_node_distances
     from .pipeline import build
-    from .points import compute_point_coverage
-    from .scenarios import (
-        compare_scenarios,
-        compute_network_penalty,
-        compute_plan_gain,
-        summarize_coverage,
-    )
-    from .siting import choose_sites, write_sites
-    from .streets import make_street_table
-    from .surfaces import aggregate_to_h3, minutes_of, surface_image, write_surface_geotiff
-    from .tiers import resolve_tiers
 
 
 def __getattr__(name):

@@ -11,8 +11,8 @@ import logging
 import sys
 from pathlib import Path
 
-from . import __version__
-from ._errors import GongshuGeoError
+from gongshu_geo.core.errors import GongshuGeoError
+from gongshu_geo.core.version import __version__
 
 logger = logging.getLogger("gongshu_geo")
 
@@ -393,7 +393,7 @@ def _setup_logging(args):
 
 
 def _read_inputs(args):
-    from .pipeline import read_inputs
+    from gongshu_geo.pipeline import read_inputs
 
     return read_inputs(
         projects=args.projects,
@@ -422,7 +422,7 @@ def _attrs_of(projects) -> dict:
 
 
 def _skip_exit(args, skipped, *, source=None, warnings=()) -> int:
-    from ._problems import list_problems
+    from gongshu_geo.core.problems import list_problems
 
     _write_report(args, [("skipped", source, skipped), ("warning", None, warnings)])
     if skipped:
@@ -441,8 +441,8 @@ def _write_report(args, groups) -> None:
         return
     import csv
 
-    from ._atomic import atomic_path
-    from ._problems import REPORT_COLUMNS, problem_rows
+    from gongshu_geo.core.atomic import atomic_path
+    from gongshu_geo.core.problems import REPORT_COLUMNS, problem_rows
 
     rows = []
     for severity, source, problems in groups:
@@ -457,11 +457,11 @@ def _write_report(args, groups) -> None:
 
 
 def _cmd_build(args) -> int:
-    from .pipeline import build
+    from gongshu_geo.pipeline import build
 
     tiers = None
     if args.minutes or args.distances_m or args.speed_m_per_min:
-        from .coverage import DEFAULT_SPEED_M_PER_MIN, service_tiers
+        from gongshu_geo.analysis.coverage import DEFAULT_SPEED_M_PER_MIN, service_tiers
 
         speed = args.speed_m_per_min
         if args.distances_m and not args.minutes and speed is None:
@@ -503,7 +503,7 @@ def _cmd_build(args) -> int:
 def _cmd_map(args) -> int:
     from pathlib import Path
 
-    from . import maps
+    from gongshu_geo.maps import web as maps
 
     inputs = _read_inputs(args)
     projects = inputs.projects
@@ -520,14 +520,14 @@ def _cmd_map(args) -> int:
 
 
 def _source_name(source) -> str:
-    from .postgis import is_dsn, source_name
+    from gongshu_geo.data.postgis import is_dsn, source_name
 
     return source_name(source) if is_dsn(source) else Path(source).stem
 
 
 def _apply_sql(parser, args) -> None:
     """Give ``--sql`` to the one postgresql:// input that names no table."""
-    from .postgis import is_dsn, with_sql
+    from gongshu_geo.data.postgis import is_dsn, with_sql
 
     sql = getattr(args, "sql", None)
     if not sql:
@@ -553,8 +553,8 @@ def _apply_sql(parser, args) -> None:
 
 
 def _cmd_export(args) -> int:
-    from . import export
-    from .pipeline import collect_export_layers
+    from gongshu_geo.exchange import export
+    from gongshu_geo.pipeline import collect_export_layers
 
     inputs = _read_inputs(args)
     projects = inputs.projects
@@ -584,16 +584,16 @@ def _cmd_export(args) -> int:
 def _cmd_coverage_points(args) -> int:
     from pathlib import Path
 
-    from ._atomic import atomic_path
-    from .coverage import service_tiers
-    from .io import read_layer, read_streets
-    from .points import compute_point_coverage
+    from gongshu_geo.analysis.coverage import service_tiers
+    from gongshu_geo.analysis.points import compute_point_coverage
+    from gongshu_geo.core.atomic import atomic_path
+    from gongshu_geo.data.io import read_layer, read_streets
 
     facilities = read_layer(args.facilities, what="facility layer")
     streets = read_streets(
         args.streets, name_field=args.name_field, code_field=args.code_field, check_tiling=False
     )
-    from .extent import check_layer_extent
+    from gongshu_geo.data.extent import check_layer_extent
 
     check_layer_extent(facilities, streets, source=args.facilities, skip_option=None)
     tiers = None
@@ -601,7 +601,7 @@ def _cmd_coverage_points(args) -> int:
         tiers = service_tiers(minutes=args.minutes, distances_m=args.distances_m)
     graph = None
     if args.graph:
-        from .graphs import read_graph
+        from gongshu_geo.data.graphs import read_graph
 
         graph = read_graph(args.graph)
     table = compute_point_coverage(
@@ -625,7 +625,7 @@ def _cmd_coverage_points(args) -> int:
 
 
 def _cmd_init(args) -> int:
-    from .config import write_template
+    from gongshu_geo.config import write_template
 
     path = write_template(args.path, overwrite=args.force)
     print(f"wrote {path}; edit it, then run: gongshu-geo build --config {path}")
@@ -634,7 +634,7 @@ def _cmd_init(args) -> int:
 
 def _apply_config(args, argv) -> None:
     """Fill ``build`` options from ``--config``, except those given on the command line."""
-    from .config import read_config
+    from gongshu_geo.config import read_config
 
     options = read_config(args.config)
     explicit = _explicit_options(argv)
@@ -655,7 +655,7 @@ def _explicit_options(argv) -> set:
 
 
 def _cmd_diff(args) -> int:
-    from .diff import write_diff
+    from gongshu_geo.analysis.diff import write_diff
 
     counts = write_diff(args.old, args.new, args.out, streets_path=args.streets)
     summary = ", ".join(f"{n} {c}" for c, n in sorted(counts.items())) or "no change"
@@ -664,8 +664,8 @@ def _cmd_diff(args) -> int:
 
 
 def _cmd_site(args) -> int:
-    from .pipeline import read_population_layer, read_walk_graph
-    from .siting import choose_sites, read_candidates, write_sites
+    from gongshu_geo.analysis.siting import choose_sites, read_candidates, write_sites
+    from gongshu_geo.pipeline import read_population_layer, read_walk_graph
 
     if args.mode == "network" and not args.graph:
         raise GongshuGeoError("--mode network needs --graph walk.graphml (or a line layer)")
@@ -711,8 +711,8 @@ def _cmd_site(args) -> int:
 
 
 def _cmd_network(args) -> int:
-    from .graphs import download_walking_graph
-    from .io import read_district
+    from gongshu_geo.data.graphs import download_walking_graph
+    from gongshu_geo.data.io import read_district
 
     path = download_walking_graph(read_district(), args.out, margin_m=args.margin_m)
     print(f"wrote {path}")

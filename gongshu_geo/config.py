@@ -19,8 +19,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._atomic import write_text_atomic
-from ._errors import InputError, OutputError
+from gongshu_geo.core.atomic import write_text_atomic
+from gongshu_geo.core.errors import InputError, OutputError
 
 if sys.version_info >= (3, 11):
     import tomllib

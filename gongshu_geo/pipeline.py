@@ -21,14 +21,20 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from ._atomic import ensure_dir
-from ._errors import InputError, OutputError
-from ._progress import track
-from .access import compute_distance_surface
-from .coverage import COVERAGE_COLUMNS
-from .grid import DEFAULT_CELL_M, make_study_area
-from .io import outline_of, read_baseline, read_district, read_projects, read_streets
-from .tiers import DEFAULT_SPEED_M_PER_MIN, resolve_tiers
+from gongshu_geo.analysis.access import compute_distance_surface
+from gongshu_geo.analysis.coverage import COVERAGE_COLUMNS
+from gongshu_geo.analysis.grid import DEFAULT_CELL_M, make_study_area
+from gongshu_geo.analysis.tiers import DEFAULT_SPEED_M_PER_MIN, resolve_tiers
+from gongshu_geo.core.atomic import ensure_dir
+from gongshu_geo.core.errors import InputError, OutputError
+from gongshu_geo.core.progress import track
+from gongshu_geo.data.io import (
+    outline_of,
+    read_baseline,
+    read_district,
+    read_projects,
+    read_streets,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -247,7 +253,7 @@ def build(
         ``stats/warnings.csv`` and the ``warning`` column of the coverage
         table) instead of an error.
     basemap, tianditu_key, inline_assets
-        Map options (see :mod:`gongshu_geo.maps`).
+        Map options (see :mod:`gongshu_geo.maps.web`).
     graph : str or Path, optional
         A walking network (GraphML or line layer) for network-distance coverage.
     facility_layers : sequence of str
@@ -271,7 +277,7 @@ def build(
         A year: ``stats/schedule_state.csv`` gives each project's scheduled state
         then, and the overview's year slider starts there.
     tiers, minutes, distances_m, speed_m_per_min : optional
-        The walking tiers, in any form :func:`gongshu_geo.tiers.resolve_tiers`
+        The walking tiers, in any form :func:`gongshu_geo.analysis.tiers.resolve_tiers`
         takes; GB 50180-2018's 5/10/15 minutes by default. The speed also turns
         the accessibility surfaces' metres into minutes (60 m/min by default).
     cell_m : float
@@ -285,7 +291,7 @@ def build(
     -------
     BuildResult
     """
-    from . import join
+    from gongshu_geo.analysis import join
 
     out_dir = ensure_dir(out)
     steps = 6
@@ -362,8 +368,8 @@ def build(
     )
 
     progress("measuring the plan's targets and schedule")
-    from .indicators import measure_targets
-    from .schedule import compute_schedule_state, summarize_schedule
+    from gongshu_geo.analysis.indicators import measure_targets
+    from gongshu_geo.analysis.schedule import compute_schedule_state, summarize_schedule
 
     indicators = measure_targets(proj, strt, district)
     schedule = summarize_schedule(joined, proj)
@@ -413,7 +419,7 @@ def build(
             )
             if surfaces and layer_surfaces:
                 _write_surfaces(stage, layer_surfaces, tier_table, speed)
-            from .street_pages import write_street_pages
+            from gongshu_geo.maps.street_pages import write_street_pages
 
             write_street_pages(
                 stage.path,
@@ -446,7 +452,7 @@ def _measure_coverage(area, proj, facility_layers, *, user_facilities, graph, ti
     Returns the coverage table, plan gain, network penalty, what the maps need
     of each layer, and the whole layer's distance surface per layer and mode.
     """
-    from . import coverage, scenarios
+    from gongshu_geo.analysis import coverage, scenarios
 
     modes = ["distance"] + (["network"] if graph is not None else [])
     exact = tiers["distance_m"].tolist()
@@ -506,7 +512,7 @@ def _baseline_of(baseline, *, packaged: bool) -> dict:
 
 def _layer_map(area, layer, facilities, cov, surface, tiers):
     """Gather what the maps need of one layer: service areas and gaps from its surface's cells."""
-    from . import coverage
+    from gongshu_geo.analysis import coverage
 
     areas = coverage.vectorize_surface(surface, tiers).to_crs("EPSG:4326")
     streets = gpd.GeoDataFrame(
@@ -521,7 +527,7 @@ def _layer_map(area, layer, facilities, cov, surface, tiers):
 def _source_label(source, name=None) -> str:
     import geopandas as gpd
 
-    from .postgis import is_dsn, redact_dsn
+    from gongshu_geo.data.postgis import is_dsn, redact_dsn
 
     if isinstance(source, gpd.GeoDataFrame):
         return source.attrs.get("source") or f"the {name or 'given'} frame"
@@ -530,7 +536,7 @@ def _source_label(source, name=None) -> str:
 
 def _write_surfaces(stage, layer_surfaces, tiers, speed) -> None:
     """Write the accessibility surfaces: a GeoTIFF per layer and mode, and the H3 hexagons."""
-    from .surfaces import aggregate_to_h3, write_surface_geotiff
+    from gongshu_geo.analysis.surfaces import aggregate_to_h3, write_surface_geotiff
 
     hexes = []
     for (layer, mode), surf in layer_surfaces.items():
@@ -556,14 +562,14 @@ def _read_user_facilities(facilities, *, streets, skip_invalid=False, warnings=N
     """Read the user's facility layers into name -> GeoDataFrame in WGS 84.
 
     Each must lie mostly inside the streets (see
-    :func:`gongshu_geo.extent.check_layer_extent`); with ``skip_invalid`` a layer
+    :func:`gongshu_geo.data.extent.check_layer_extent`); with ``skip_invalid`` a layer
     that does not is kept, one with impossible coordinates is left out, and the
     warning goes into ``warnings[("facility layer", name)]``.
     """
     import geopandas as gpd
 
-    from .io import read_layer, read_points_csv
-    from .postgis import is_dsn
+    from gongshu_geo.data.io import read_layer, read_points_csv
+    from gongshu_geo.data.postgis import is_dsn
 
     out = {}
     for name, source in (facilities or {}).items():
@@ -588,11 +594,11 @@ def _read_user_facilities(facilities, *, streets, skip_invalid=False, warnings=N
 def _checked_layer(frame, streets, *, label, what, skip, key, warnings):
     """Return the layer if it can be measured; with ``skip``, problems become warnings.
 
-    Impossible coordinates (see :func:`gongshu_geo.extent.check_coordinate_range`)
+    Impossible coordinates (see :func:`gongshu_geo.data.extent.check_coordinate_range`)
     cannot be measured: with ``skip`` the layer is left out (None). A layer mostly
     outside the streets is measured with a warning.
     """
-    from .extent import check_coordinate_range, check_layer_extent
+    from gongshu_geo.data.extent import check_coordinate_range, check_layer_extent
 
     try:
         check_coordinate_range(frame, source=label, what=what)
@@ -614,7 +620,7 @@ def read_population_layer(source, *, streets, skip_invalid=False, warnings=None)
     """Read the population layer; like facility layers, it must lie inside the streets."""
     import geopandas as gpd
 
-    from .io import read_layer
+    from gongshu_geo.data.io import read_layer
 
     label = _source_label(source, "population layer")
     what = "population layer"
@@ -631,8 +637,8 @@ def read_population_layer(source, *, streets, skip_invalid=False, warnings=None)
 
 def read_walk_graph(path):
     """Read a walking graph from GraphML (as OSMnx writes it) or a layer of walkable lines."""
-    from . import graphs
-    from .io import read_layer
+    from gongshu_geo.data import graphs
+    from gongshu_geo.data.io import read_layer
 
     if Path(path).suffix.lower() == ".graphml":
         return graphs.read_graph(path)
@@ -660,7 +666,7 @@ def _write_maps(
     surfaces,
     speed,
 ):
-    from . import maps
+    from gongshu_geo.maps import web as maps
 
     overview = maps.make_overview_map(
         proj, strt, district, basemap=basemap, tianditu_key=tianditu_key, as_of=as_of
@@ -688,7 +694,7 @@ def _write_maps(
         )
         maps.save_map(m, stage.path(f"coverage_{layer}.html"), inline_assets=inline_assets)
     if png:
-        from . import plots
+        from gongshu_geo.maps import static as plots
 
         plots.plot_overview_png(proj, strt, district, stage.path("png/overview.png"))
         for layer, _facilities, areas, gaps, cov in layer_maps:
@@ -705,8 +711,8 @@ def _write_maps(
 
 def _write_gpkg(stage, proj, strt, district, layer_maps, joined, completeness):
     """Write the GeoPackage of every layer and the QGIS project that opens it, side by side."""
-    from . import export
-    from .qgis_project import write_qgis_project
+    from gongshu_geo.exchange import export
+    from gongshu_geo.exchange.qgis.project import write_qgis_project
 
     layers = export.collect_layers(
         proj,
@@ -754,13 +760,13 @@ def collect_export_layers(
     Returns
     -------
     layers : dict
-        As :func:`gongshu_geo.export.collect_layers` returns.
+        As :func:`gongshu_geo.exchange.export.collect_layers` returns.
     baselines : dict
         Facility layer -> completeness of its existing facilities.
     """
-    from . import coverage as _coverage
-    from . import export
-    from .join import join_projects_to_streets
+    from gongshu_geo.analysis import coverage as _coverage
+    from gongshu_geo.analysis.join import join_projects_to_streets
+    from gongshu_geo.exchange import export
 
     layer_maps = []
     if coverage:

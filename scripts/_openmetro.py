@@ -2,7 +2,7 @@
 
 Shared by ``build_metro.py`` and ``calibrate_locations.py``: the station records
 as stored upstream, their WGS 84 positions (converted out of GCJ-02 with
-:func:`gongshu_geo.crs.gcj02_to_wgs84`) and their distance to the district.
+:func:`gongshu_geo.core.crs.gcj02_to_wgs84`) and their distance to the district.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def station_positions(records: list[dict]):
     """WGS 84 lon/lat arrays for station records stored in GCJ-02."""
     import numpy as np
 
-    from gongshu_geo.crs import gcj02_to_wgs84
+    from gongshu_geo.core.crs import gcj02_to_wgs84
 
     bad = [r["id"] for r in records if r["location"].get("crs") != "gcj02"]
     if bad:

@@ -46,7 +46,7 @@ from pyproj import Transformer
 from shapely.geometry import LineString, Point, box, mapping, shape
 from shapely.ops import substring
 
-from gongshu_geo.crs import bd09_to_gcj02, gcj02_to_wgs84
+from gongshu_geo.core.crs import bd09_to_gcj02, gcj02_to_wgs84
 
 logger = logging.getLogger("build_baseline")
 
@@ -62,7 +62,7 @@ PLAN_REF = "— (现状设施, not a plan project; coverage baseline)"
 CANAL = "P-RIVER-001"
 BIKE_SOURCE = (
     "NMSN/CitiBike lib/baiduMarkers.js @ c42b82f3 (Hangzhou public-bicycle stations, "
-    "Baidu BD-09, data of 2018 or older; converted with gongshu_geo.crs.bd09_to_gcj02 "
+    "Baidu BD-09, data of 2018 or older; converted with gongshu_geo.core.crs.bd09_to_gcj02 "
     "and gcj02_to_wgs84; rows kept in data/sources/baseline/bike_stations.csv)"
 )
 BANK_OFFSET_M = 60.0

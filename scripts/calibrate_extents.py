@@ -84,7 +84,7 @@ def read_anchors(path: Path = ANCHORS_CSV) -> dict:
     from pyproj import Transformer
     from shapely.geometry import Point
 
-    from gongshu_geo.crs import gcj02_to_wgs84
+    from gongshu_geo.core.crs import gcj02_to_wgs84
 
     to_metric = Transformer.from_crs("EPSG:4326", METRIC, always_xy=True)
     anchors = {}

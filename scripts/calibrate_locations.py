@@ -12,7 +12,7 @@ out of GCJ-02), against an independent way of placing them:
 - ``named_crossing``: the station put at the road crossing its own description names
   (莫干山路与隐秀路交叉口), the crossing's position being the mean of the public-bicycle
   stations named for both roads (``sources/citibike``, Baidu BD-09, converted with
-  :func:`gongshu_geo.crs.bd09_to_gcj02`). A road's generic suffix may differ between
+  :func:`gongshu_geo.core.crs.bd09_to_gcj02`). A road's generic suffix may differ between
   the two names (萍水街 / 萍水路), as it does when a person matches names by eye.
 - ``text_only``: the station positions of the earlier data (commit 7774235,
   ``sources/metro/stations_before_amap.csv``) that were estimated from text and
@@ -117,7 +117,7 @@ def crossing_anchor_errors(truth) -> dict[str, float]:
     import numpy as np
     from _openmetro import base_name
 
-    from gongshu_geo.crs import bd09_to_gcj02, gcj02_to_wgs84
+    from gongshu_geo.core.crs import bd09_to_gcj02, gcj02_to_wgs84
 
     bikes = read_csv(SOURCES / "citibike" / "stations_at_crossings.csv")
     errors = {}

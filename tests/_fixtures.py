@@ -9,8 +9,8 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import LineString, Point, Polygon, box
 
-from gongshu_geo import crs as gcrs
-from gongshu_geo.schema import CATEGORIES, STATUSES
+from gongshu_geo.core import crs as gcrs
+from gongshu_geo.data.schema import CATEGORIES, STATUSES
 
 WEST, SOUTH, EAST, NORTH = 120.10, 30.28, 120.19, 30.34
 STATION_LONLAT = (120.1512, 30.3203)

@@ -16,18 +16,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import ndimage
 
-from gongshu_geo import InputError, network
-from gongshu_geo.access import (
+from gongshu_geo import InputError
+from gongshu_geo.analysis import network
+from gongshu_geo.analysis.access import (
     compute_distance_surface,
     disc_minimum,
     network_metres,
     summarize_surface,
 )
-from gongshu_geo.coverage import compute_coverage
-from gongshu_geo.grid import make_grid, make_study_area
-from gongshu_geo.network import WalkGraph
-from gongshu_geo.points import compute_point_coverage
-from gongshu_geo.tiers import resolve_tiers
+from gongshu_geo.analysis.coverage import compute_coverage
+from gongshu_geo.analysis.grid import make_grid, make_study_area
+from gongshu_geo.analysis.network import WalkGraph
+from gongshu_geo.analysis.points import compute_point_coverage
+from gongshu_geo.analysis.tiers import resolve_tiers
 
 X0, Y0 = 505_000.0, 3_355_000.0
 METRIC = "EPSG:4549"

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from shapely.geometry import Point
 
 from gongshu_geo import OutputError
-from gongshu_geo._atomic import atomic_fileset, write_text_atomic
-from gongshu_geo.export import export_layers
+from gongshu_geo.core.atomic import atomic_fileset, write_text_atomic
+from gongshu_geo.exchange.export import export_layers
 
 
 def _no_temp_files(folder):

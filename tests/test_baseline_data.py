@@ -1,7 +1,7 @@
 """The existing parks, squares and venues added as a coverage baseline (ids 101 and up).
 
 Expectations come from the raw files under data/sources/baseline/ and from
-data/location_methods.csv: station positions are converted here with gongshu_geo.crs
+data/location_methods.csv: station positions are converted here with gongshu_geo.core.crs
 (whose own tests pin published reference values), areas measured with geopandas in
 EPSG:4549, not through scripts/build_baseline.py.
 """
@@ -17,7 +17,7 @@ from _scripts import run_check
 from shapely.geometry import Point
 
 from gongshu_geo import read_projects
-from gongshu_geo.crs import bd09_to_gcj02, gcj02_to_wgs84
+from gongshu_geo.core.crs import bd09_to_gcj02, gcj02_to_wgs84
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT / "data" / "sources" / "baseline"

@@ -1,7 +1,7 @@
 import pytest
 
 from gongshu_geo import InputError
-from gongshu_geo.basemaps import (
+from gongshu_geo.maps.basemaps import (
     GCJ02_DATUM,
     TIANDITU_KEY_ENV,
     WGS84_DATUM,

@@ -22,7 +22,7 @@ import shapely
 from _scripts import run_check
 from shapely.geometry import Polygon, shape
 
-from gongshu_geo.crs import gcj02_to_wgs84
+from gongshu_geo.core.crs import gcj02_to_wgs84
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data" / "boundaries"

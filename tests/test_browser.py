@@ -18,8 +18,9 @@ from _fixtures import N_PROJECTS, coverage, district, facilities, gaps, projects
 from _fixtures import streets as fixture_streets
 from _system import require_program, system_required
 
-from gongshu_geo import _mapdata, maps
-from gongshu_geo.schema import CATEGORIES
+from gongshu_geo.data.schema import CATEGORIES
+from gongshu_geo.maps import layers as _mapdata
+from gongshu_geo.maps import web as maps
 
 pytestmark = [pytest.mark.system, pytest.mark.slow]
 
@@ -196,7 +197,7 @@ def test_coverage_map_in_the_browser(driver, tmp_path):
 
 def test_packaged_overview_in_the_browser(driver, tmp_path):
     from gongshu_geo import read_district, read_projects, read_streets
-    from gongshu_geo.io import data_path
+    from gongshu_geo.data.io import data_path
 
     if not data_path("projects.geojson").exists():
         pytest.skip("packaged data/projects.geojson is not there yet")
@@ -282,9 +283,9 @@ def test_as_of_opens_the_slider_at_that_year(driver, tmp_path):
 def test_street_pages_render_and_print(driver, tmp_path):
     import pandas as pd
 
-    from gongshu_geo.join import join_projects_to_streets
-    from gongshu_geo.schedule import summarize_schedule
-    from gongshu_geo.street_pages import write_street_pages
+    from gongshu_geo.analysis.join import join_projects_to_streets
+    from gongshu_geo.analysis.schedule import summarize_schedule
+    from gongshu_geo.maps.street_pages import write_street_pages
 
     frame = _scheduled_projects()
     strt = fixture_streets()

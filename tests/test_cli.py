@@ -102,7 +102,7 @@ def test_usage_error_exits_two():
 def test_export_command_formats_and_refusal(tmp_path, capsys):
     import pyogrio
 
-    from gongshu_geo.crs import wgs84_to_gcj02
+    from gongshu_geo.core.crs import wgs84_to_gcj02
 
     assert (
         main(

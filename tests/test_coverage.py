@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from scipy.integrate import quad
 
 from gongshu_geo import InputError
-from gongshu_geo.coverage import (
+from gongshu_geo.analysis.coverage import (
     COVERAGE_COLUMNS,
     QUAD_SEGS,
     compute_coverage,
@@ -25,7 +25,7 @@ from gongshu_geo.coverage import (
     select_facilities,
     service_tiers,
 )
-from gongshu_geo.scenarios import (
+from gongshu_geo.analysis.scenarios import (
     compare_scenarios,
     compute_network_penalty,
     compute_plan_gain,

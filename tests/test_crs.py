@@ -9,7 +9,7 @@ from pyproj import Geod
 from shapely.geometry import Point
 
 from gongshu_geo import CRSError
-from gongshu_geo.crs import (
+from gongshu_geo.core.crs import (
     GCJ02,
     bd09_to_gcj02,
     from_gcj02,

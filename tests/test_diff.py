@@ -8,8 +8,8 @@ import pytest
 from shapely.geometry import LineString, Point, box
 
 from gongshu_geo import InputError
+from gongshu_geo.analysis.diff import diff_projects, read_version, summarize_diff
 from gongshu_geo.cli import main
-from gongshu_geo.diff import diff_projects, read_version, summarize_diff
 
 # built in EPSG:4549 metres near 拱宸桥, so every distance is known exactly
 X, Y = 513_900.0, 3_356_100.0
@@ -128,7 +128,7 @@ def test_summary_counts_by_street():
 
 
 def test_packaged_file_against_itself_has_no_change(tmp_path):
-    from gongshu_geo.io import data_path
+    from gongshu_geo.data.io import data_path
 
     path = data_path("projects.geojson")
     data = json.loads(path.read_text(encoding="utf-8"))

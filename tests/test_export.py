@@ -14,11 +14,11 @@ import shapely
 from pyproj import CRS
 from shapely import LineString, Point, box
 
-from gongshu_geo import crs as gcrs
-from gongshu_geo import export
-from gongshu_geo._errors import CRSError, InputError
-from gongshu_geo.export import collect_layers, export_layers
-from gongshu_geo.shapefile import cut_to_bytes, short_field_names
+from gongshu_geo.core import crs as gcrs
+from gongshu_geo.core.errors import CRSError, InputError
+from gongshu_geo.exchange import export
+from gongshu_geo.exchange.export import collect_layers, export_layers
+from gongshu_geo.exchange.shapefile import cut_to_bytes, short_field_names
 
 CRS_ALL = ["EPSG:4326", "EPSG:4490", "EPSG:4549", "GCJ-02"]
 TAGS = {"EPSG:4326": "", "EPSG:4490": "_epsg4490", "EPSG:4549": "_epsg4549", "GCJ-02": "_gcj02"}
@@ -454,7 +454,7 @@ def test_shapefile_gbk_refuses_characters_it_cannot_hold(tmp_path):
 def test_shapefile_gbk_substitutes_plain_forms(tmp_path, caplog):
     layers = build_layers()
     layers["streets"].loc[0, "name_en"] = "1.07 km²"  # GBK has no superscript two
-    with caplog.at_level("WARNING", logger="gongshu_geo.shapefile"):
+    with caplog.at_level("WARNING", logger="gongshu_geo.exchange.shapefile"):
         export_layers(layers, tmp_path, fmt="shp", encoding="GBK")
     assert "1 text values had characters GBK lacks" in caplog.text
     read = pyogrio.read_dataframe(tmp_path / "streets.shp")

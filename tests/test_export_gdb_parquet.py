@@ -22,9 +22,9 @@ from test_export import (
     run_ogrinfo,
 )
 
-from gongshu_geo import gdb
-from gongshu_geo.export import FIELD_LABELS, export_layers
-from gongshu_geo.schema import CATEGORIES, STATUSES
+from gongshu_geo.data.schema import CATEGORIES, STATUSES
+from gongshu_geo.exchange import gdb
+from gongshu_geo.exchange.export import FIELD_LABELS, export_layers
 
 GDB_CASES = ["EPSG:4549", "EPSG:4490", "EPSG:4326"]
 TAG = {"EPSG:4549": "_epsg4549", "EPSG:4490": "_epsg4490", "EPSG:4326": ""}
@@ -110,10 +110,10 @@ def test_gdb_keeps_chinese_field_names_whole(tmp_path):
 
 
 def test_gdb_without_alias_support_says_so(tmp_path, monkeypatch, caplog):
-    import gongshu_geo._gdal as gdal_api
+    import gongshu_geo.exchange.gdal as gdal_api
 
     monkeypatch.setattr(gdal_api, "gdal_schema_support", lambda: (False, "GDAL 3.6 is too old"))
-    with caplog.at_level(logging.WARNING, logger="gongshu_geo.gdb"):
+    with caplog.at_level(logging.WARNING, logger="gongshu_geo.exchange.gdb"):
         (path,) = export_layers(build_layers(), tmp_path, fmt="gdb")
     assert "written without field aliases and domains: GDAL 3.6 is too old" in caplog.text
     assert len(pyogrio.read_dataframe(path, layer="streets")) == 3

@@ -6,7 +6,7 @@ import pytest
 import shapely
 
 from gongshu_geo import InputError, pipeline, read_streets
-from gongshu_geo.extent import check_coordinate_range, check_layer_extent
+from gongshu_geo.data.extent import check_coordinate_range, check_layer_extent
 
 # two clinics in Gongshu (lon, lat), checked on the packaged street map
 CLINICS = [(120.155, 30.29), (120.14, 30.33)]

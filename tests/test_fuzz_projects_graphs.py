@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gongshu_geo import pipeline, read_projects
-from gongshu_geo.graphs import read_graph
-from gongshu_geo.schema import REQUIRED_PROPERTIES
+from gongshu_geo.data.graphs import read_graph
+from gongshu_geo.data.schema import REQUIRED_PROPERTIES
 from tests._fuzz import FUZZ, coords, frame_from, only_own_errors, values, write_or_none
 
 

@@ -10,8 +10,8 @@ import pytest
 import shapely
 
 from gongshu_geo import InputError
-from gongshu_geo.grid import make_grid, make_study_area
-from gongshu_geo.streets import make_street_table
+from gongshu_geo.analysis.grid import make_grid, make_study_area
+from gongshu_geo.analysis.streets import make_street_table
 
 X0, Y0 = 505_000.0, 3_355_000.0
 METRIC = "EPSG:4549"

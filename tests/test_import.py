@@ -7,10 +7,10 @@ import pytest
 import shapely
 from shapely import box
 
-from gongshu_geo import crs as gcrs
 from gongshu_geo import read_streets
-from gongshu_geo._errors import CRSError, InputError
-from gongshu_geo.shapefile import read_cpg, shapefile_encoding
+from gongshu_geo.core import crs as gcrs
+from gongshu_geo.core.errors import CRSError, InputError
+from gongshu_geo.data.encoding import read_cpg, shapefile_encoding
 
 X0, Y0 = 500_000, 3_350_000  # EPSG:4549 metres, near Gongshu
 SQUARES = [box(X0 + i * 1000, Y0, X0 + (i + 1) * 1000, Y0 + 1000) for i in range(3)]

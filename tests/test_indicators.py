@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point, box
 
-from gongshu_geo.indicators import INDICATOR_COLUMNS, measure_targets
+from gongshu_geo.analysis.indicators import INDICATOR_COLUMNS, measure_targets
 
 M = "EPSG:4549"
 X0, Y0 = 500_000, 3_350_000

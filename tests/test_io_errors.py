@@ -140,7 +140,7 @@ def test_wrong_geometry_type_for_category(write_geojson):
 
 
 def test_id_prefix_must_match_category_in_the_packaged_convention():
-    from gongshu_geo.schema import check_properties
+    from gongshu_geo.data.schema import check_properties
 
     props = make_feature("P-ROAD-001", category="park")["properties"]
     problems = check_properties(props, 0, id_convention=True)

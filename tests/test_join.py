@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, Polygon, box
 
 from gongshu_geo import InputError
-from gongshu_geo.join import flag_outside, join_projects_to_streets, summarize_streets
+from gongshu_geo.analysis.join import flag_outside, join_projects_to_streets, summarize_streets
 
 M = "EPSG:4549"
 X0, Y0 = 500_000, 3_350_000  # near Hangzhou in EPSG:4549

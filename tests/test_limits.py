@@ -5,8 +5,8 @@ import os
 import pytest
 
 from gongshu_geo import InputError, read_layer, read_points_csv, read_projects, read_streets
-from gongshu_geo._limits import ENV_MAX_INPUT_MB, max_input_bytes
-from gongshu_geo.graphs import read_graph
+from gongshu_geo.core.limits import ENV_MAX_INPUT_MB, max_input_bytes
+from gongshu_geo.data.graphs import read_graph
 
 
 def _sparse(path, size):

@@ -23,10 +23,13 @@ from _fixtures import (
 )
 from shapely.geometry import Polygon
 
-from gongshu_geo import CRSError, InputError, _mapdata, maps, plots, to_gcj02
-from gongshu_geo._style import class_index, classify
-from gongshu_geo.crs import wgs84_to_gcj02
-from gongshu_geo.schema import CATEGORIES
+from gongshu_geo import CRSError, InputError, to_gcj02
+from gongshu_geo.core.crs import wgs84_to_gcj02
+from gongshu_geo.data.schema import CATEGORIES
+from gongshu_geo.maps import layers as _mapdata
+from gongshu_geo.maps import static as plots
+from gongshu_geo.maps import web as maps
+from gongshu_geo.maps.style import class_index, classify
 
 ROOT = Path(__file__).resolve().parent.parent
 CDN = re.compile(
@@ -207,7 +210,7 @@ def test_status_styles_follow_the_scheme():
 
 
 def test_projects_with_missing_columns_are_refused():
-    with pytest.raises(InputError, match=r"projects: column\(s\) status missing"):
+    with pytest.raises(InputError, match=r"projects: column \"status\" is missing; found id, name"):
         maps.make_overview_map(projects().drop(columns="status"), streets(), district())
 
 
@@ -215,7 +218,7 @@ def test_projects_with_missing_columns_are_refused():
 
 
 def test_default_html_is_self_contained(tmp_path, caplog):
-    caplog.set_level(logging.INFO, logger="gongshu_geo.maps")
+    caplog.set_level(logging.INFO, logger="gongshu_geo.maps.web")
     path = maps.save_map(overview(), tmp_path / "sub" / "index.html")
     page = path.read_text(encoding="utf-8")
     assert not CDN.search(page)

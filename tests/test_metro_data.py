@@ -1,7 +1,7 @@
 """The metro stations and lines are the AMap subway data, and the placement methods are calibrated.
 
 Expectations are computed here from the raw files under data/sources/ (conversion with
-gongshu_geo.crs, whose own tests pin published reference values; distances with
+gongshu_geo.core.crs, whose own tests pin published reference values; distances with
 geopandas in EPSG:4549), not through scripts/build_metro.py.
 """
 
@@ -18,7 +18,7 @@ from _scripts import run_check
 from shapely.geometry import Point
 
 from gongshu_geo import read_projects
-from gongshu_geo.crs import gcj02_to_wgs84
+from gongshu_geo.core.crs import gcj02_to_wgs84
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT / "data" / "sources"

@@ -16,14 +16,14 @@ import shapely
 from pyproj import Transformer
 
 from gongshu_geo import GongshuGeoError, InputError, MissingDependencyError
-from gongshu_geo.coverage import compute_coverage, service_tiers
-from gongshu_geo.graphs import download_walking_graph, graph_from_lines, read_graph
-from gongshu_geo.network import (
+from gongshu_geo.analysis.coverage import compute_coverage, service_tiers
+from gongshu_geo.analysis.network import (
     BAND_QUAD_SEGS,
     WalkGraph,
     compute_network_service_areas,
     compute_node_distances,
 )
+from gongshu_geo.data.graphs import download_walking_graph, graph_from_lines, read_graph
 
 X0, Y0 = 505_000.0, 3_355_000.0
 METRIC = "EPSG:4549"
@@ -348,7 +348,7 @@ def test_node_distances_are_indexed_by_graph_node_ids(tmp_path):
 
 def test_points_meet_straight_edges_as_the_spatial_index_finds_them():
     # the KD-tree shortcut for points on straight edges against the STRtree path
-    from gongshu_geo.network import WalkGraph, locate_facility_access
+    from gongshu_geo.analysis.network import WalkGraph, locate_facility_access
 
     rng = np.random.default_rng(3)
     xy = rng.uniform(0, 1000, size=(60, 2))

@@ -5,9 +5,9 @@ import json
 import pytest
 
 from gongshu_geo import read_district, read_projects, read_streets
-from gongshu_geo.io import data_path
-from gongshu_geo.join import join_projects_to_streets
-from gongshu_geo.schema import CATEGORIES, REQUIRED_PROPERTIES, STATUSES
+from gongshu_geo.analysis.join import join_projects_to_streets
+from gongshu_geo.data.io import data_path
+from gongshu_geo.data.schema import CATEGORIES, REQUIRED_PROPERTIES, STATUSES
 
 
 @pytest.fixture(scope="module")

@@ -48,5 +48,5 @@ def test_readme_layout_names_every_module():
     block = text[text.index("## Layout") :]
     block = block[: block.index("docs/          ")]
     named = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", block))
-    modules = {p.stem for p in (ROOT / "gongshu_geo").glob("*.py")} - {"__init__"}
+    modules = {p.stem for p in (ROOT / "gongshu_geo").rglob("*.py")} - {"__init__"}
     assert modules <= named, sorted(modules - named)

@@ -16,6 +16,7 @@ import pytest
 
 import gongshu_geo as gg
 from gongshu_geo import OutputError, pipeline
+from gongshu_geo.data.io import data_path
 
 pytestmark = pytest.mark.slow
 
@@ -109,7 +110,7 @@ def test_street_pages_list_the_projects_each_street_holds(built):
     out, _ = built
     ps = pd.read_csv(out / "stats/project_streets.csv", encoding="utf-8-sig", dtype=str)
     ps = ps[ps["outside"] == "False"]
-    streets = gpd.read_file(gg.io.data_path("boundaries", "streets.geojson"))
+    streets = gpd.read_file(data_path("boundaries", "streets.geojson"))
     index = (out / "streets/index.html").read_text(encoding="utf-8")
     for code, name in zip(streets["street_code"], streets["name"], strict=True):
         page = (out / f"streets/{code}.html").read_text(encoding="utf-8")
@@ -151,7 +152,7 @@ def test_build_removes_nothing_it_did_not_write(built):
 
 
 def _fail_in_export(monkeypatch, exc):
-    from gongshu_geo import export
+    from gongshu_geo.exchange import export
 
     real = export.export_layers
 
@@ -325,7 +326,7 @@ def test_a_users_own_ids_validate_and_build(tmp_path, capsys):
     import json
 
     from gongshu_geo.cli import main
-    from gongshu_geo.io import data_path
+    from gongshu_geo.data.io import data_path
 
     fc = json.loads(data_path("projects.geojson").read_text(encoding="utf-8"))
     for i, feature in enumerate(fc["features"]):

@@ -9,10 +9,12 @@ import pandas as pd
 import pytest
 from test_export import build_layers, expected_geometry, metric_hausdorff
 
-from gongshu_geo import pipeline, postgis, read_projects, read_streets
-from gongshu_geo._errors import CRSError, InputError, OutputError
-from gongshu_geo.export import export_layers
-from gongshu_geo.io import data_path
+from gongshu_geo import pipeline, read_projects, read_streets
+from gongshu_geo.core.errors import CRSError, InputError, OutputError
+from gongshu_geo.data import postgis as postgis_in
+from gongshu_geo.data.io import data_path
+from gongshu_geo.exchange import postgis
+from gongshu_geo.exchange.export import export_layers
 
 pytestmark = pytest.mark.system
 
@@ -78,17 +80,18 @@ def snapshot(pg, schema="gongshu", *, rows=True):
 
 def test_redact_dsn_hides_every_password():
     assert (
-        postgis.redact_dsn("postgresql://gis:s3cr%40t@db:5432/plan?table=a.b")
+        postgis_in.redact_dsn("postgresql://gis:s3cr%40t@db:5432/plan?table=a.b")
         == "postgresql://gis:***@db:5432/plan?table=a.b"
     )
-    assert "hunter2" not in postgis.redact_dsn("postgresql://gis@db/plan?password=hunter2")
-    assert postgis.redact_dsn("postgresql://gis@db/plan") == "postgresql://gis@db/plan"
-    assert postgis.is_dsn("postgres://x/y") and not postgis.is_dsn("projects.gpkg")
-    assert postgis.source_name("postgresql://h/d?table=inputs.clinics") == "clinics"
+    assert "hunter2" not in postgis_in.redact_dsn("postgresql://gis@db/plan?password=hunter2")
+    assert postgis_in.redact_dsn("postgresql://gis@db/plan") == "postgresql://gis@db/plan"
+    assert postgis_in.is_dsn("postgres://x/y") and not postgis_in.is_dsn("projects.gpkg")
+    assert postgis_in.source_name("postgresql://h/d?table=inputs.clinics") == "clinics"
     assert (
-        postgis.with_sql("postgresql://h/d?table=a.b", "SELECT 1") == "postgresql://h/d?table=a.b"
+        postgis_in.with_sql("postgresql://h/d?table=a.b", "SELECT 1")
+        == "postgresql://h/d?table=a.b"
     )
-    assert postgis._split_dsn(postgis.with_sql("postgresql://h/d", "SELECT 1 % 2"))[2] == (
+    assert postgis_in._split_dsn(postgis_in.with_sql("postgresql://h/d", "SELECT 1 % 2"))[2] == (
         "SELECT 1 % 2"
     )
 
@@ -149,7 +152,7 @@ def test_export_tables_keys_indexes_comments_and_geometry(fresh):
         srid = con.execute("SELECT Find_SRID('gongshu', 'streets', 'geometry')").fetchone()[0]
         assert srid == 4549
     for name in ("streets", "projects_park", "service_areas"):
-        read = postgis.read_postgis_layer(fresh.dsn(table=f"gongshu.{name}"))
+        read = postgis_in.read_postgis_layer(fresh.dsn(table=f"gongshu.{name}"))
         source = layers[name]
         assert read.crs.to_epsg() == 4549
         assert list(read.columns.drop("geometry")) == ["fid", *source.columns.drop("geometry")]
@@ -185,7 +188,7 @@ def test_rerun_replaces_tables_in_one_commit(fresh, monkeypatch):
     assert all(after[t][0] != before[t][0] for t in after)  # every table replaced
     assert after["streets"][1] != before["streets"][1]
     assert after["district"][1] == before["district"][1]  # same rows, new table
-    read = postgis.read_postgis_layer(fresh.dsn(table="gongshu.streets"))
+    read = postgis_in.read_postgis_layer(fresh.dsn(table="gongshu.streets"))
     assert read["name"][0] == "改过的名字"
 
 
@@ -260,7 +263,7 @@ def test_read_errors_name_the_problem(fresh):
             "INSERT INTO other.mixed VALUES (1, 'SRID=4326;POINT(120.1 30.3)'), "
             "(2, 'SRID=4549;POINT(500000 3350000)')"
         )
-    read = postgis.read_postgis_layer
+    read = postgis_in.read_postgis_layer
     with pytest.raises(InputError, match=r':\*\*\*@.*: no such table "other.nope"'):
         read(fresh.dsn(table="other.nope"))
     with pytest.raises(

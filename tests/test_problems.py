@@ -6,8 +6,8 @@ import json
 import pytest
 
 from gongshu_geo import ValidationError, read_projects
-from gongshu_geo._problems import MAX_LISTED, Problem, describe_problem, format_problems
 from gongshu_geo.cli import main
+from gongshu_geo.core.problems import MAX_LISTED, Problem, describe_problem, format_problems
 from tests.conftest import make_feature
 
 

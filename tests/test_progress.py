@@ -12,7 +12,7 @@ import termios
 
 import pytest
 
-from gongshu_geo._progress import bars_shown, track
+from gongshu_geo.core.progress import bars_shown, track
 
 BAR = "%|"  # tqdm's bar starts after the percentage
 
@@ -76,7 +76,11 @@ def _run(args, *, tty: bool, tmp_path):
 def points_job(tmp_path_factory):
     """A small city-scale job: 6 synthetic streets, 40 facilities, 20,000 people in 10 chunks."""
     pytest.importorskip("pyarrow")
-    from gongshu_geo.synth import make_facilities, make_synthetic_region, write_population_parquet
+    from gongshu_geo.data.synth import (
+        make_facilities,
+        make_synthetic_region,
+        write_population_parquet,
+    )
 
     tmp = tmp_path_factory.mktemp("points")
     streets = make_synthetic_region(6, seed=3)

@@ -11,7 +11,7 @@ import pytest
 from _system import REQUIRE_ENV, require_program, system_required
 from test_export import build_inputs, build_layers
 
-from gongshu_geo.export import export_layers
+from gongshu_geo.exchange.export import export_layers
 
 QGIS_PYTHON = "/usr/bin/python3"
 CHECK = Path(__file__).with_name("qgis_check.py")

@@ -23,13 +23,14 @@ from _system import REQUIRE_ENV, require_program, system_required
 from PIL import Image
 from test_qgis import QGIS_PYTHON, _qgis_env
 
-from gongshu_geo import _style, read_streets
+from gongshu_geo import read_streets
 from gongshu_geo.cli import main
-from gongshu_geo.export import export_layers
-from gongshu_geo.io import data_path
+from gongshu_geo.data.io import data_path
+from gongshu_geo.exchange.export import export_layers
+from gongshu_geo.exchange.qgis.layouts import MAP_MM, OVERVIEW_LAYOUT, nice_scale
+from gongshu_geo.exchange.qgis.xml import GROUP_BASE, GROUP_COVERAGE, GROUP_PROJECTS
+from gongshu_geo.maps import style as _style
 from gongshu_geo.pipeline import collect_export_layers, read_inputs
-from gongshu_geo.qgis_layouts import MAP_MM, OVERVIEW_LAYOUT, nice_scale
-from gongshu_geo.qgis_xml import GROUP_BASE, GROUP_COVERAGE, GROUP_PROJECTS
 
 CHECK = Path(__file__).with_name("qgis_project_check.py")
 GROUPS = [GROUP_PROJECTS, GROUP_COVERAGE, GROUP_BASE]

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from gongshu_geo._limits import DEFAULT_MAX_INPUT_MB, ENV_MAX_INPUT_MB
-from gongshu_geo._problems import MAX_LISTED, REPORT_COLUMNS
 from gongshu_geo.cli import main, make_parser
-from gongshu_geo.extent import STUDY_AREA_MARGIN_M
+from gongshu_geo.core.limits import DEFAULT_MAX_INPUT_MB, ENV_MAX_INPUT_MB
+from gongshu_geo.core.problems import MAX_LISTED, REPORT_COLUMNS
+from gongshu_geo.data.extent import STUDY_AREA_MARGIN_M
 from tests.conftest import make_feature
 
 README = Path(__file__).resolve().parent.parent / "README.md"

@@ -1,7 +1,7 @@
 """The road features are lines through cited anchors, measured against published facts.
 
 Expectations are worked out here from the raw files under data/sources/ (bicycle
-stations and metro stations converted with gongshu_geo.crs, whose own tests pin
+stations and metro stations converted with gongshu_geo.core.crs, whose own tests pin
 published reference values; lengths and distances with geopandas in EPSG:4549), not
 through scripts/build_roads.py.
 """
@@ -16,7 +16,7 @@ import pytest
 from _scripts import run_check
 from shapely.geometry import Point, shape
 
-from gongshu_geo.crs import bd09_to_gcj02, gcj02_to_wgs84
+from gongshu_geo.core.crs import bd09_to_gcj02, gcj02_to_wgs84
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"

@@ -10,15 +10,15 @@ import pytest
 from scipy.spatial import cKDTree
 from shapely.geometry import LineString, Point, box
 
-from gongshu_geo import synth
-from gongshu_geo._errors import CRSError, InputError, MissingDependencyError
-from gongshu_geo.network import WalkGraph
-from gongshu_geo.points import (
+from gongshu_geo.analysis.network import WalkGraph
+from gongshu_geo.analysis.points import (
     POINT_COVERAGE_COLUMNS,
     compute_point_coverage,
     facility_coordinates,
     nearest_facility_distance,
 )
+from gongshu_geo.core.errors import CRSError, InputError, MissingDependencyError
+from gongshu_geo.data import synth
 
 METRIC = "EPSG:4549"
 X0, Y0 = 500_000.0, 3_350_000.0  # near Hangzhou in EPSG:4549
@@ -369,9 +369,13 @@ def test_dask_geopandas_frame_in_both_engines(dask_ok, small, small_local):
 
 
 def test_coverage_points_command_equals_the_function(tmp_path, capsys):
+    from gongshu_geo.analysis.points import compute_point_coverage
     from gongshu_geo.cli import main
-    from gongshu_geo.points import compute_point_coverage
-    from gongshu_geo.synth import make_facilities, make_synthetic_region, write_population_parquet
+    from gongshu_geo.data.synth import (
+        make_facilities,
+        make_synthetic_region,
+        write_population_parquet,
+    )
 
     pytest.importorskip("pyarrow")
     streets = make_synthetic_region(6, seed=3)
@@ -435,7 +439,7 @@ def test_zjprovince_files_are_the_upstream_blobs():
     import gzip
     import hashlib
 
-    from gongshu_geo.io import data_path
+    from gongshu_geo.data.io import data_path
 
     folder = data_path("sources", "zjprovince")
     assert set(synth.HANGZHOU_DISTRICTS) == set(ZJ_BLOBS)
@@ -479,8 +483,8 @@ def three_districts():
 def test_tiled_network_grid_equals_untiled_on_real_streets(three_districts):
     import shapely
 
-    from gongshu_geo.access import network_metres
-    from gongshu_geo.grid import make_grid
+    from gongshu_geo.analysis.access import network_metres
+    from gongshu_geo.analysis.grid import make_grid
 
     streets, graph, facilities = three_districts
     grid = make_grid(shapely.total_bounds(streets.geometry.values), cell_m=25.0)
@@ -530,8 +534,8 @@ def test_tiles_agree_when_a_facility_nearest_way_lies_beyond_the_margin():
     # facilities are met with the network once, on the whole graph, before the tiles
     from shapely import Point
 
-    from gongshu_geo.access import network_metres
-    from gongshu_geo.grid import Grid
+    from gongshu_geo.analysis.access import network_metres
+    from gongshu_geo.analysis.grid import Grid
 
     grid = Grid(X0, Y0 + 2000, 25.0, 80, 80)  # 2 x 2 km; tiles of 40 cells are 1 km
     xa = np.arange(0, 2001, 100.0)

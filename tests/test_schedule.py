@@ -8,10 +8,14 @@ import pytest
 from shapely.geometry import Point
 
 from gongshu_geo import InputError, ValidationError
+from gongshu_geo.analysis.schedule import (
+    compute_schedule_state,
+    recorded_status,
+    summarize_schedule,
+)
 from gongshu_geo.cli import main
-from gongshu_geo.io import read_projects
-from gongshu_geo.schedule import compute_schedule_state, recorded_status, summarize_schedule
-from gongshu_geo.schema import check_schedule
+from gongshu_geo.data.io import read_projects
+from gongshu_geo.data.schema import check_schedule
 
 LOG = [
     {"date": "2022-02", "status": "planned", "source": "plan"},

@@ -14,8 +14,10 @@ from shapely.geometry import LineString, Point, box
 from test_browser import errors_other_than_tiles, layer_labels, open_map
 
 import gongshu_geo as gg
-from gongshu_geo import _mclp, siting
-from gongshu_geo._errors import InputError
+from gongshu_geo.analysis import mclp as _mclp
+from gongshu_geo.analysis import siting
+from gongshu_geo.core.errors import InputError
+from gongshu_geo.maps.web import render_map
 
 X0, Y0 = 500_000.0, 3_350_000.0  # EPSG:4549 metres, near Gongshu
 METRIC = "EPSG:4549"
@@ -398,11 +400,11 @@ def test_population_polygons_are_apportioned_by_area_inside_the_streets():
 def test_the_sites_map_is_the_same_every_time_and_shifts_for_amap():
     streets, cands = strip_case()
     result = siting.choose_sites(streets, cands, existing=NOTHING, minutes=10, cell_m=10, n=2)
-    first = gg.maps.render_map(gg.make_sites_map(result, streets, basemap="none"))
-    again = gg.maps.render_map(gg.make_sites_map(result, streets, basemap="none"))
+    first = render_map(gg.make_sites_map(result, streets, basemap="none"))
+    again = render_map(gg.make_sites_map(result, streets, basemap="none"))
     assert first == again
     assert "1. site A: +950 人" in first and "2. site B: +950 人" in first
-    amap = gg.maps.render_map(gg.make_sites_map(result, streets, basemap="amap"))
+    amap = render_map(gg.make_sites_map(result, streets, basemap="amap"))
     lon = float(gg.to_crs_named(result.chosen.iloc[[0]], "GCJ-02").geometry.x.iloc[0])
     assert f"{lon:.6f}"[:9] in amap and f"{lon:.6f}"[:9] not in first
 

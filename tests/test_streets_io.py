@@ -121,7 +121,7 @@ def test_csv_points_errors(tmp_path):
 
 
 def test_csv_points_gbk_and_gcj02(tmp_path):
-    from gongshu_geo.crs import gcj02_to_wgs84
+    from gongshu_geo.core.crs import gcj02_to_wgs84
 
     path = tmp_path / "f.csv"
     path.write_bytes("名称,lon,lat\n公园,120.15,30.32\n".encode("gbk"))

@@ -16,8 +16,10 @@ from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from shapely import LineString, Point, box
 
-from gongshu_geo import _style, plots, qgis_styles
-from gongshu_geo.schema import CATEGORIES, STATUSES
+from gongshu_geo.data.schema import CATEGORIES, STATUSES
+from gongshu_geo.exchange.qgis import styles as qgis_styles
+from gongshu_geo.maps import static as plots
+from gongshu_geo.maps import style as _style
 
 FAMILY_OF = {
     "Point": "point",

@@ -18,16 +18,17 @@ from _system import require_program, skip_or_fail
 from PIL import Image
 from pyproj import Transformer
 
-from gongshu_geo import crs, maps
-from gongshu_geo.access import compute_distance_surface
-from gongshu_geo.grid import make_study_area
-from gongshu_geo.surfaces import (
+from gongshu_geo.analysis.access import compute_distance_surface
+from gongshu_geo.analysis.grid import make_study_area
+from gongshu_geo.analysis.surfaces import (
     MINUTE_COLOURS,
     aggregate_to_h3,
     minutes_of,
     surface_image,
     write_surface_geotiff,
 )
+from gongshu_geo.core import crs
+from gongshu_geo.maps import web as maps
 
 X0, Y0 = 505_000.0, 3_355_000.0
 METRIC = "EPSG:4549"
@@ -156,11 +157,11 @@ def test_web_image_sits_where_the_cells_are(surface, streets):
 
 
 def test_coverage_map_carries_the_surface_and_its_legend(surface, streets):
-    from gongshu_geo.coverage import coverage_table, vectorize_surface
+    from gongshu_geo.analysis.coverage import coverage_table, vectorize_surface
 
     areas = vectorize_surface(surface, [300.0, 600.0]).to_crs("EPSG:4326")
     cov = coverage_table(surface, [300.0, 600.0], facility="park")
-    from gongshu_geo.coverage import compute_gaps
+    from gongshu_geo.analysis.coverage import compute_gaps
 
     gaps = compute_gaps(streets, areas)
     m = maps.make_coverage_map(streets, areas, gaps, cov, facility="park", surface=surface)

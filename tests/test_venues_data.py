@@ -15,7 +15,7 @@ from _scripts import run_check
 from shapely.geometry import Point
 
 from gongshu_geo import read_projects
-from gongshu_geo.crs import bd09_to_gcj02, gcj02_to_wgs84
+from gongshu_geo.core.crs import bd09_to_gcj02, gcj02_to_wgs84
 
 ROOT = Path(__file__).resolve().parents[1]
 VENUES = ROOT / "data" / "sources" / "venues" / "venues.csv"

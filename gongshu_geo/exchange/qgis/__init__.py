@@ -1,0 +1,1 @@
+"""QGIS styles (QML), labels, project XML, notes and A3 print layouts."""
