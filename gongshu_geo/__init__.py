@@ -59,7 +59,7 @@ _LAZY = {
     "build": "pipeline",
     "compute_point_coverage": "points",
     "choose_sites": "siting",
-    "write_sites": "siting",
+    "write_sites": "pipeline",
     "read_candidates": "candidates",
     "default_candidates": "candidates",
     "make_sites_map": "maps",
@@ -106,7 +106,7 @@ if TYPE_CHECKING:  # what the lazy names are, for IDEs and type checkers
         save_map,
     )
     from .network import compute_network_service_areas, compute_node_distances
-    from .pipeline import build
+    from .pipeline import build, write_sites
     from .points import compute_point_coverage
     from .scenarios import (
         compare_scenarios,
@@ -114,7 +114,7 @@ if TYPE_CHECKING:  # what the lazy names are, for IDEs and type checkers
         compute_plan_gain,
         summarize_coverage,
     )
-    from .siting import choose_sites, write_sites
+    from .siting import choose_sites
     from .streets import make_street_table
     from .surfaces import aggregate_to_h3, minutes_of, surface_image, write_surface_geotiff
     from .tiers import resolve_tiers
