@@ -205,13 +205,17 @@ class Staging:
         """Return where a path inside :attr:`root` ends up after :meth:`commit`."""
         return self.out_dir / Path(staged).relative_to(self.root)
 
+    def target_of(self, exc: OSError) -> Path:
+        """Return the output an error was about (a file in the output folder)."""
+        name = Path(exc.filename) if exc.filename else None
+        if name is not None and name.is_relative_to(self.root):
+            return self.final(name)
+        return name if name is not None else self.out_dir
+
     def commit(self) -> list[Path]:
         """Move everything staged into place; return the final paths, sorted."""
         done = []
-        try:
-            self._move(self.root, self.out_dir, done)
-        except OSError as exc:
-            raise OutputError(_describe_os_error(exc, self.out_dir / "x")) from exc
+        self._move(self.root, self.out_dir, done)
         return sorted(done)
 
     def _move(self, src_dir: Path, dst_dir: Path, done: list) -> None:
@@ -251,7 +255,8 @@ def staged_outputs(out_dir):
     Holds the folder's lock (:func:`locked`) and removes what killed runs left
     (:func:`remove_stale_staging`). On success the staged files are moved into
     place (:meth:`Staging.commit`, whose list is then ``stage.written``); on any
-    failure nothing in ``out_dir`` changes.
+    failure nothing in ``out_dir`` changes, and an :class:`OSError` (a full disk)
+    becomes an :class:`~gongshu_geo.OutputError` saying so.
 
     Parameters
     ----------
@@ -270,6 +275,8 @@ def staged_outputs(out_dir):
         try:
             yield stage
             stage.written = stage.commit()
+        except OSError as exc:
+            raise OutputError(_describe_os_error(exc, stage.target_of(exc))) from exc
         finally:
             stage.discard()
 
