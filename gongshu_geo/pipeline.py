@@ -1,12 +1,19 @@
-"""`build`: the one place that knows the order of the steps.
+"""Every command, step by step: the one place that knows the order of the steps.
 
-Everything a build writes goes first into a private temporary folder inside
-the output folder, and each finished file is then renamed over its target. A
-lock file serialises concurrent builds into the same folder; it exists only
-while a build runs. A build replaces only the files it writes and removes
-nothing else.
+Each command of ``gongshu-geo`` is one function here (:func:`build`,
+:func:`validate_inputs`, :func:`make_maps`, :func:`export_data`,
+:func:`select_sites`, :func:`compare_versions`, :func:`measure_point_coverage`,
+:func:`download_network`); :mod:`gongshu_geo.cli` only parses, calls one and
+prints its summary. They read their inputs through one :func:`read_inputs`, so
+the outline drawn is the user's streets' whenever streets are given.
+
+Everything a command writes goes first into a private folder inside the output
+folder and is moved into place once all is written
+(:func:`gongshu_geo._atomic.staged_outputs`): the outputs appear together or
+not at all. A lock file serialises concurrent commands writing into the same
+folder; it exists only while one runs. A command replaces only the files it
+writes and removes nothing else.
 """
-
 from __future__ import annotations
 
 import logging
