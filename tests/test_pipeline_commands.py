@@ -13,7 +13,7 @@ import pytest
 import shapely
 
 import gongshu_geo
-from gongshu_geo import OutputError, _atomic
+from gongshu_geo import InputError, OutputError, _atomic
 from gongshu_geo.cli import main
 from gongshu_geo.io import data_path
 
@@ -232,3 +232,53 @@ def test_write_sites_is_still_public():
 
     assert gongshu_geo.write_sites is write_sites
     assert "write_sites" in dir(gongshu_geo)
+
+
+# ---------------------------------------------------------------- reading the inputs
+
+
+def test_an_explicit_district_wins_over_the_streets_outline(three_streets):
+    from gongshu_geo.pipeline import read_inputs
+
+    path, union = three_streets
+    packaged = data_path("boundaries", "district.geojson")
+    inputs = read_inputs(streets=path, district=packaged)
+    whole = _metric(shapely.union_all(pyogrio.read_dataframe(packaged).to_crs(4326).geometry))
+    assert _metric(inputs.district.union_all()).hausdorff_distance(whole) < 0.01
+    mine = _metric(read_inputs(streets=path).district.union_all())
+    assert mine.hausdorff_distance(_metric(union)) < 0.01
+
+
+def test_facility_layers_given_as_a_list_are_named_after_the_file(tmp_path):
+    from gongshu_geo.pipeline import read_inputs
+
+    (tmp_path / "clinics.csv").write_text("name,lon,lat\nA,120.155,30.29\nB,120.14,30.33\n")
+    inputs = read_inputs(facilities=[tmp_path / "clinics.csv"])
+    assert list(inputs.facilities) == ["clinics"]
+    assert inputs.facilities["clinics"]["name"].tolist() == ["A", "B"]
+
+
+def test_sql_goes_to_the_one_database_input_without_a_table():
+    from gongshu_geo.pipeline import attach_sql
+
+    sources = {
+        "projects": "postgresql://gis@db/plan",
+        "streets": "postgresql://gis@db/plan?table=official.streets",
+        "facilities": ["clinics.csv"],
+    }
+    given = attach_sql(sources, "SELECT 1")
+    assert given["projects"] == "postgresql://gis@db/plan?sql=SELECT+1"
+    assert given["streets"] == sources["streets"] and given["facilities"] == ["clinics.csv"]
+    two_open = {**sources, "facilities": ["postgresql://gis@db/plan"]}
+    with pytest.raises(InputError, match="--sql needs exactly one postgresql:// input without "
+                       r"\?table=; found 2\. Give the others \?table=schema.name"):  # fmt: skip
+        attach_sql(two_open, "SELECT 1")
+
+
+def test_the_cli_turns_a_bad_sql_into_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["validate", "--sql", "SELECT 1"])
+    assert exit_.value.code == 2
+    assert "--sql needs exactly one postgresql:// input without ?table=; found 0" in (
+        capsys.readouterr().err
+    )
