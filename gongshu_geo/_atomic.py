@@ -194,6 +194,7 @@ class Staging:
             self.root = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=self.out_dir))
         except OSError as exc:
             raise OutputError(_describe_os_error(exc, self.out_dir / "x")) from exc
+        self.written: list[Path] = []  # after a commit, what it moved into place
 
     def path(self, rel) -> Path:
         """Return where to write the output ``rel`` (relative to the output folder)."""
