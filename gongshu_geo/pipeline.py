@@ -14,6 +14,7 @@ not at all. A lock file serialises concurrent commands writing into the same
 folder; it exists only while one runs. A command replaces only the files it
 writes and removes nothing else.
 """
+
 from __future__ import annotations
 
 import logging
