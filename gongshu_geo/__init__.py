@@ -58,7 +58,7 @@ _LAZY = {
     "build": "pipeline",
     "compute_point_coverage": "analysis.points",
     "choose_sites": "analysis.siting",
-    "write_sites": "analysis.siting",
+    "write_sites": "pipeline",
     "read_candidates": "data.candidates",
     "default_candidates": "data.candidates",
     "make_sites_map": "maps.web",
@@ -99,7 +99,7 @@ if TYPE_CHECKING:  # what the lazy names are, for IDEs and type checkers
         compute_plan_gain,
         summarize_coverage,
     )
-    from .analysis.siting import choose_sites, write_sites
+    from .analysis.siting import choose_sites
     from .analysis.streets import make_street_table
     from .analysis.surfaces import aggregate_to_h3, minutes_of, surface_image, write_surface_geotiff
     from .analysis.tiers import resolve_tiers
@@ -113,7 +113,7 @@ if TYPE_CHECKING:  # what the lazy names are, for IDEs and type checkers
         make_street_stats_map,
         save_map,
     )
-    from .pipeline import build
+    from .pipeline import build, write_sites
 
 
 def __getattr__(name):

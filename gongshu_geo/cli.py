@@ -392,39 +392,42 @@ def _setup_logging(args):
     root.propagate = False
 
 
-def _read_inputs(args):
-    from gongshu_geo.pipeline import read_inputs
-
-    return read_inputs(
-        projects=args.projects,
-        streets=args.streets,
-        streets_options=_streets_options(args),
-        population=args.population,
-        skip_invalid=args.skip_invalid,
-        fix_geometry=args.fix_geometry,
-        strict=args.strict,
-    )
+def _input_options(args) -> dict:
+    """Return the options of :func:`gongshu_geo.pipeline.read_inputs` given on the command line."""
+    options = {
+        "projects": args.projects,
+        "streets": args.streets,
+        "streets_options": _streets_options(args),
+        "population": args.population,
+        "skip_invalid": args.skip_invalid,
+        "fix_geometry": args.fix_geometry,
+        "strict": args.strict,
+    }
+    for name in ("facilities", "population_layer", "graph", "baseline"):
+        if getattr(args, name, None) is not None:
+            options[name] = getattr(args, name)
+    return options
 
 
 def _cmd_validate(args) -> int:
-    inputs = _read_inputs(args)
+    from gongshu_geo.pipeline import validate_inputs
+
+    inputs, result = validate_inputs(**_input_options(args))
     projects, streets = inputs.projects, inputs.streets
-    skipped = projects.attrs.get("skipped", [])
+    skipped = result.skipped
     print(
         f"ok: {len(projects)} projects, {len(streets)} streets"
         + (f"; {len(skipped)} problems skipped" if skipped else "")
     )
-    return _skip_exit(args, skipped, **_attrs_of(projects))
+    return _skip_exit(args, result)
 
 
-def _attrs_of(projects) -> dict:
-    return {"source": projects.attrs.get("source"), "warnings": projects.attrs.get("warnings", [])}
-
-
-def _skip_exit(args, skipped, *, source=None, warnings=()) -> int:
+def _skip_exit(args, result) -> int:
+    """List what was skipped (exit 1 with --strict) and write ``--report``."""
     from gongshu_geo.core.problems import list_problems
 
-    _write_report(args, [("skipped", source, skipped), ("warning", None, warnings)])
+    skipped = result.skipped
+    _write_report(args, [("skipped", result.source, skipped), ("warning", None, result.warnings)])
     if skipped:
         print(f"skipped {len(skipped)} invalid features:", file=sys.stderr)
         for line in list_problems(skipped):
@@ -439,188 +442,114 @@ def _write_report(args, groups) -> None:
     path = getattr(args, "report", None)
     if not path:
         return
-    import csv
+    from gongshu_geo.pipeline import write_problem_report
 
-    from gongshu_geo.core.atomic import atomic_path
-    from gongshu_geo.core.problems import REPORT_COLUMNS, problem_rows
-
-    rows = []
-    for severity, source, problems in groups:
-        for row in problem_rows(problems, source=source):
-            rows.append({"severity": severity, **row})
-    with atomic_path(path) as tmp:
-        with open(tmp, "w", newline="", encoding="utf-8-sig") as fh:
-            writer = csv.DictWriter(fh, fieldnames=["severity", *REPORT_COLUMNS])
-            writer.writeheader()
-            writer.writerows(rows)
-    print(f"wrote {len(rows)} problems to {path}", file=sys.stderr)
+    n_rows = write_problem_report(path, groups)
+    print(f"wrote {n_rows} problems to {path}", file=sys.stderr)
 
 
 def _cmd_build(args) -> int:
-    from gongshu_geo.pipeline import build
+    from gongshu_geo.pipeline import build, make_tiers
 
-    tiers = None
-    if args.minutes or args.distances_m or args.speed_m_per_min:
-        from gongshu_geo.analysis.coverage import DEFAULT_SPEED_M_PER_MIN, service_tiers
-
-        speed = args.speed_m_per_min
-        if args.distances_m and not args.minutes and speed is None:
-            speed = DEFAULT_SPEED_M_PER_MIN  # the maps label tiers by minutes: walk the metres
-        tiers = service_tiers(
-            minutes=args.minutes, distances_m=args.distances_m, speed_m_per_min=speed
-        )
+    tiers = make_tiers(
+        minutes=args.minutes, distances_m=args.distances_m, speed_m_per_min=args.speed_m_per_min
+    )
+    options = _input_options(args)
+    options["facilities"] = args.facilities or []
     result = build(
         tiers=tiers,
         speed_m_per_min=args.speed_m_per_min,
         cell_m=args.cell_m,
         surfaces=not args.no_surfaces,
-        projects=args.projects,
-        streets=args.streets,
         out=args.out,
-        streets_options=_streets_options(args),
-        population=args.population,
-        skip_invalid=args.skip_invalid,
-        fix_geometry=args.fix_geometry,
-        strict=args.strict,
         basemap=args.basemap,
         tianditu_key=args.tianditu_key,
         inline_assets=not args.cdn,
-        graph=args.graph,
-        facilities={_source_name(f): f for f in args.facilities or []},
-        population_layer=args.population_layer,
         population_layer_field=args.population_layer_field,
-        baseline=args.baseline,
         as_of=args.as_of,
         png=not args.no_png,
+        **options,
     )
     print(f"wrote {len(result.written)} files into {result.out_dir}/")
     for path in result.written:
         if path.name == "index.html" and path.parent == Path(result.out_dir):
             print(f"  overview map: {path} ({path.stat().st_size / 1e6:.1f} MB)")
-    return _skip_exit(args, result.skipped, source=result.source, warnings=result.warnings)
+    return _skip_exit(args, result)
 
 
 def _cmd_map(args) -> int:
-    from pathlib import Path
+    from gongshu_geo.pipeline import make_maps
 
-    from gongshu_geo.maps import web as maps
-
-    inputs = _read_inputs(args)
-    projects = inputs.projects
-    m = maps.make_overview_map(
-        projects,
-        inputs.streets,
-        inputs.district,
+    result = make_maps(
+        out=args.out,
         basemap=args.basemap,
         tianditu_key=args.tianditu_key,
+        inline_assets=not args.cdn,
+        **_input_options(args),
     )
-    path = maps.save_map(m, Path(args.out) / "index.html", inline_assets=not args.cdn)
+    (path,) = result.written
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
-    return _skip_exit(args, projects.attrs.get("skipped", []), **_attrs_of(projects))
-
-
-def _source_name(source) -> str:
-    from gongshu_geo.data.postgis import is_dsn, source_name
-
-    return source_name(source) if is_dsn(source) else Path(source).stem
+    return _skip_exit(args, result)
 
 
 def _apply_sql(parser, args) -> None:
     """Give ``--sql`` to the one postgresql:// input that names no table."""
-    from gongshu_geo.data.postgis import is_dsn, with_sql
+    from gongshu_geo.pipeline import attach_sql
 
     sql = getattr(args, "sql", None)
     if not sql:
         return
-    slots = [("projects", None), ("streets", None), ("population_layer", None)]
-    slots += [("facilities", i) for i in range(len(getattr(args, "facilities", None) or []))]
-    open_slots = []
-    for name, index in slots:
-        value = getattr(args, name, None)
-        value = value[index] if index is not None else value
-        if is_dsn(value) and with_sql(value, sql) != value:
-            open_slots.append((name, index))
-    if len(open_slots) != 1:
-        parser.error(
-            "--sql needs exactly one postgresql:// input without ?table=; found "
-            f"{len(open_slots)}. Give the others ?table=schema.name"
-        )
-    name, index = open_slots[0]
-    if index is None:
-        setattr(args, name, with_sql(getattr(args, name), sql))
-    else:
-        getattr(args, name)[index] = with_sql(getattr(args, name)[index], sql)
+    names = ("projects", "streets", "population_layer", "facilities")
+    sources = {name: getattr(args, name, None) for name in names}
+    try:
+        given = attach_sql(sources, sql)
+    except GongshuGeoError as exc:
+        parser.error(str(exc))
+    for name, value in given.items():
+        if value is not None:
+            setattr(args, name, value)
 
 
 def _cmd_export(args) -> int:
-    from gongshu_geo.exchange import export
-    from gongshu_geo.pipeline import collect_export_layers
+    from gongshu_geo.pipeline import export_data
 
-    inputs = _read_inputs(args)
-    projects = inputs.projects
-    layers, baselines = collect_export_layers(
-        inputs, coverage=args.format == "qgz", packaged=args.projects is None
-    )
-    if args.layers:
-        unknown = [name for name in args.layers if name not in layers]
-        if unknown:
-            raise GongshuGeoError(f"unknown layer {unknown[0]!r}; available: {', '.join(layers)}")
-        layers = {k: v for k, v in layers.items() if k in args.layers}
-    paths = export.export_layers(
-        layers,
-        args.dsn if args.format == "postgis" else args.out,
+    result = export_data(
+        out=args.dsn if args.format == "postgis" else args.out,
         fmt=args.format,
         crs=args.out_crs,
         encoding=args.out_encoding,
         schema=args.schema,
-        baselines=baselines,
+        layers=args.layers,
+        **_input_options(args),
     )
-    print(f"wrote {len(paths)} {'tables' if args.format == 'postgis' else 'files'}:")
-    for path in paths:
+    print(f"wrote {len(result.written)} {'tables' if args.format == 'postgis' else 'files'}:")
+    for path in result.written:
         print(f"  {path}")
-    return _skip_exit(args, projects.attrs.get("skipped", []), **_attrs_of(projects))
+    return _skip_exit(args, result)
 
 
 def _cmd_coverage_points(args) -> int:
-    from pathlib import Path
+    from gongshu_geo.pipeline import measure_point_coverage
 
-    from gongshu_geo.analysis.coverage import service_tiers
-    from gongshu_geo.analysis.points import compute_point_coverage
-    from gongshu_geo.core.atomic import atomic_path
-    from gongshu_geo.data.io import read_layer, read_streets
-
-    facilities = read_layer(args.facilities, what="facility layer")
-    streets = read_streets(
-        args.streets, name_field=args.name_field, code_field=args.code_field, check_tiling=False
-    )
-    from gongshu_geo.data.extent import check_layer_extent
-
-    check_layer_extent(facilities, streets, source=args.facilities, skip_option=None)
-    tiers = None
-    if args.minutes or args.distances_m:
-        tiers = service_tiers(minutes=args.minutes, distances_m=args.distances_m)
-    graph = None
-    if args.graph:
-        from gongshu_geo.data.graphs import read_graph
-
-        graph = read_graph(args.graph)
-    table = compute_point_coverage(
+    result = measure_point_coverage(
         args.population_parquet,
-        facilities,
-        streets,
-        facility=args.facility or Path(args.facilities).stem,
-        tiers=tiers,
+        args.facilities,
+        out=args.out,
+        streets=args.streets,
+        name_field=args.name_field,
+        code_field=args.code_field,
+        facility=args.facility,
+        minutes=args.minutes,
+        distances_m=args.distances_m,
         weight=None if args.count_points else args.weight,
-        graph=graph,
+        graph=args.graph,
         engine=args.engine,
         scheduler=args.scheduler,
         n_workers=args.n_workers,
         npartitions=args.npartitions,
         chunk_size=args.chunk_size,
     )
-    with atomic_path(args.out) as tmp:
-        table.to_csv(tmp, index=False, encoding="utf-8-sig")
-    print(f"wrote {args.out} ({len(table)} rows)")
+    print(f"wrote {args.out} ({len(result.details)} rows)")
     return 0
 
 
@@ -655,66 +584,51 @@ def _explicit_options(argv) -> set:
 
 
 def _cmd_diff(args) -> int:
-    from gongshu_geo.analysis.diff import write_diff
+    from gongshu_geo.pipeline import compare_versions
 
-    counts = write_diff(args.old, args.new, args.out, streets_path=args.streets)
+    counts = compare_versions(args.old, args.new, out=args.out, streets=args.streets).details
     summary = ", ".join(f"{n} {c}" for c, n in sorted(counts.items())) or "no change"
     print(f"{summary}; wrote diff.csv, diff.md and diff.html into {args.out}/")
     return 0
 
 
 def _cmd_site(args) -> int:
-    from gongshu_geo.analysis.siting import choose_sites, read_candidates, write_sites
-    from gongshu_geo.pipeline import read_population_layer, read_walk_graph
+    from gongshu_geo.pipeline import select_sites
 
-    if args.mode == "network" and not args.graph:
-        raise GongshuGeoError("--mode network needs --graph walk.graphml (or a line layer)")
-    inputs = _read_inputs(args)
-    candidates = None
-    if args.candidates:
-        candidates = read_candidates(
-            args.candidates, id_field=args.id_field, name_field=args.candidate_name_field
-        )
-    population = None
-    if args.population_layer:
-        population = read_population_layer(
-            args.population_layer, streets=inputs.streets, skip_invalid=args.skip_invalid
-        )
-    choice = choose_sites(
-        inputs.streets,
-        candidates,
+    result = select_sites(
+        out=args.out,
         layer=args.layer,
-        projects=inputs.projects,
+        candidates=args.candidates,
+        id_field=args.id_field,
+        candidate_name_field=args.candidate_name_field,
         categories=args.candidate_categories,
         minutes=args.minutes,
         speed_m_per_min=args.speed_m_per_min,
         n=args.n,
         mode=args.mode,
-        graph=read_walk_graph(args.graph) if args.graph else None,
-        population=population,
-        population_field=args.population_layer_field,
         given=args.given,
         method=args.method,
         cell_m=args.cell_m,
+        population_layer_field=args.population_layer_field,
+        basemap=args.basemap,
+        inline_assets=not args.cdn,
+        **_input_options(args),
     )
-    paths = write_sites(
-        choice, inputs.streets, args.out, basemap=args.basemap, inline_assets=not args.cdn
-    )
+    choice = result.details
     print(choice.summary())
     for row in choice.chosen.itertuples():
         print(
             f"  {row.rank}. {row.id} {row.name}: +{row.new_covered_pop:,.0f} people "
             f"(total {row.cum_new_covered_pop:,.0f}, district within reach {row.covered_share:.1%})"
         )
-    print(f"wrote {', '.join(p.name for p in paths)} into {args.out}/")
-    return _skip_exit(args, inputs.projects.attrs.get("skipped", []))
+    print(f"wrote {', '.join(p.name for p in result.written)} into {args.out}/")
+    return _skip_exit(args, result)
 
 
 def _cmd_network(args) -> int:
-    from gongshu_geo.data.graphs import download_walking_graph
-    from gongshu_geo.data.io import read_district
+    from gongshu_geo.pipeline import download_network
 
-    path = download_walking_graph(read_district(), args.out, margin_m=args.margin_m)
+    path = download_network(out=args.out, margin_m=args.margin_m)
     print(f"wrote {path}")
     return 0
 

@@ -10,7 +10,12 @@ from hypothesis import strategies as st
 from shapely.geometry import Point
 
 from gongshu_geo import OutputError
-from gongshu_geo.core.atomic import atomic_fileset, write_text_atomic
+from gongshu_geo.core.atomic import (
+    STAGING_PREFIX,
+    atomic_fileset,
+    staged_outputs,
+    write_text_atomic,
+)
 from gongshu_geo.exchange.export import export_layers
 
 
@@ -53,6 +58,31 @@ def test_interrupted_fileset_writes_nothing(tmp_path):
             raise KeyboardInterrupt
     assert [t.read_text() for t in targets] == ["old", "old"]
     assert _no_temp_files(tmp_path)
+
+
+def test_nested_staging_in_one_folder_keeps_the_outer_one(tmp_path):
+    """A file set written inside a command's staging of the same folder: the lock is re-entrant
+    and the inner one does not take the outer staging folder for a killed run's."""
+    shp = [tmp_path / "b.shp", tmp_path / "b.dbf"]
+    with staged_outputs(tmp_path) as outer:
+        outer.path("a.txt").write_text("a")
+        with atomic_fileset(shp) as tmp:
+            for target in shp:
+                tmp[target].write_text(target.suffix)
+        assert outer.root.is_dir() and (outer.root / "a.txt").exists()
+        assert not (tmp_path / "a.txt").exists()  # not until the outer block ends
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.dbf", "b.shp"]
+    assert outer.written == [tmp_path / "a.txt"]
+
+
+def test_a_killed_runs_staging_is_removed_by_the_next(tmp_path):
+    stale = tmp_path / f"{STAGING_PREFIX}killed"
+    stale.mkdir()
+    (stale / "index.html").write_text("half")
+    with staged_outputs(tmp_path) as stage:
+        stage.path("index.html").write_text("whole")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.html"]
+    assert (tmp_path / "index.html").read_text() == "whole"
 
 
 names = st.text(

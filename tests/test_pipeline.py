@@ -16,9 +16,11 @@ import pytest
 
 import gongshu_geo as gg
 from gongshu_geo import OutputError, pipeline
-from gongshu_geo.data.io import data_path
+from gongshu_geo.core import atomic as _atomic
 
 pytestmark = pytest.mark.slow
+
+STAGING = f"{_atomic.STAGING_PREFIX}*"  # the staging folders of a command's outputs
 
 COVERAGE_COLUMNS = {
     "street_code",
@@ -110,7 +112,7 @@ def test_street_pages_list_the_projects_each_street_holds(built):
     out, _ = built
     ps = pd.read_csv(out / "stats/project_streets.csv", encoding="utf-8-sig", dtype=str)
     ps = ps[ps["outside"] == "False"]
-    streets = gpd.read_file(data_path("boundaries", "streets.geojson"))
+    streets = gpd.read_file(gg.io.data_path("boundaries", "streets.geojson"))
     index = (out / "streets/index.html").read_text(encoding="utf-8")
     for code, name in zip(streets["street_code"], streets["name"], strict=True):
         page = (out / f"streets/{code}.html").read_text(encoding="utf-8")
@@ -148,7 +150,7 @@ def test_schedule_tables_agree_with_the_project_years(built):
 def test_build_removes_nothing_it_did_not_write(built):
     out, _ = built
     assert (out / "my_notes.txt").read_text() == "not ours"
-    assert not list(out.glob(".build-*"))
+    assert not list(out.glob(STAGING))
 
 
 def _fail_in_export(monkeypatch, exc):
@@ -170,7 +172,7 @@ def test_failed_build_leaves_previous_outputs_intact(built, monkeypatch):
     with pytest.raises(RuntimeError, match="simulated crash"):
         pipeline.build(out=out, png=False)
     assert _digest(out) == before
-    assert not list(out.glob(".build-*"))
+    assert not list(out.glob(STAGING))
 
 
 def test_disk_full_is_a_clear_error_and_loses_nothing(built, monkeypatch):
@@ -194,7 +196,7 @@ def test_unwritable_output_folder(tmp_path, monkeypatch):
     def refuse(*a, **k):
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(pipeline.tempfile, "mkdtemp", refuse)
+    monkeypatch.setattr(_atomic.tempfile, "mkdtemp", refuse)
     with pytest.raises(OutputError, match="not writable.*--out"):
         pipeline.build(out=tmp_path / "out", png=False)
 
@@ -208,16 +210,16 @@ def test_killed_build_leaves_previous_outputs_intact(built):
     before = _digest(out)
     proc = subprocess.Popen(_build_cmd(out), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
-    while time.time() < deadline and not list(out.glob(".build-*")) and proc.poll() is None:
+    while time.time() < deadline and not list(out.glob(STAGING)) and proc.poll() is None:
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL, "the build finished before it could be killed"
-    assert list(out.glob(".build-*")), "the kill should have left a staging folder behind"
+    assert list(out.glob(STAGING)), "the kill should have left a staging folder behind"
     assert _digest(out) == before
     # the next build cleans up what the killed one left behind
     pipeline.build(out=out, png=False)
-    assert not list(out.glob(".build-*"))
+    assert not list(out.glob(STAGING))
 
 
 def test_two_builds_at_once_do_not_corrupt_each_other(tmp_path):
@@ -231,7 +233,7 @@ def test_two_builds_at_once_do_not_corrupt_each_other(tmp_path):
     cov = pd.read_csv(out / "stats/coverage.csv", encoding="utf-8-sig")
     assert len(cov) > 0
     assert (out / "index.html").read_text(encoding="utf-8").rstrip().endswith("</html>")
-    assert not list(out.glob(".build-*"))
+    assert not list(out.glob(STAGING))
     pyogrio.read_info(out / "layers/gongshu_geo.gpkg", layer="streets")
     assert not os.path.exists(out / pipeline.LOCK_NAME), "the lock is left for the user to ship"
 
@@ -239,9 +241,9 @@ def test_two_builds_at_once_do_not_corrupt_each_other(tmp_path):
 _HOLD_LOCK = """
 import sys, time
 from pathlib import Path
-from gongshu_geo.pipeline import _locked
+from gongshu_geo.core.atomic import locked
 out, log, name = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
-with _locked(out):
+with locked(out):
     with open(log, "a") as fh:
         fh.write(f"{name} in {time.monotonic()}\\n")
     time.sleep(0.4)

@@ -569,7 +569,7 @@ def test_site_command_reports_bad_candidates_without_a_traceback(tmp_path, capsy
 def test_sites_map_renders_offline_in_chromium(packaged, driver, tmp_path):
     streets, _ = packaged
     result = siting.choose_sites(streets, layer="park", minutes=10, n=3)
-    paths = siting.write_sites(result, streets, tmp_path)
+    paths = gg.write_sites(result, streets, tmp_path)
     html = next(p for p in paths if p.name == "sites.html")
     # interactive paths: 18 streets, the existing parks, 3 newly reached areas, 3 chosen
     # sites, 5 runners-up (the outline and the service areas are drawn but not interactive)

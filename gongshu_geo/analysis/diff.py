@@ -16,6 +16,9 @@ Projects are matched by ``id``. A change is one of
 A project whose geometry and attributes both changed has a row for each. Shifts
 under a metre are not changes, so a round trip through another format or CRS
 does not look like one.
+
+The command ``gongshu-geo diff`` writes the comparison through
+:func:`gongshu_geo.pipeline.compare_versions`.
 """
 
 from __future__ import annotations
@@ -183,43 +186,9 @@ def summarize_diff(diff: pd.DataFrame, *, street_of: dict | None = None, top: in
     return "\n".join(lines) + "\n"
 
 
-def _street_of(projects, streets) -> dict:
+def street_of_projects(projects, streets) -> dict:
     """Id -> name of the street holding each project's representative point."""
     pts = _crs.to_metric(projects[["id", "geometry"]])
     pts = pts.set_geometry(pts.geometry.representative_point())
     hit = gpd.sjoin(pts, _crs.to_metric(streets[["name", "geometry"]]), predicate="within")
     return hit.drop_duplicates("id").set_index("id")["name"].to_dict()
-
-
-def write_diff(old_path, new_path, out, *, streets_path=None) -> dict:
-    """Compare two project files and write ``diff.csv``, ``diff.md`` and ``diff.html``.
-
-    Parameters
-    ----------
-    old_path, new_path : str or Path
-        The two versions (GeoJSON, GeoPackage or Shapefile).
-    out : str or Path
-        Output folder, created if needed; each file is written atomically.
-    streets_path : str or Path, optional
-        Streets for the counts by street; the packaged ones by default.
-
-    Returns
-    -------
-    dict
-        Counts by kind of change.
-    """
-    from gongshu_geo.core.atomic import ensure_dir, write_bytes_atomic, write_text_atomic
-    from gongshu_geo.data.io import read_district, read_streets
-    from gongshu_geo.maps.web import make_diff_map, render_map
-
-    old, new = read_version(old_path), read_version(new_path)
-    diff = diff_projects(old, new)
-    out_dir = ensure_dir(out)
-    streets = read_streets(streets_path) if streets_path is not None else read_streets()
-    street_of = _street_of(pd.concat([new, old[~old["id"].isin(new["id"])]]), streets)
-    write_bytes_atomic(out_dir / "diff.csv", diff.to_csv(index=False).encode("utf-8-sig"))
-    write_text_atomic(out_dir / "diff.md", summarize_diff(diff, street_of=street_of))
-    district = read_district() if streets_path is None else streets.dissolve()
-    html = render_map(make_diff_map(old, new, diff, district=district))
-    write_text_atomic(out_dir / "diff.html", html)
-    return diff.groupby("change")["id"].nunique().to_dict()

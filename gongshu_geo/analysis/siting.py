@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -437,80 +436,3 @@ def _service_areas(candidates, rows, distance_m, mode, graph) -> gpd.GeoDataFram
 
 
 # ---------------------------------------------------------------- writing
-
-
-def write_sites(
-    choice: SiteChoice, streets, out, *, basemap="osm", inline_assets: bool = True
-) -> list[Path]:
-    """Write ``sites.csv``, ``candidates.csv``, ``sites.gpkg`` and ``sites.html`` into ``out``.
-
-    Parameters
-    ----------
-    choice : SiteChoice
-        From :func:`choose_sites`.
-    streets : geopandas.GeoDataFrame
-        To frame the map.
-    out : str or Path
-        Folder, created if needed. Each file is written beside its target and
-        renamed into place, so a failed run leaves earlier outputs intact.
-    basemap : str
-        See :mod:`gongshu_geo.maps.basemaps`.
-    inline_assets : bool
-        Embed Leaflet in the HTML (works offline); ``False`` links a CDN.
-
-    Returns
-    -------
-    list of Path
-        The files written.
-    """
-    import pyogrio
-
-    from gongshu_geo.core.atomic import atomic_path, ensure_dir, write_bytes_atomic
-    from gongshu_geo.exchange.export import GPKG_VERSION
-    from gongshu_geo.maps.web import make_sites_map, render_map
-
-    out_dir = ensure_dir(out)
-    about = {"layer": choice.layer, "minutes": choice.minutes, "distance_m": choice.distance_m,
-             "mode": choice.mode, "given": choice.given, "method": choice.method}  # fmt: skip
-    written = []
-    for name, frame in (("sites.csv", choice.chosen), ("candidates.csv", choice.candidates)):
-        table = _with_lon_lat(frame).assign(**about).round(_CSV_DECIMALS)
-        data = table.to_csv(index=False).encode("utf-8-sig")  # Excel on Chinese Windows
-        written.append(write_bytes_atomic(out_dir / name, data))
-    layers = {
-        "sites": choice.chosen,
-        "candidates": choice.candidates.assign(chosen_rank=choice.candidates["chosen_rank"]
-                                               .astype("float64")),
-        "service_areas": choice.service_areas,
-        "new_coverage": choice.new_cells,
-        "existing": choice.existing[["geometry"]].assign(layer=choice.layer),
-    }  # fmt: skip
-    with atomic_path(out_dir / "sites.gpkg") as tmp:
-        options = {"dataset_options": {"VERSION": GPKG_VERSION}}  # QGIS 3.22 / GDAL 3.6 read it
-        for name, frame in layers.items():
-            if len(frame):
-                pyogrio.write_dataframe(
-                    frame.to_crs(_crs.WGS84), tmp, layer=name, driver="GPKG", **options
-                )
-                options = {}
-    written.append(out_dir / "sites.gpkg")
-    html = render_map(make_sites_map(choice, streets, basemap=basemap), inline_assets=inline_assets)
-    written.append(write_bytes_atomic(out_dir / "sites.html", html.encode("utf-8")))
-    logger.info("wrote %s", ", ".join(p.name for p in written))
-    return written
-
-
-#: Decimals in the CSV files: people to a tenth, shares to a millionth, degrees to ~0.1 m.
-_CSV_DECIMALS = {
-    "new_covered_pop": 1, "cum_new_covered_pop": 1, "alone_new_covered_pop": 1,
-    "share": 6, "cum_share": 6, "covered_share": 6, "lon": 6, "lat": 6,
-}  # fmt: skip
-
-
-def _with_lon_lat(frame) -> pd.DataFrame:
-    """Drop the geometry for lon/lat of a point inside each feature, and its type."""
-    points = frame.geometry.representative_point()
-    table = pd.DataFrame(frame.drop(columns="geometry"))
-    table["lon"], table["lat"] = points.x.to_numpy(), points.y.to_numpy()
-    table["geometry_type"] = frame.geom_type.to_numpy()
-    return table
