@@ -34,6 +34,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "join_projects_to_streets": "join",
     "flag_outside": "join",
+    "summarize_outside": "join",
     "summarize_streets": "join",
     "service_tiers": "coverage",
     "select_facilities": "coverage",
@@ -97,7 +98,7 @@ if TYPE_CHECKING:  # what the lazy names are, for IDEs and type checkers
     from .graphs import download_walking_graph, graph_from_lines, read_graph
     from .grid import make_study_area
     from .indicators import measure_targets
-    from .join import flag_outside, join_projects_to_streets, summarize_streets
+    from .join import flag_outside, join_projects_to_streets, summarize_outside, summarize_streets
     from .maps import (
         make_coverage_map,
         make_overview_map,

@@ -508,8 +508,8 @@ def _cmd_map(args) -> int:
     inputs = _read_inputs(args)
     projects = inputs.projects
     m = maps.make_overview_map(
-        projects,
         inputs.streets,
+        projects,
         inputs.district,
         basemap=args.basemap,
         tianditu_key=args.tianditu_key,
@@ -605,12 +605,12 @@ def _cmd_coverage_points(args) -> int:
 
         graph = read_graph(args.graph)
     table = compute_point_coverage(
+        streets,
         args.population_parquet,
         facilities,
-        streets,
         facility=args.facility or Path(args.facilities).stem,
         tiers=tiers,
-        weight=None if args.count_points else args.weight,
+        population_field=None if args.count_points else args.weight,
         graph=graph,
         engine=args.engine,
         scheduler=args.scheduler,
@@ -698,7 +698,7 @@ def _cmd_site(args) -> int:
         cell_m=args.cell_m,
     )
     paths = write_sites(
-        choice, inputs.streets, args.out, basemap=args.basemap, inline_assets=not args.cdn
+        inputs.streets, choice, args.out, basemap=args.basemap, inline_assets=not args.cdn
     )
     print(choice.summary())
     for row in choice.chosen.itertuples():

@@ -11,6 +11,8 @@ service area. Every length and area is measured in EPSG:4549.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -20,6 +22,7 @@ from rasterio import features
 
 from . import crs as _crs
 from ._errors import InputError
+from ._roles import check_roles
 from .access import DistanceSurface, check_graph, compute_distance_surface, summarize_surface
 from .grid import (
     DEFAULT_CELL_M,
@@ -40,6 +43,9 @@ from .tiers import (  # noqa: F401  (the tiers stay importable from here)
     resolve_tiers,
     service_tiers,
 )
+
+if TYPE_CHECKING:
+    from .network import WalkGraph
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +80,9 @@ COVERAGE_COLUMNS = [
 ROW_KEYS = ["street_code", "name", "facility", "minutes", "distance_m", "mode"]
 
 
-def select_facilities(projects, layer: str, *, statuses=None) -> gpd.GeoDataFrame:
+def select_facilities(
+    projects: gpd.GeoDataFrame, layer: str, *, statuses: Sequence[str] | None = None
+) -> gpd.GeoDataFrame:
     """Pick one facility layer out of the plan projects.
 
     Parameters
@@ -142,7 +150,10 @@ def _polygon_areas_metric(geoms, tiers, mode, graph, band_m) -> gpd.GeoDataFrame
 
 
 def vectorize_surface(
-    surface: DistanceSurface, tiers, *, simplify: bool = True
+    surface: DistanceSurface,
+    tiers: pd.DataFrame | float | Sequence[float] | None,
+    *,
+    simplify: bool = True,
 ) -> gpd.GeoDataFrame:
     """Draw the service area of each tier from a distance surface's cells.
 
@@ -201,13 +212,13 @@ def _area_around(facilities, tiers, band_m, cell_m) -> StudyArea:
 
 
 def compute_service_areas(
-    facilities,
+    facilities: gpd.GeoDataFrame | gpd.GeoSeries,
     *,
-    tiers=None,
+    tiers: pd.DataFrame | float | Sequence[float] | None = None,
     mode: str = "distance",
-    graph=None,
+    graph: WalkGraph | None = None,
     band_m: float = DEFAULT_BAND_M,
-    streets=None,
+    streets: gpd.GeoDataFrame | None = None,
     cell_m: float = DEFAULT_CELL_M,
     method: str = "grid",
 ) -> gpd.GeoDataFrame:
@@ -296,14 +307,14 @@ def _people_in(people, area, n_streets) -> np.ndarray:
 
 
 def compute_coverage(
-    streets,
-    facilities,
+    streets: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame | gpd.GeoSeries,
     *,
     facility: str | None = None,
-    tiers=None,
+    tiers: pd.DataFrame | float | Sequence[float] | None = None,
     mode: str = "distance",
-    graph=None,
-    population=None,
+    graph: WalkGraph | None = None,
+    population: gpd.GeoDataFrame | None = None,
     population_field: str = "population",
     band_m: float = DEFAULT_BAND_M,
     method: str = "grid",
@@ -352,6 +363,7 @@ def compute_coverage(
         in [0, 1]; ``covered_pop_share`` is NaN where a street's population is
         unknown or zero.
     """
+    check_roles("compute_coverage", streets, "streets, facilities", facilities=facilities)
     tiers = resolve_tiers(tiers)
     _check_choice(mode, MODES, "mode")
     facility = facility or getattr(facilities, "attrs", {}).get("layer", "facilities")
@@ -371,7 +383,9 @@ def compute_coverage(
     return coverage_table(surface, tiers, facility=facility)
 
 
-def coverage_table(surface: DistanceSurface, tiers, *, facility: str) -> pd.DataFrame:
+def coverage_table(
+    surface: DistanceSurface, tiers: pd.DataFrame | float | Sequence[float] | None, *, facility: str
+) -> pd.DataFrame:
     """Turn a distance surface into the coverage table, per tier and street.
 
     Parameters
@@ -425,7 +439,7 @@ def _polygon_coverage(
     return pd.concat(frames, ignore_index=True)
 
 
-def compute_gaps(streets, service_areas) -> gpd.GeoDataFrame:
+def compute_gaps(streets: gpd.GeoDataFrame, service_areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Cut out the parts of each street outside the service area, per tier.
 
     Parameters

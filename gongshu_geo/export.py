@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 
 import geopandas as gpd
@@ -27,6 +28,7 @@ from . import qgis_styles
 from . import shapefile as _shp
 from ._atomic import atomic_fileset, atomic_path, ensure_dir, write_text_atomic
 from ._errors import CRSError, InputError
+from ._roles import check_roles
 from .schema import CATEGORIES, STATUSES
 
 logger = logging.getLogger(__name__)
@@ -104,8 +106,8 @@ _BAD_NAME_CHARS = set('/\\:*?"<>|')
 
 
 def collect_layers(
-    projects: gpd.GeoDataFrame,
     streets: gpd.GeoDataFrame,
+    projects: gpd.GeoDataFrame,
     district: gpd.GeoDataFrame,
     *,
     service_areas: gpd.GeoDataFrame | None = None,
@@ -116,11 +118,14 @@ def collect_layers(
 
     Parameters
     ----------
+    streets : geopandas.GeoDataFrame
+        Street polygons (the ``streets`` layer).
     projects : geopandas.GeoDataFrame
         Plan projects; split into one layer per category present, in
         :data:`gongshu_geo.schema.CATEGORIES` order, each with Chinese
         ``category_zh`` and ``status_zh`` columns added.
-    streets, district : geopandas.GeoDataFrame
+    district : geopandas.GeoDataFrame
+        The district outline.
     service_areas, gaps : geopandas.GeoDataFrame, optional
     tables : dict, optional
         Name -> non-spatial DataFrame (e.g. ``{"project_streets": joined}``).
@@ -131,6 +136,7 @@ def collect_layers(
         Layer name (``"district"``, ``"streets"``, ``"projects_park"``, ...,
         ``"service_areas"``, ``"gaps"``, the table names) -> a new frame.
     """
+    check_roles("collect_layers", streets, "streets, projects, district", projects=projects)
     layers = {"district": district.copy(), "streets": streets.copy()}
     for column in ("category", "status"):
         if column not in projects.columns:
@@ -164,7 +170,7 @@ def collect_layers(
 
 def export_layers(
     layers: dict,
-    out,
+    out: str | os.PathLike,
     *,
     fmt: str = "gpkg",
     crs: str = _crs.WGS84,

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import folium
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 from branca.element import Element, MacroElement
@@ -27,6 +30,7 @@ from folium.template import Template
 from . import _assets, _mapdata
 from ._atomic import write_text_atomic
 from ._errors import InputError
+from ._roles import check_roles, check_streets_frame
 from ._style import (
     CATEGORY_STYLE,
     DISTRICT_STYLE,
@@ -44,6 +48,10 @@ from ._style import (
 from ._timeline import YearSlider, year_range
 from .basemaps import Basemap, get_basemap
 from .schema import CATEGORIES
+
+if TYPE_CHECKING:
+    from .access import DistanceSurface
+    from .siting import SiteChoice
 
 logger = logging.getLogger(__name__)
 
@@ -97,9 +105,9 @@ class GongshuMap(folium.Map):
 
 
 def make_overview_map(
-    projects,
-    streets,
-    district,
+    streets: gpd.GeoDataFrame,
+    projects: gpd.GeoDataFrame,
+    district: gpd.GeoDataFrame,
     *,
     basemap="osm",
     tianditu_key: str | None = None,
@@ -109,10 +117,10 @@ def make_overview_map(
 
     Parameters
     ----------
-    projects : geopandas.GeoDataFrame
-        Validated projects (see :func:`gongshu_geo.read_projects`).
     streets : geopandas.GeoDataFrame
         ``street_code``, ``name``, ``population``, ``area_km2`` and polygons.
+    projects : geopandas.GeoDataFrame
+        Validated projects (see :func:`gongshu_geo.read_projects`).
     district : geopandas.GeoDataFrame
         The district outline.
     basemap : str or Basemap
@@ -129,6 +137,7 @@ def make_overview_map(
         Chinese, a legend, a layer control and, when the projects carry
         ``start_year``/``end_year``, a year slider (:mod:`gongshu_geo._timeline`).
     """
+    check_roles("make_overview_map", streets, "streets, projects, district", projects=projects)
     _mapdata.require_columns(projects, ["id", "name", "category", "status"], "projects")
     _mapdata.require_columns(streets, ["street_code", "name"], "streets")
     bm = get_basemap(basemap, tianditu_key=tianditu_key)
@@ -162,17 +171,17 @@ def make_overview_map(
 
 
 def make_coverage_map(
-    streets,
-    service_areas,
-    gaps,
-    coverage,
+    streets: gpd.GeoDataFrame,
+    service_areas: gpd.GeoDataFrame,
+    gaps: gpd.GeoDataFrame,
+    coverage: pd.DataFrame,
     *,
     facility: str,
-    facilities=None,
+    facilities: gpd.GeoDataFrame | None = None,
     basemap="osm",
     tianditu_key: str | None = None,
     baseline: str | None = None,
-    surface=None,
+    surface: DistanceSurface | None = None,
     speed_m_per_min: float = 60.0,
 ) -> folium.Map:
     """5/10/15-minute service areas, uncovered gaps and a coverage choropleth.
@@ -297,7 +306,7 @@ def _surface_layer(surface, speed_m_per_min, *, gcj02):
 
 
 def make_street_stats_map(
-    street_stats, *, column: str, basemap="osm", tianditu_key: str | None = None
+    street_stats: gpd.GeoDataFrame, *, column: str, basemap="osm", tianditu_key: str | None = None
 ) -> folium.Map:
     """Map one per-street statistic (e.g. ``n_projects``, ``road_km``) as a choropleth.
 
@@ -449,16 +458,21 @@ SITE_COLOURS = (
 
 
 def make_sites_map(
-    choice, streets, *, basemap="osm", tianditu_key: str | None = None, runners_up: int = 5
+    streets: gpd.GeoDataFrame,
+    choice: SiteChoice,
+    *,
+    basemap="osm",
+    tianditu_key: str | None = None,
+    runners_up: int = 5,
 ) -> folium.Map:
     """Map the chosen sites, their service areas, the people they add, and the runners-up.
 
     Parameters
     ----------
-    choice : gongshu_geo.siting.SiteChoice
-        From :func:`gongshu_geo.siting.choose_sites`.
     streets : geopandas.GeoDataFrame
         Street polygons with ``street_code`` and ``name``, to frame the map.
+    choice : gongshu_geo.siting.SiteChoice
+        From :func:`gongshu_geo.siting.choose_sites`.
     basemap, tianditu_key
         As for :func:`make_overview_map`.
     runners_up : int
@@ -471,6 +485,7 @@ def make_sites_map(
         reaches (shaded in its colour), each site's service area, the chosen
         sites numbered by rank, the runners-up, and every candidate (off at start).
     """
+    check_streets_frame("make_sites_map", streets, "streets, choice")
     _mapdata.require_columns(streets, ["street_code", "name"], "streets")
     bm = get_basemap(basemap, tianditu_key=tianditu_key)
 
@@ -612,7 +627,7 @@ def render_map(m: folium.Map, *, inline_assets: bool = True) -> str:
     return _assets.inline_assets(page) if inline_assets else page
 
 
-def save_map(m: folium.Map, path, *, inline_assets: bool = True) -> Path:
+def save_map(m: folium.Map, path: str | os.PathLike, *, inline_assets: bool = True) -> Path:
     """Write a map as one HTML file, atomically.
 
     Parameters

@@ -193,7 +193,7 @@ def read_inputs(
     proj = read_projects(
         projects, skip_invalid=skip_invalid, fix_geometry=fix_geometry, strict=strict
     )
-    strt = read_streets(streets, population=population, **(streets_options or {}))
+    strt = read_streets(streets, population_table=population, **(streets_options or {}))
     district = read_district() if streets is None else outline_of(strt)
     return Inputs(projects=proj, streets=strt, district=district)
 
@@ -317,9 +317,9 @@ def build(
         net = read_walk_graph(graph)
 
     progress("joining projects to streets")
-    joined = join.join_projects_to_streets(proj, strt)
-    outside = join.flag_outside(joined)
-    street_stats = join.summarize_streets(proj, strt, joined)
+    joined = join.join_projects_to_streets(strt, proj).drop(columns="geometry")
+    outside = join.summarize_outside(joined)
+    street_stats = join.summarize_streets(strt, proj, joined)
 
     if tiers is not None:  # the speed then only turns the surfaces' metres into minutes
         tier_table = resolve_tiers(tiers)
@@ -365,7 +365,7 @@ def build(
     from .indicators import measure_targets
     from .schedule import compute_schedule_state, summarize_schedule
 
-    indicators = measure_targets(proj, strt, district)
+    indicators = measure_targets(strt, proj, district)
     schedule = summarize_schedule(joined, proj)
     states = {}
     if as_of is not None:
@@ -663,7 +663,7 @@ def _write_maps(
     from . import maps
 
     overview = maps.make_overview_map(
-        proj, strt, district, basemap=basemap, tianditu_key=tianditu_key, as_of=as_of
+        strt, proj, district, basemap=basemap, tianditu_key=tianditu_key, as_of=as_of
     )
     maps.save_map(overview, stage.path("index.html"), inline_assets=inline_assets)
     for column in STREET_STAT_MAPS:
@@ -709,8 +709,8 @@ def _write_gpkg(stage, proj, strt, district, layer_maps, joined, completeness):
     from .qgis_project import write_qgis_project
 
     layers = export.collect_layers(
-        proj,
         strt,
+        proj,
         district,
         **_coverage_layers(layer_maps),
         tables={"project_streets": joined},
@@ -777,10 +777,10 @@ def collect_export_layers(
             )
             layer_maps.append(_layer_map(area, layer, facilities, None, surface, tiers))
     layers = export.collect_layers(
-        inputs.projects,
         inputs.streets,
+        inputs.projects,
         inputs.district,
         **_coverage_layers(layer_maps),
-        tables={"project_streets": join_projects_to_streets(inputs.projects, inputs.streets)},
+        tables={"project_streets": join_projects_to_streets(inputs.streets, inputs.projects)},
     )
     return layers, _baseline_of(None, packaged=packaged)

@@ -7,10 +7,14 @@ coverage tables.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
+import geopandas as gpd
 import pandas as pd
 
 from ._errors import InputError
+from ._roles import check_roles
 from .coverage import (
     COVERAGE_COLUMNS,
     FROM_COVERAGE,
@@ -20,6 +24,9 @@ from .coverage import (
 )
 from .network import DEFAULT_BAND_M
 from .tables import require_columns, share_of
+
+if TYPE_CHECKING:
+    from .network import WalkGraph
 
 logger = logging.getLogger(__name__)
 
@@ -59,14 +66,14 @@ def summarize_coverage(coverage: pd.DataFrame) -> pd.DataFrame:
 
 
 def compare_scenarios(
-    streets,
-    projects,
+    streets: gpd.GeoDataFrame,
+    projects: gpd.GeoDataFrame,
     layer: str,
     *,
-    tiers=None,
+    tiers: pd.DataFrame | float | Sequence[float] | None = None,
     mode: str = "distance",
-    graph=None,
-    population=None,
+    graph: WalkGraph | None = None,
+    population: gpd.GeoDataFrame | None = None,
     population_field: str = "population",
     band_m: float = DEFAULT_BAND_M,
 ) -> pd.DataFrame:
@@ -92,6 +99,7 @@ def compare_scenarios(
         A ``scenario`` column, then :data:`COVERAGE_COLUMNS`; see
         :func:`compute_plan_gain` for what the plan adds.
     """
+    check_roles("compare_scenarios", streets, "streets, projects, layer", projects=projects)
     plan = select_facilities(projects, layer)
     options = {"facility": layer, "tiers": tiers, "mode": mode, "graph": graph, "band_m": band_m,
                "population": population, "population_field": population_field}  # fmt: skip

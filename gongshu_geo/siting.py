@@ -29,8 +29,10 @@ The work is in two steps that know nothing of each other:
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -42,7 +44,11 @@ from . import _mclp
 from . import crs as _crs
 from ._errors import InputError
 from ._popgrid import Cells, population_cells
+from ._roles import check_streets_frame
 from .candidates import check_candidates, default_candidates, read_candidates  # noqa: F401
+
+if TYPE_CHECKING:
+    from .network import WalkGraph
 
 logger = logging.getLogger(__name__)
 
@@ -229,19 +235,19 @@ class SiteChoice:
 
 
 def choose_sites(
-    streets,
-    candidates=None,
+    streets: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame | None = None,
     *,
     layer: str = "park",
-    existing=None,
-    projects=None,
+    existing: gpd.GeoDataFrame | None = None,
+    projects: gpd.GeoDataFrame | None = None,
     categories=(),
     minutes: float = 10.0,
     speed_m_per_min: float | None = None,
     n: int = 3,
     mode: str = "distance",
-    graph=None,
-    population=None,
+    graph: WalkGraph | None = None,
+    population: gpd.GeoDataFrame | None = None,
     population_field: str = "population",
     given: str = "existing",
     method: str = "auto",
@@ -440,16 +446,21 @@ def _service_areas(candidates, rows, distance_m, mode, graph) -> gpd.GeoDataFram
 
 
 def write_sites(
-    choice: SiteChoice, streets, out, *, basemap="osm", inline_assets: bool = True
+    streets: gpd.GeoDataFrame,
+    choice: SiteChoice,
+    out: str | os.PathLike,
+    *,
+    basemap="osm",
+    inline_assets: bool = True,
 ) -> list[Path]:
     """Write ``sites.csv``, ``candidates.csv``, ``sites.gpkg`` and ``sites.html`` into ``out``.
 
     Parameters
     ----------
-    choice : SiteChoice
-        From :func:`choose_sites`.
     streets : geopandas.GeoDataFrame
         To frame the map.
+    choice : SiteChoice
+        From :func:`choose_sites`.
     out : str or Path
         Folder, created if needed. Each file is written beside its target and
         renamed into place, so a failed run leaves earlier outputs intact.
@@ -469,6 +480,7 @@ def write_sites(
     from .export import GPKG_VERSION
     from .maps import make_sites_map, render_map
 
+    check_streets_frame("write_sites", streets, "streets, choice, out")
     out_dir = ensure_dir(out)
     about = {"layer": choice.layer, "minutes": choice.minutes, "distance_m": choice.distance_m,
              "mode": choice.mode, "given": choice.given, "method": choice.method}  # fmt: skip
@@ -494,7 +506,7 @@ def write_sites(
                 )
                 options = {}
     written.append(out_dir / "sites.gpkg")
-    html = render_map(make_sites_map(choice, streets, basemap=basemap), inline_assets=inline_assets)
+    html = render_map(make_sites_map(streets, choice, basemap=basemap), inline_assets=inline_assets)
     written.append(write_bytes_atomic(out_dir / "sites.html", html.encode("utf-8")))
     logger.info("wrote %s", ", ".join(p.name for p in written))
     return written

@@ -37,7 +37,7 @@ EXTERNAL = re.compile(r"""<(?:script|link)[^>]+(?:src|href)=["']https?://""")
 
 
 def overview(basemap="osm"):
-    return maps.make_overview_map(projects(), streets(), district(), basemap=basemap)
+    return maps.make_overview_map(streets(), projects(), district(), basemap=basemap)
 
 
 def geojson_layers(element):
@@ -130,7 +130,7 @@ def test_tianditu_overview_has_vector_and_annotation_tiles(monkeypatch):
     with pytest.raises(InputError, match=r"needs a 天地图 \(Tianditu\) API key"):
         overview("tianditu")
     m = maps.make_overview_map(
-        projects(), streets(), district(), basemap="tianditu", tianditu_key="K"
+        streets(), projects(), district(), basemap="tianditu", tianditu_key="K"
     )
     tiles = [el for el in m._children.values() if isinstance(el, folium.TileLayer)]
     assert [t.tiles.split("LAYER=")[1][:3] for t in tiles] == ["vec", "cva"]
@@ -147,13 +147,13 @@ def test_no_basemap_has_no_tiles():
 
 def test_frames_already_in_gcj02_are_refused():
     with pytest.raises(CRSError, match=r"projects: the frame is already in GCJ-02"):
-        maps.make_overview_map(to_gcj02(projects()), streets(), district(), basemap="amap")
+        maps.make_overview_map(streets(), to_gcj02(projects()), district(), basemap="amap")
 
 
 def test_callers_frames_are_not_changed():
     p = projects()
     before = p.copy()
-    overview_map = maps.make_overview_map(p, streets(), district(), basemap="amap")
+    overview_map = maps.make_overview_map(streets(), p, district(), basemap="amap")
     assert overview_map is not None
     assert p.equals(before) and p.attrs.get("datum") is None
 
@@ -208,7 +208,7 @@ def test_status_styles_follow_the_scheme():
 
 def test_projects_with_missing_columns_are_refused():
     with pytest.raises(InputError, match=r"projects: column\(s\) status missing"):
-        maps.make_overview_map(projects().drop(columns="status"), streets(), district())
+        maps.make_overview_map(streets(), projects().drop(columns="status"), district())
 
 
 # ------------------------------------------------------------ saving
