@@ -35,7 +35,9 @@ exactly the untiled answer.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -47,6 +49,9 @@ from . import crs as _crs
 from ._errors import InputError
 from .grid import Grid, StudyArea, rasterize_index
 from .network import DEFAULT_BAND_M, WalkGraph, locate_facility_access, node_walks
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +108,7 @@ class DistanceSurface:
 
 def compute_distance_surface(
     area: StudyArea,
-    facilities,
+    facilities: gpd.GeoDataFrame | gpd.GeoSeries,
     *,
     mode: str = "distance",
     graph: WalkGraph | None = None,
@@ -111,7 +116,7 @@ def compute_distance_surface(
     max_distance_m: float | None = None,
     densify_m: float = DEFAULT_DENSIFY_M,
     tile_cells: int = DEFAULT_TILE_CELLS,
-    exact_at=(),
+    exact_at: Sequence[float] = (),
 ) -> DistanceSurface:
     """Measure every cell's distance to the nearest facility.
 

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import weakref
+from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -42,7 +44,9 @@ MINUTE_COLOURS = ("#1a9850", "#91cf60", "#d9ef8b", "#fee08b", "#fc8d59", "#d7302
 DEFAULT_H3_RESOLUTION = 9
 
 
-def minutes_of(surface: DistanceSurface, *, speed_m_per_min: float = DEFAULT_SPEED_M_PER_MIN):
+def minutes_of(
+    surface: DistanceSurface, *, speed_m_per_min: float = DEFAULT_SPEED_M_PER_MIN
+) -> np.ndarray:
     """Turn a surface's metres into minutes of walking.
 
     Parameters
@@ -66,7 +70,7 @@ def minutes_of(surface: DistanceSurface, *, speed_m_per_min: float = DEFAULT_SPE
 
 def write_surface_geotiff(
     surface: DistanceSurface,
-    path,
+    path: str | os.PathLike,
     *,
     speed_m_per_min: float = DEFAULT_SPEED_M_PER_MIN,
     description: str = "minutes to the nearest facility",
@@ -218,7 +222,7 @@ def aggregate_to_h3(
     *,
     resolution: int = DEFAULT_H3_RESOLUTION,
     speed_m_per_min: float = DEFAULT_SPEED_M_PER_MIN,
-    tiers=None,
+    tiers: pd.DataFrame | float | Sequence[float] | None = None,
 ) -> gpd.GeoDataFrame:
     """Sum a surface up into H3 hexagons.
 
