@@ -3,6 +3,18 @@
 The readers and the datum shift are imported eagerly; the rest (maps, exports,
 coverage, ...) on first use, so that ``import gongshu_geo`` stays quick and a
 missing optional package only matters to the function that needs it.
+
+One vocabulary, in every public function (the API reference has the full table):
+
+- Data arguments come first, streets before the rest (projects, population,
+  facilities), then a bare ``*`` and keyword-only options.
+- ``streets``: street polygons with ``street_code`` and ``name``.
+- ``population``: a layer of people, points or polygons with a count column;
+  ``population_table``: a table of counts by street code (``read_streets``);
+  ``population_field``: the count column of either.
+- ``tiers``: a tier table (``service_tiers``) or metres, read by ``resolve_tiers``.
+- Verbs: ``read_``/``write_`` cross the disk, ``compute_`` measures, ``make_`` builds,
+  ``summarize_`` totals, ``select_``/``choose_`` pick, ``measure_``/``compare_`` report.
 """
 
 import importlib
@@ -54,7 +66,7 @@ _LAZY = {
     "make_overview_map": "maps",
     "make_coverage_map": "maps",
     "make_street_stats_map": "maps",
-    "save_map": "maps",
+    "write_map": "maps",
     "collect_layers": "export",
     "export_layers": "export",
     "build": "pipeline",
@@ -68,12 +80,20 @@ _LAZY = {
     "resolve_tiers": "tiers",
     "make_study_area": "grid",
     "compute_distance_surface": "access",
-    "coverage_table": "coverage",
+    "compute_surface_coverage": "coverage",
     "vectorize_surface": "coverage",
-    "minutes_of": "surfaces",
+    "compute_minutes": "surfaces",
     "write_surface_geotiff": "surfaces",
-    "surface_image": "surfaces",
+    "make_surface_image": "surfaces",
     "aggregate_to_h3": "surfaces",
+}
+
+#: names renamed in 0.2 -> their module; they still resolve, warning on every call
+_DEPRECATED = {
+    "save_map": "maps",
+    "coverage_table": "coverage",
+    "minutes_of": "surfaces",
+    "surface_image": "surfaces",
 }
 
 _SUBMODULES = {
@@ -89,7 +109,7 @@ if TYPE_CHECKING:  # what the lazy names are, for IDEs and type checkers
         compute_coverage,
         compute_gaps,
         compute_service_areas,
-        coverage_table,
+        compute_surface_coverage,
         select_facilities,
         service_tiers,
         vectorize_surface,
@@ -104,7 +124,7 @@ if TYPE_CHECKING:  # what the lazy names are, for IDEs and type checkers
         make_overview_map,
         make_sites_map,
         make_street_stats_map,
-        save_map,
+        write_map,
     )
     from .network import compute_network_service_areas, compute_node_distances
     from .pipeline import build
@@ -117,13 +137,20 @@ if TYPE_CHECKING:  # what the lazy names are, for IDEs and type checkers
     )
     from .siting import choose_sites, write_sites
     from .streets import make_street_table
-    from .surfaces import aggregate_to_h3, minutes_of, surface_image, write_surface_geotiff
+    from .surfaces import (
+        aggregate_to_h3,
+        compute_minutes,
+        make_surface_image,
+        write_surface_geotiff,
+    )
     from .tiers import resolve_tiers
 
 
 def __getattr__(name):
     if name in _LAZY:
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    if name in _DEPRECATED:  # not in __all__ or dir(): the docs and completion show the new names
+        return getattr(importlib.import_module(f".{_DEPRECATED[name]}", __name__), name)
     if name in _SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'gongshu_geo' has no attribute {name!r}")

@@ -54,3 +54,45 @@ def renamed_keywords(**renames: str):
         return wrapper
 
     return decorate
+
+
+def deprecated_alias(func, old: str):
+    """Keep a renamed public function callable under its old name, with a warning.
+
+    Parameters
+    ----------
+    func : callable
+        The function under its new name.
+    old : str
+        Its name before 0.2.
+
+    Returns
+    -------
+    callable
+        ``func``, warning with a DeprecationWarning on every call.
+
+    Examples
+    --------
+    >>> def write_map():
+    ...     return "written"
+    >>> save_map = deprecated_alias(write_map, "save_map")
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     save_map()
+    'written'
+    >>> str(caught[0].message)
+    'save_map() is deprecated and will be removed in 0.3; use write_map()'
+    """
+
+    @functools.wraps(func)
+    def alias(*args, **kwargs):
+        warnings.warn(
+            f"{old}() is deprecated and will be removed in 0.3; use {func.__name__}()",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return func(*args, **kwargs)
+
+    alias.__name__ = alias.__qualname__ = old
+    alias.__doc__ = f"Deprecated alias of :func:`{func.__name__}`, removed in 0.3."
+    return alias

@@ -514,7 +514,7 @@ def _cmd_map(args) -> int:
         basemap=args.basemap,
         tianditu_key=args.tianditu_key,
     )
-    path = maps.save_map(m, Path(args.out) / "index.html", inline_assets=not args.cdn)
+    path = maps.write_map(m, Path(args.out) / "index.html", inline_assets=not args.cdn)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return _skip_exit(args, projects.attrs.get("skipped", []), **_attrs_of(projects))
 

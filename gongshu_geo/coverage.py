@@ -21,6 +21,7 @@ import shapely
 from rasterio import features
 
 from . import crs as _crs
+from ._deprecated import deprecated_alias
 from ._errors import InputError
 from ._roles import check_roles
 from .access import DistanceSurface, check_graph, compute_distance_surface, summarize_surface
@@ -380,10 +381,10 @@ def compute_coverage(
         max_distance_m=float(tiers["distance_m"].max()),
         exact_at=tiers["distance_m"].tolist(),
     )  # fmt: skip
-    return coverage_table(surface, tiers, facility=facility)
+    return compute_surface_coverage(surface, tiers, facility=facility)
 
 
-def coverage_table(
+def compute_surface_coverage(
     surface: DistanceSurface, tiers: pd.DataFrame | float | Sequence[float] | None, *, facility: str
 ) -> pd.DataFrame:
     """Turn a distance surface into the coverage table, per tier and street.
@@ -478,3 +479,6 @@ def compute_gaps(streets: gpd.GeoDataFrame, service_areas: gpd.GeoDataFrame) -> 
 
 #: How to get a coverage table, for error messages.
 FROM_COVERAGE = "Pass the table that compute_coverage() or compare_scenarios() returns"
+
+
+coverage_table = deprecated_alias(compute_surface_coverage, "coverage_table")

@@ -29,6 +29,7 @@ from folium.template import Template
 
 from . import _assets, _mapdata
 from ._atomic import write_text_atomic
+from ._deprecated import deprecated_alias
 from ._errors import InputError
 from ._roles import check_roles, check_streets_frame
 from ._style import (
@@ -93,7 +94,7 @@ class GongshuMap(folium.Map):
     """A :class:`folium.Map` that renders copies of itself when displayed.
 
     folium adds statements to a map each time it is rendered; displaying this
-    map in a notebook leaves it untouched, so :func:`save_map` afterwards
+    map in a notebook leaves it untouched, so :func:`write_map` afterwards
     writes the same bytes as before.
     """
 
@@ -291,9 +292,9 @@ def _surface_layer(surface, speed_m_per_min, *, gcj02):
     """Make the image layer of a surface's minutes, the PNG inside the page."""
     import base64
 
-    from .surfaces import surface_image
+    from .surfaces import make_surface_image
 
-    png, bounds = surface_image(surface, speed_m_per_min=speed_m_per_min, gcj02=gcj02)
+    png, bounds = make_surface_image(surface, speed_m_per_min=speed_m_per_min, gcj02=gcj02)
     group = folium.FeatureGroup(name="步行时间 Walking minutes (surface)", show=False)
     folium.raster_layers.ImageOverlay(
         image="data:image/png;base64," + base64.b64encode(png).decode("ascii"),
@@ -627,7 +628,7 @@ def render_map(m: folium.Map, *, inline_assets: bool = True) -> str:
     return _assets.inline_assets(page) if inline_assets else page
 
 
-def save_map(m: folium.Map, path: str | os.PathLike, *, inline_assets: bool = True) -> Path:
+def write_map(m: folium.Map, path: str | os.PathLike, *, inline_assets: bool = True) -> Path:
     """Write a map as one HTML file, atomically.
 
     Parameters
@@ -831,3 +832,6 @@ def _choropleth_layer(streets, lookup, bins, colours, value_name, *, percent=Fal
             ["name", "value"], aliases=["街道", _mapdata.esc(value_name)]
         ),
     )
+
+
+save_map = deprecated_alias(write_map, "save_map")

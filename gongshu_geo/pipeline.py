@@ -472,7 +472,7 @@ def _measure_coverage(area, proj, facility_layers, *, user_facilities, graph, ti
             # a layer that is all built already has the same surface today
             today = whole if len(existing) == len(facilities) else surface(existing, mode)
             for scenario, surf in (("existing", today), ("plan", whole)):
-                table = coverage.coverage_table(surf, tiers, facility=layer)
+                table = coverage.compute_surface_coverage(surf, tiers, facility=layer)
                 tables.append(table.assign(scenario=scenario)[["scenario", *COVERAGE_COLUMNS]])
             if mode == "distance":  # the map shows the whole layer, straight-line
                 layer_maps.append(_layer_map(area, layer, facilities, table, whole, tiers))
@@ -481,7 +481,9 @@ def _measure_coverage(area, proj, facility_layers, *, user_facilities, graph, ti
         for mode in modes:
             surf = surface(facilities, mode)
             layer_surfaces[(layer, mode)] = surf
-            table = coverage.coverage_table(surf, tiers, facility=layer).assign(scenario="user")
+            table = coverage.compute_surface_coverage(surf, tiers, facility=layer).assign(
+                scenario="user"
+            )
             tables.append(table[["scenario", *COVERAGE_COLUMNS]])
             if mode == "distance":
                 cov = table.drop(columns="scenario").reset_index(drop=True)
@@ -665,12 +667,12 @@ def _write_maps(
     overview = maps.make_overview_map(
         strt, proj, district, basemap=basemap, tianditu_key=tianditu_key, as_of=as_of
     )
-    maps.save_map(overview, stage.path("index.html"), inline_assets=inline_assets)
+    maps.write_map(overview, stage.path("index.html"), inline_assets=inline_assets)
     for column in STREET_STAT_MAPS:
         stats_map = maps.make_street_stats_map(
             street_stats, column=column, basemap=basemap, tianditu_key=tianditu_key
         )
-        maps.save_map(stats_map, stage.path(f"streets_{column}.html"), inline_assets=inline_assets)
+        maps.write_map(stats_map, stage.path(f"streets_{column}.html"), inline_assets=inline_assets)
     for layer, facilities, areas, gaps, cov in layer_maps:
         baseline = completeness.get(layer, "unknown")
         m = maps.make_coverage_map(
@@ -686,7 +688,7 @@ def _write_maps(
             surface=surfaces.get((layer, "distance")),
             speed_m_per_min=speed,
         )
-        maps.save_map(m, stage.path(f"coverage_{layer}.html"), inline_assets=inline_assets)
+        maps.write_map(m, stage.path(f"coverage_{layer}.html"), inline_assets=inline_assets)
     if png:
         from . import plots
 

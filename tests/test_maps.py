@@ -216,7 +216,7 @@ def test_projects_with_missing_columns_are_refused():
 
 def test_default_html_is_self_contained(tmp_path, caplog):
     caplog.set_level(logging.INFO, logger="gongshu_geo.maps")
-    path = maps.save_map(overview(), tmp_path / "sub" / "index.html")
+    path = maps.write_map(overview(), tmp_path / "sub" / "index.html")
     page = path.read_text(encoding="utf-8")
     assert not CDN.search(page)
     assert not EXTERNAL.search(page)
@@ -228,7 +228,7 @@ def test_default_html_is_self_contained(tmp_path, caplog):
 
 
 def test_cdn_variant_links_leaflet(tmp_path):
-    page = maps.save_map(overview(), tmp_path / "cdn.html", inline_assets=False).read_text("utf-8")
+    page = maps.write_map(overview(), tmp_path / "cdn.html", inline_assets=False).read_text("utf-8")
     assert (
         '<script src="https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"></script>' in page
     )
@@ -237,10 +237,10 @@ def test_cdn_variant_links_leaflet(tmp_path):
 
 
 def test_html_is_byte_identical_across_runs(tmp_path):
-    a = maps.save_map(overview("amap"), tmp_path / "a.html").read_bytes()
+    a = maps.write_map(overview("amap"), tmp_path / "a.html").read_bytes()
     shown = overview("amap")
     shown._repr_html_()  # a notebook display first must not change what is saved
-    b = maps.save_map(shown, tmp_path / "b.html").read_bytes()
+    b = maps.write_map(shown, tmp_path / "b.html").read_bytes()
     assert a == b
     assert not re.search(rb"_[0-9a-f]{32}", a)
 
@@ -333,7 +333,7 @@ def test_street_stats_map(tmp_path):
     m = maps.make_street_stats_map(stats, column="n_projects")
     layer = [gj for name, gj in geojson_layers(m) if name == "n_projects"][0]
     assert [f["properties"]["value"] for f in layer.data["features"]] == ["1", "5", "9"]
-    assert maps.save_map(m, tmp_path / "s.html").stat().st_size > 0
+    assert maps.write_map(m, tmp_path / "s.html").stat().st_size > 0
     with pytest.raises(
         InputError,
         match=r'column "green" not found; numeric columns are '

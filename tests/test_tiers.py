@@ -46,7 +46,9 @@ CALLS = {
     "compare_scenarios": lambda w, t: gg.compare_scenarios(
         w["streets"], w["projects"], "park", tiers=t
     ),
-    "coverage_table": lambda w, t: gg.coverage_table(w["surface"], t, facility="park"),
+    "compute_surface_coverage": lambda w, t: gg.compute_surface_coverage(
+        w["surface"], t, facility="park"
+    ),
     "vectorize_surface": lambda w, t: gg.vectorize_surface(w["surface"], t),
     "aggregate_to_h3": lambda w, t: gg.aggregate_to_h3(w["surface"], tiers=t),
     "compute_point_coverage": lambda w, t: gg.compute_point_coverage(
