@@ -150,7 +150,7 @@ def child(args):
     del graph
     if args.engine == "local":
         start = time.perf_counter()
-        result = compute_point_coverage(points, facilities, streets, **kwargs)
+        result = compute_point_coverage(streets, points, facilities, **kwargs)
         out["seconds"] = time.perf_counter() - start
     else:
         from distributed import Client, LocalCluster
@@ -164,7 +164,7 @@ def child(args):
             out["startup"] = time.perf_counter() - start
             start = time.perf_counter()
             result = compute_point_coverage(
-                points, facilities, streets, engine="dask", scheduler=client, **kwargs
+                streets, points, facilities, engine="dask", scheduler=client, **kwargs
             )
             out["seconds"] = time.perf_counter() - start
             out["worker_peak_mb"] = max(client.run(peak_rss_mb).values())

@@ -3,6 +3,18 @@
 The readers and the datum shift are imported eagerly; the rest (maps, exports,
 coverage, ...) on first use, so that ``import gongshu_geo`` stays quick and a
 missing optional package only matters to the function that needs it.
+
+One vocabulary, in every public function (the API reference has the full table):
+
+- Data arguments come first, streets before the rest (projects, population,
+  facilities), then a bare ``*`` and keyword-only options.
+- ``streets``: street polygons with ``street_code`` and ``name``.
+- ``population``: a layer of people, points or polygons with a count column;
+  ``population_table``: a table of counts by street code (``read_streets``);
+  ``population_field``: the count column of either.
+- ``tiers``: a tier table (``service_tiers``) or metres, read by ``resolve_tiers``.
+- Verbs: ``read_``/``write_`` cross the disk, ``compute_`` measures, ``make_`` builds,
+  ``summarize_`` totals, ``select_``/``choose_`` pick, ``measure_``/``compare_`` report.
 """
 
 import importlib
@@ -33,6 +45,7 @@ from .data.io import (
 _LAZY = {
     "join_projects_to_streets": "analysis.join",
     "flag_outside": "analysis.join",
+    "summarize_outside": "analysis.join",
     "summarize_streets": "analysis.join",
     "service_tiers": "analysis.coverage",
     "select_facilities": "analysis.coverage",
@@ -52,7 +65,7 @@ _LAZY = {
     "make_overview_map": "maps.web",
     "make_coverage_map": "maps.web",
     "make_street_stats_map": "maps.web",
-    "save_map": "maps.web",
+    "write_map": "maps.web",
     "collect_layers": "exchange.export",
     "export_layers": "exchange.export",
     "build": "pipeline",
@@ -66,12 +79,20 @@ _LAZY = {
     "resolve_tiers": "analysis.tiers",
     "make_study_area": "analysis.grid",
     "compute_distance_surface": "analysis.access",
-    "coverage_table": "analysis.coverage",
+    "compute_surface_coverage": "analysis.coverage",
     "vectorize_surface": "analysis.coverage",
-    "minutes_of": "analysis.surfaces",
+    "compute_minutes": "analysis.surfaces",
     "write_surface_geotiff": "analysis.surfaces",
-    "surface_image": "analysis.surfaces",
+    "make_surface_image": "analysis.surfaces",
     "aggregate_to_h3": "analysis.surfaces",
+}
+
+#: names renamed in 0.2 -> their module; they still resolve, warning on every call
+_DEPRECATED = {
+    "save_map": "maps.web",
+    "coverage_table": "analysis.coverage",
+    "minutes_of": "analysis.surfaces",
+    "surface_image": "analysis.surfaces",
 }
 
 #: the layers, bottom to top (imported on first use)
@@ -83,14 +104,19 @@ if TYPE_CHECKING:  # what the lazy names are, for IDEs and type checkers
         compute_coverage,
         compute_gaps,
         compute_service_areas,
-        coverage_table,
+        compute_surface_coverage,
         select_facilities,
         service_tiers,
         vectorize_surface,
     )
     from .analysis.grid import make_study_area
     from .analysis.indicators import measure_targets
-    from .analysis.join import flag_outside, join_projects_to_streets, summarize_streets
+    from .analysis.join import (
+        flag_outside,
+        join_projects_to_streets,
+        summarize_outside,
+        summarize_streets,
+    )
     from .analysis.network import compute_network_service_areas, compute_node_distances
     from .analysis.points import compute_point_coverage
     from .analysis.scenarios import (
@@ -101,7 +127,12 @@ if TYPE_CHECKING:  # what the lazy names are, for IDEs and type checkers
     )
     from .analysis.siting import choose_sites
     from .analysis.streets import make_street_table
-    from .analysis.surfaces import aggregate_to_h3, minutes_of, surface_image, write_surface_geotiff
+    from .analysis.surfaces import (
+        aggregate_to_h3,
+        compute_minutes,
+        make_surface_image,
+        write_surface_geotiff,
+    )
     from .analysis.tiers import resolve_tiers
     from .data.candidates import default_candidates, read_candidates
     from .data.graphs import download_walking_graph, graph_from_lines, read_graph
@@ -111,7 +142,7 @@ if TYPE_CHECKING:  # what the lazy names are, for IDEs and type checkers
         make_overview_map,
         make_sites_map,
         make_street_stats_map,
-        save_map,
+        write_map,
     )
     from .pipeline import build, write_sites
 
@@ -119,6 +150,8 @@ if TYPE_CHECKING:  # what the lazy names are, for IDEs and type checkers
 def __getattr__(name):
     if name in _LAZY:
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    if name in _DEPRECATED:  # not in __all__ or dir(): the docs and completion show the new names
+        return getattr(importlib.import_module(f".{_DEPRECATED[name]}", __name__), name)
     if name in _SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'gongshu_geo' has no attribute {name!r}")

@@ -541,7 +541,7 @@ def _cmd_coverage_points(args) -> int:
         facility=args.facility,
         minutes=args.minutes,
         distances_m=args.distances_m,
-        weight=None if args.count_points else args.weight,
+        population_field=None if args.count_points else args.weight,
         graph=args.graph,
         engine=args.engine,
         scheduler=args.scheduler,

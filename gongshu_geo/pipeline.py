@@ -18,8 +18,10 @@ writes and removes nothing else.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
@@ -38,6 +40,9 @@ from gongshu_geo.data.io import (
     read_projects,
     read_streets,
 )
+
+if TYPE_CHECKING:
+    from gongshu_geo.analysis.siting import SiteChoice
 
 logger = logging.getLogger(__name__)
 
@@ -185,7 +190,7 @@ def read_streets_and_outline(streets=None, options: dict | None = None, *, popul
     -------
     streets, outline : geopandas.GeoDataFrame
     """
-    strt = read_streets(streets, population=population, **(options or {}))
+    strt = read_streets(streets, population_table=population, **(options or {}))
     return strt, (read_district() if streets is None else outline_of(strt))
 
 
@@ -319,9 +324,9 @@ def build(
     )
 
     progress("joining projects to streets")
-    joined = join.join_projects_to_streets(proj, strt)
-    outside = join.flag_outside(joined)
-    street_stats = join.summarize_streets(proj, strt, joined)
+    joined = join.join_projects_to_streets(strt, proj).drop(columns="geometry")
+    outside = join.summarize_outside(joined)
+    street_stats = join.summarize_streets(strt, proj, joined)
 
     if tiers is not None:  # the speed then only turns the surfaces' metres into minutes
         tier_table = resolve_tiers(tiers)
@@ -366,7 +371,7 @@ def build(
     from gongshu_geo.analysis.indicators import measure_targets
     from gongshu_geo.analysis.schedule import compute_schedule_state, summarize_schedule
 
-    indicators = measure_targets(proj, strt, district)
+    indicators = measure_targets(strt, proj, district)
     schedule = summarize_schedule(joined, proj)
     states = {}
     if as_of is not None:
@@ -468,7 +473,7 @@ def _measure_coverage(area, proj, facility_layers, *, user_facilities, graph, ti
             # a layer that is all built already has the same surface today
             today = whole if len(existing) == len(facilities) else surface(existing, mode)
             for scenario, surf in (("existing", today), ("plan", whole)):
-                table = coverage.coverage_table(surf, tiers, facility=layer)
+                table = coverage.compute_surface_coverage(surf, tiers, facility=layer)
                 tables.append(table.assign(scenario=scenario)[["scenario", *COVERAGE_COLUMNS]])
             if mode == "distance":  # the map shows the whole layer, straight-line
                 layer_maps.append(_layer_map(area, layer, facilities, table, whole, tiers))
@@ -477,7 +482,9 @@ def _measure_coverage(area, proj, facility_layers, *, user_facilities, graph, ti
         for mode in modes:
             surf = surface(facilities, mode)
             layer_surfaces[(layer, mode)] = surf
-            table = coverage.coverage_table(surf, tiers, facility=layer).assign(scenario="user")
+            table = coverage.compute_surface_coverage(surf, tiers, facility=layer).assign(
+                scenario="user"
+            )
             tables.append(table[["scenario", *COVERAGE_COLUMNS]])
             if mode == "distance":
                 cov = table.drop(columns="scenario").reset_index(drop=True)
@@ -659,14 +666,14 @@ def _write_maps(
     from gongshu_geo.maps import web as maps
 
     overview = maps.make_overview_map(
-        proj, strt, district, basemap=basemap, tianditu_key=tianditu_key, as_of=as_of
+        strt, proj, district, basemap=basemap, tianditu_key=tianditu_key, as_of=as_of
     )
-    maps.save_map(overview, stage.path("index.html"), inline_assets=inline_assets)
+    maps.write_map(overview, stage.path("index.html"), inline_assets=inline_assets)
     for column in STREET_STAT_MAPS:
         stats_map = maps.make_street_stats_map(
             street_stats, column=column, basemap=basemap, tianditu_key=tianditu_key
         )
-        maps.save_map(stats_map, stage.path(f"streets_{column}.html"), inline_assets=inline_assets)
+        maps.write_map(stats_map, stage.path(f"streets_{column}.html"), inline_assets=inline_assets)
     for layer, facilities, areas, gaps, cov in layer_maps:
         baseline = completeness.get(layer, "unknown")
         m = maps.make_coverage_map(
@@ -682,7 +689,7 @@ def _write_maps(
             surface=surfaces.get((layer, "distance")),
             speed_m_per_min=speed,
         )
-        maps.save_map(m, stage.path(f"coverage_{layer}.html"), inline_assets=inline_assets)
+        maps.write_map(m, stage.path(f"coverage_{layer}.html"), inline_assets=inline_assets)
     if png:
         from gongshu_geo.maps import static as plots
 
@@ -705,8 +712,8 @@ def _write_gpkg(stage, proj, strt, district, layer_maps, joined, completeness):
     from gongshu_geo.exchange.qgis.project import write_qgis_project
 
     layers = export.collect_layers(
-        proj,
         strt,
+        proj,
         district,
         **_coverage_layers(layer_maps),
         tables={"project_streets": joined},
@@ -773,11 +780,11 @@ def collect_export_layers(
             )
             layer_maps.append(_layer_map(area, layer, facilities, None, surface, tiers))
     layers = export.collect_layers(
-        inputs.projects,
         inputs.streets,
+        inputs.projects,
         inputs.district,
         **_coverage_layers(layer_maps),
-        tables={"project_streets": join_projects_to_streets(inputs.projects, inputs.streets)},
+        tables={"project_streets": join_projects_to_streets(inputs.streets, inputs.projects)},
     )
     return layers, _baseline_of(None, packaged=packaged)
 
@@ -843,10 +850,10 @@ def make_maps(
     inputs = read_inputs(**input_options)
     result = _result_of(inputs, Path(out))
     overview = maps.make_overview_map(
-        inputs.projects, inputs.streets, inputs.district, basemap=basemap, tianditu_key=tianditu_key
+        inputs.streets, inputs.projects, inputs.district, basemap=basemap, tianditu_key=tianditu_key
     )
     with staged_outputs(out) as stage:
-        maps.save_map(overview, stage.path("index.html"), inline_assets=inline_assets)
+        maps.write_map(overview, stage.path("index.html"), inline_assets=inline_assets)
     result.written = stage.written
     return result
 
@@ -992,20 +999,27 @@ def select_sites(
     result = _result_of(inputs, Path(out))
     result.details = choice
     result.written = write_sites(
-        choice, inputs.streets, out, basemap=basemap, inline_assets=inline_assets
+        inputs.streets, choice, out, basemap=basemap, inline_assets=inline_assets
     )
     return result
 
 
-def write_sites(choice, streets, out, *, basemap="osm", inline_assets: bool = True) -> list[Path]:
+def write_sites(
+    streets: gpd.GeoDataFrame,
+    choice: SiteChoice,
+    out: str | os.PathLike,
+    *,
+    basemap: str = "osm",
+    inline_assets: bool = True,
+) -> list[Path]:
     """Write ``sites.csv``, ``candidates.csv``, ``sites.gpkg`` and ``sites.html`` into ``out``.
 
     Parameters
     ----------
-    choice : SiteChoice
-        From :func:`gongshu_geo.choose_sites`.
     streets : geopandas.GeoDataFrame
         To frame the map; their union is the outline drawn.
+    choice : SiteChoice
+        From :func:`gongshu_geo.choose_sites`.
     out : str or Path
         Folder, created if needed. The four files appear together or not at
         all, so a failed run leaves earlier outputs intact.
@@ -1022,9 +1036,11 @@ def write_sites(choice, streets, out, *, basemap="osm", inline_assets: bool = Tr
     import pyogrio
 
     from gongshu_geo.core import crs as _crs
+    from gongshu_geo.data.roles import check_streets_frame
     from gongshu_geo.exchange.export import GPKG_VERSION
     from gongshu_geo.maps.web import make_sites_map, render_map
 
+    check_streets_frame("write_sites", streets, "streets, choice, out")
     about = {"layer": choice.layer, "minutes": choice.minutes, "distance_m": choice.distance_m,
              "mode": choice.mode, "given": choice.given, "method": choice.method}  # fmt: skip
     layers = {
@@ -1035,7 +1051,7 @@ def write_sites(choice, streets, out, *, basemap="osm", inline_assets: bool = Tr
         "new_coverage": choice.new_cells,
         "existing": choice.existing[["geometry"]].assign(layer=choice.layer),
     }  # fmt: skip
-    html = render_map(make_sites_map(choice, streets, basemap=basemap), inline_assets=inline_assets)
+    html = render_map(make_sites_map(streets, choice, basemap=basemap), inline_assets=inline_assets)
     with staged_outputs(out) as stage:
         for name, frame in (("sites.csv", choice.chosen), ("candidates.csv", choice.candidates)):
             table = _with_lon_lat(frame).assign(**about).round(_SITES_CSV_DECIMALS)
@@ -1146,7 +1162,7 @@ def measure_point_coverage(
     facility: str | None = None,
     minutes=None,
     distances_m=None,
-    weight: str | None = "population",
+    population_field: str | None = "population",
     graph=None,
     **engine_options,
 ) -> CommandResult:
@@ -1166,7 +1182,7 @@ def measure_point_coverage(
         Label of the facility column (default: the file name).
     minutes, distances_m : sequence of float, optional
         Tiers (default GB 50180-2018's 5/10/15 minutes).
-    weight : str or None
+    population_field : str or None
         Column of people per point; None counts points.
     graph : str or Path, optional
         A GraphML walking network for network distance.
@@ -1196,12 +1212,12 @@ def measure_point_coverage(
 
         net = read_graph(graph)
     table = compute_point_coverage(
+        strt,
         population_parquet,
         layer,
-        strt,
         facility=facility or Path(facilities).stem,
         tiers=tiers,
-        weight=weight,
+        population_field=population_field,
         graph=net,
         **engine_options,
     )

@@ -170,7 +170,7 @@ def test_polygon_grid_and_point_paths_give_the_same_table():
     tiers = [300, 500]
     poly = compute_coverage(streets, fac, population=people, tiers=tiers, method="polygon")
     grid = compute_coverage(streets, fac, population=people, tiers=tiers)
-    pts = compute_point_coverage(people, fac, streets, tiers=tiers)
+    pts = compute_point_coverage(streets, people, fac, tiers=tiers)
     key = ["street_code", "distance_m"]
     for table in (grid, pts):
         both = poly.merge(table, on=key, suffixes=("_poly", ""))

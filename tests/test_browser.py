@@ -108,8 +108,8 @@ def check_screenshot(driver, path: Path) -> Path:
 
 
 def test_overview_draws_every_feature_without_errors(driver, tmp_path):
-    path = maps.save_map(
-        maps.make_overview_map(projects(), fixture_streets(), district(), basemap="none"),
+    path = maps.write_map(
+        maps.make_overview_map(fixture_streets(), projects(), district(), basemap="none"),
         tmp_path / "overview.html",
     )
     expected = N_PROJECTS + len(fixture_streets())
@@ -135,8 +135,8 @@ def test_overview_draws_every_feature_without_errors(driver, tmp_path):
 def test_popup_opens_with_plan_ref_and_accuracy(driver, tmp_path):
     from selenium.webdriver.common.by import By
 
-    path = maps.save_map(
-        maps.make_overview_map(projects(), fixture_streets(), district(), basemap="none"),
+    path = maps.write_map(
+        maps.make_overview_map(fixture_streets(), projects(), district(), basemap="none"),
         tmp_path / "popup.html",
     )
     open_map(driver, path, expected_paths=N_PROJECTS + 3)
@@ -152,8 +152,8 @@ def test_popup_opens_with_plan_ref_and_accuracy(driver, tmp_path):
 
 
 def test_vectors_show_on_the_plain_background_when_tiles_are_unreachable(driver, tmp_path):
-    path = maps.save_map(
-        maps.make_overview_map(projects(), fixture_streets(), district(), basemap="osm"),
+    path = maps.write_map(
+        maps.make_overview_map(fixture_streets(), projects(), district(), basemap="osm"),
         tmp_path / "osm.html",
     )
     expected = N_PROJECTS + 3
@@ -179,7 +179,7 @@ def test_coverage_map_in_the_browser(driver, tmp_path):
         facilities=facilities(),
         basemap="none",
     )
-    path = maps.save_map(m, tmp_path / "coverage.html")
+    path = maps.write_map(m, tmp_path / "coverage.html")
     top_gaps = gaps()
     top_gaps = top_gaps[(top_gaps["minutes"] == 15) & ~top_gaps.geometry.is_empty]
     # shown at start: 15-min choropleth (3 streets), 3 service areas, 15-min gaps, 2 facilities
@@ -202,8 +202,8 @@ def test_packaged_overview_in_the_browser(driver, tmp_path):
     if not data_path("projects.geojson").exists():
         pytest.skip("packaged data/projects.geojson is not there yet")
     proj, strt = read_projects(), read_streets()
-    path = maps.save_map(
-        maps.make_overview_map(proj, strt, read_district(), basemap="osm"),
+    path = maps.write_map(
+        maps.make_overview_map(strt, proj, read_district(), basemap="osm"),
         tmp_path / "index.html",
     )
     expected = drawn_parts(proj) + len(strt)
@@ -236,8 +236,8 @@ def _scheduled_projects():
 
 def test_year_slider_shows_projects_year_by_year(driver, tmp_path):
     frame = _scheduled_projects()
-    path = maps.save_map(
-        maps.make_overview_map(frame, fixture_streets(), district(), basemap="none"),
+    path = maps.write_map(
+        maps.make_overview_map(fixture_streets(), frame, district(), basemap="none"),
         tmp_path / "slider.html",
     )
     everything = N_PROJECTS + len(fixture_streets())
@@ -267,8 +267,8 @@ def test_year_slider_shows_projects_year_by_year(driver, tmp_path):
 
 def test_as_of_opens_the_slider_at_that_year(driver, tmp_path):
     frame = _scheduled_projects()
-    path = maps.save_map(
-        maps.make_overview_map(frame, fixture_streets(), district(), basemap="none", as_of=2023),
+    path = maps.write_map(
+        maps.make_overview_map(fixture_streets(), frame, district(), basemap="none", as_of=2023),
         tmp_path / "as_of.html",
     )
     starts = [None if s != s else int(s) for s in frame["start_year"]]
@@ -289,7 +289,7 @@ def test_street_pages_render_and_print(driver, tmp_path):
 
     frame = _scheduled_projects()
     strt = fixture_streets()
-    joined = join_projects_to_streets(frame, strt)
+    joined = join_projects_to_streets(strt, frame)
     rows = [
         {"scenario": sc, "street_code": c, "facility": "park", "minutes": m, "mode": "distance",
          "covered_pop_share": share, "baseline": "partial"}

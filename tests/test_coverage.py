@@ -296,7 +296,7 @@ def test_no_facilities_covers_nothing(streets):
             {"population": pd.DataFrame({"x": [1]})},
             'population must be a GeoDataFrame with a "population"',
         ),
-        ({"tiers": [0]}, "distances_m must be positive"),
+        ({"tiers": [0]}, r"tiers \(metres\) must be positive"),
     ],
 )
 def test_coverage_errors(streets, kwargs, message):

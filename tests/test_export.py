@@ -97,7 +97,7 @@ def build_layers(*, with_coverage=False):
             {"facility": ["park"]}, geometry=[box(120.165, 30.301, 120.169, 30.309)], crs=4326
         )
     return collect_layers(
-        projects, streets, district, tables={"project_streets": table}, **coverage
+        streets, projects, district, tables={"project_streets": table}, **coverage
     )
 
 
@@ -222,7 +222,7 @@ def test_collect_layers_rejects_unknown_category():
     projects, streets, district = build_inputs()
     projects.loc[0, "category"] = "zoo"
     with pytest.raises(InputError, match=r'"category" must be one of park.*found \'zoo\''):
-        collect_layers(projects, streets, district)
+        collect_layers(streets, projects, district)
 
 
 @pytest.mark.system

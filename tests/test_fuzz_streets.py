@@ -89,4 +89,4 @@ def test_random_population_tables(tmp_path, rows):
     path = tmp_path / "pop.csv"
     lines = ["street_code,population"] + [",".join(r) for r in rows]
     path.write_text("\n".join(lines), encoding="utf-8")
-    only_own_errors(lambda p: read_streets(population=p, check_tiling=False), path)
+    only_own_errors(lambda p: read_streets(population_table=p, check_tiling=False), path)

@@ -41,7 +41,7 @@ def table():
     streets = gpd.GeoDataFrame(
         {"population": [100, 250]}, geometry=[box(X0, Y0, X0 + 1, Y0 + 1)] * 2, crs=M
     )
-    return measure_targets(_projects(), streets, district).set_index("target")
+    return measure_targets(streets, _projects(), district).set_index("target")
 
 
 def _row(table, prefix):

@@ -40,7 +40,7 @@ EXTERNAL = re.compile(r"""<(?:script|link)[^>]+(?:src|href)=["']https?://""")
 
 
 def overview(basemap="osm"):
-    return maps.make_overview_map(projects(), streets(), district(), basemap=basemap)
+    return maps.make_overview_map(streets(), projects(), district(), basemap=basemap)
 
 
 def geojson_layers(element):
@@ -133,7 +133,7 @@ def test_tianditu_overview_has_vector_and_annotation_tiles(monkeypatch):
     with pytest.raises(InputError, match=r"needs a 天地图 \(Tianditu\) API key"):
         overview("tianditu")
     m = maps.make_overview_map(
-        projects(), streets(), district(), basemap="tianditu", tianditu_key="K"
+        streets(), projects(), district(), basemap="tianditu", tianditu_key="K"
     )
     tiles = [el for el in m._children.values() if isinstance(el, folium.TileLayer)]
     assert [t.tiles.split("LAYER=")[1][:3] for t in tiles] == ["vec", "cva"]
@@ -150,13 +150,13 @@ def test_no_basemap_has_no_tiles():
 
 def test_frames_already_in_gcj02_are_refused():
     with pytest.raises(CRSError, match=r"projects: the frame is already in GCJ-02"):
-        maps.make_overview_map(to_gcj02(projects()), streets(), district(), basemap="amap")
+        maps.make_overview_map(streets(), to_gcj02(projects()), district(), basemap="amap")
 
 
 def test_callers_frames_are_not_changed():
     p = projects()
     before = p.copy()
-    overview_map = maps.make_overview_map(p, streets(), district(), basemap="amap")
+    overview_map = maps.make_overview_map(streets(), p, district(), basemap="amap")
     assert overview_map is not None
     assert p.equals(before) and p.attrs.get("datum") is None
 
@@ -211,7 +211,7 @@ def test_status_styles_follow_the_scheme():
 
 def test_projects_with_missing_columns_are_refused():
     with pytest.raises(InputError, match=r"projects: column \"status\" is missing; found id, name"):
-        maps.make_overview_map(projects().drop(columns="status"), streets(), district())
+        maps.make_overview_map(streets(), projects().drop(columns="status"), district())
 
 
 # ------------------------------------------------------------ saving
@@ -219,7 +219,7 @@ def test_projects_with_missing_columns_are_refused():
 
 def test_default_html_is_self_contained(tmp_path, caplog):
     caplog.set_level(logging.INFO, logger="gongshu_geo.maps.web")
-    path = maps.save_map(overview(), tmp_path / "sub" / "index.html")
+    path = maps.write_map(overview(), tmp_path / "sub" / "index.html")
     page = path.read_text(encoding="utf-8")
     assert not CDN.search(page)
     assert not EXTERNAL.search(page)
@@ -231,7 +231,7 @@ def test_default_html_is_self_contained(tmp_path, caplog):
 
 
 def test_cdn_variant_links_leaflet(tmp_path):
-    page = maps.save_map(overview(), tmp_path / "cdn.html", inline_assets=False).read_text("utf-8")
+    page = maps.write_map(overview(), tmp_path / "cdn.html", inline_assets=False).read_text("utf-8")
     assert (
         '<script src="https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"></script>' in page
     )
@@ -240,10 +240,10 @@ def test_cdn_variant_links_leaflet(tmp_path):
 
 
 def test_html_is_byte_identical_across_runs(tmp_path):
-    a = maps.save_map(overview("amap"), tmp_path / "a.html").read_bytes()
+    a = maps.write_map(overview("amap"), tmp_path / "a.html").read_bytes()
     shown = overview("amap")
     shown._repr_html_()  # a notebook display first must not change what is saved
-    b = maps.save_map(shown, tmp_path / "b.html").read_bytes()
+    b = maps.write_map(shown, tmp_path / "b.html").read_bytes()
     assert a == b
     assert not re.search(rb"_[0-9a-f]{32}", a)
 
@@ -336,7 +336,7 @@ def test_street_stats_map(tmp_path):
     m = maps.make_street_stats_map(stats, column="n_projects")
     layer = [gj for name, gj in geojson_layers(m) if name == "n_projects"][0]
     assert [f["properties"]["value"] for f in layer.data["features"]] == ["1", "5", "9"]
-    assert maps.save_map(m, tmp_path / "s.html").stat().st_size > 0
+    assert maps.write_map(m, tmp_path / "s.html").stat().st_size > 0
     with pytest.raises(
         InputError,
         match=r'column "green" not found; numeric columns are '

@@ -55,7 +55,7 @@ def test_relocation_keeps_its_origin_and_invents_no_destination(projects):
 
 
 def test_most_projects_lie_in_the_district(projects):
-    joined = join_projects_to_streets(projects, read_streets())
+    joined = join_projects_to_streets(read_streets(), projects)
     outside = joined[joined["outside"]]
     # roads and lines may run on beyond the outline; whole features outside are rare
     wholly = outside[outside["share"] > 0.999]

@@ -59,7 +59,7 @@ def small():
 @pytest.fixture(scope="module")
 def small_local(small):
     streets, points, facilities = small
-    return compute_point_coverage(points, facilities, streets)
+    return compute_point_coverage(streets, points, facilities)
 
 
 def by_key(frame):
@@ -74,7 +74,7 @@ def test_hand_worked_three_points():
     # which counts), 20 people 400 m away. In B: 30 people 1400 m away.
     # One point outside both streets is counted nowhere.
     pts = people([(400, 500, 10.0), (100, 900, 20.0), (1500, 500, 30.0), (5000, 5000, 99.0)])
-    cov = compute_point_coverage(pts, one_facility(), two_streets(), facility="clinic")
+    cov = compute_point_coverage(two_streets(), pts, one_facility(), facility="clinic")
     assert list(cov.columns) == POINT_COVERAGE_COLUMNS
     got = cov.set_index(["street_code", "distance_m"])
     assert got["covered_pop"].to_dict() == {
@@ -93,7 +93,7 @@ def test_hand_worked_three_points():
 
 def test_point_on_shared_edge_counts_once_in_first_street():
     pts = people([(1000, 500, 7.0)])
-    cov = compute_point_coverage(pts, one_facility(), two_streets(), tiers=[2000])
+    cov = compute_point_coverage(two_streets(), pts, one_facility(), tiers=[2000])
     assert cov.set_index("street_code")["population"].to_dict() == {"A": 7.0, "B": 0.0}
     assert np.isnan(cov.set_index("street_code").loc["B", "covered_pop_share"])
 
@@ -116,7 +116,7 @@ def test_local_engine_matches_geopandas_sjoin(small, small_local):
     np.testing.assert_allclose(got["covered_pop"], expected["covered_pop"])
     np.testing.assert_allclose(got["population"], expected["population"])
     assert small_local["n_points"].sum() == 3 * len(points)  # every point is in one street
-    chunked = compute_point_coverage(points, facilities, streets, chunk_size=3_000)
+    chunked = compute_point_coverage(streets, points, facilities, chunk_size=3_000)
     pd.testing.assert_frame_equal(chunked, small_local, check_exact=False, rtol=1e-12)
 
 
@@ -147,7 +147,7 @@ def test_line_and_polygon_facilities_by_densified_vertices():
     # 260 m above the line midway between its ends: raw vertices are ~1000 m away.
     # Inside the park: distance 0 although every vertex is >= 100 m away.
     pts = people([(500, 460, 1.0), (1500, 900, 2.0)])
-    cov = compute_point_coverage(pts, fac, two_streets(), tiers=[50, 270])
+    cov = compute_point_coverage(two_streets(), pts, fac, tiers=[50, 270])
     got = cov.set_index(["street_code", "distance_m"])["covered_pop"].to_dict()
     assert got == {("A", 50.0): 0.0, ("B", 50.0): 2.0, ("A", 270.0): 1.0, ("B", 270.0): 2.0}
     exact = fac.geometry.distance(Point(X0 + 500, Y0 + 460)).min()
@@ -168,26 +168,28 @@ def test_walking_graph_distance_is_the_walk_within_the_band():
     # once the walk passes 500 - sqrt(50**2 - 30**2) = 460 m, as the maps draw it. The
     # point takes its 10 m cell's distance: the tiers stay 20 m either side of 460.
     pts = people([(500, 30, 1.0)])
-    net = compute_point_coverage(pts, fac, two_streets(), tiers=[440, 480], graph=graph)
+    net = compute_point_coverage(two_streets(), pts, fac, tiers=[440, 480], graph=graph)
     assert net["covered_pop"].tolist() == [0.0, 0.0, 1.0, 0.0]
     assert set(net["mode"]) == {"points_network"}
     # with a 20 m band the way is too far: nobody is reached at all
-    narrow = compute_point_coverage(pts, fac, two_streets(), tiers=[2000], graph=graph, band_m=20)
+    narrow = compute_point_coverage(two_streets(), pts, fac, tiers=[2000], graph=graph, band_m=20)
     assert narrow["covered_pop"].tolist() == [0.0, 0.0]
-    line = compute_point_coverage(pts, fac, two_streets(), tiers=[495, 520])  # ~501 m
+    line = compute_point_coverage(two_streets(), pts, fac, tiers=[495, 520])  # ~501 m
     assert line["covered_pop"].tolist() == [0.0, 0.0, 1.0, 0.0]
 
 
 def test_no_facilities_covers_nobody():
     empty = gpd.GeoDataFrame(geometry=[], crs=METRIC)
-    cov = compute_point_coverage(people([(10, 10, 5.0)]), empty, two_streets())
+    cov = compute_point_coverage(two_streets(), people([(10, 10, 5.0)]), empty)
     assert cov["covered_pop"].sum() == 0.0
     assert cov.loc[cov["street_code"] == "A", "covered_pop_share"].eq(0.0).all()
 
 
 def test_weight_none_counts_points():
     pts = people([(400, 500, 10.0), (100, 900, 20.0)])
-    cov = compute_point_coverage(pts, one_facility(), two_streets(), weight=None, tiers=[300])
+    cov = compute_point_coverage(
+        two_streets(), pts, one_facility(), population_field=None, tiers=[300]
+    )
     assert cov["covered_pop"].tolist() == [1.0, 0.0]
     assert cov["population"].tolist() == [2.0, 0.0]
 
@@ -196,36 +198,36 @@ def test_weight_none_counts_points():
     ("kwargs", "match"),
     [
         ({"engine": "spark"}, "engine must be one of local, dask; found 'spark'"),
-        ({"weight": "people"}, 'no "people" column'),
+        ({"population_field": "people"}, 'no "people" column'),
         ({"chunk_size": 0}, "chunk_size must be a positive integer"),
-        ({"tiers": [300, -5]}, "distances_m must be positive numbers"),
+        ({"tiers": [300, -5]}, r"tiers \(metres\) must be positive numbers"),
         ({"densify_m": 0}, "densify_m must be a positive number"),
         ({"graph": "walk.graphml"}, "needs a walking graph.*found str"),
     ],
 )
 def test_argument_errors(kwargs, match):
     with pytest.raises(InputError, match=match):
-        compute_point_coverage(people([(1, 1, 1.0)]), one_facility(), two_streets(), **kwargs)
+        compute_point_coverage(two_streets(), people([(1, 1, 1.0)]), one_facility(), **kwargs)
 
 
 def test_input_errors(tmp_path):
     pts = people([(1, 1, 1.0), (2, 2, -3.0)])
     with pytest.raises(InputError, match=r'row #1: "population" must be a non-negative number'):
-        compute_point_coverage(pts, one_facility(), two_streets())
+        compute_point_coverage(two_streets(), pts, one_facility())
     with pytest.raises(CRSError, match="has no CRS"):
         no_crs = people([(1, 1, 1.0)]).set_crs(None, allow_override=True)
-        compute_point_coverage(no_crs, one_facility(), two_streets())
+        compute_point_coverage(two_streets(), no_crs, one_facility())
     lines = gpd.GeoDataFrame(
         {"population": [1]}, geometry=[LineString([(0, 0), (1, 1)])], crs=METRIC
     )
     with pytest.raises(InputError, match=r"row #0: must be a Point .* found LineString"):
-        compute_point_coverage(lines, one_facility(), two_streets())
+        compute_point_coverage(two_streets(), lines, one_facility())
     with pytest.raises(InputError, match='column "street_code" is missing'):
-        compute_point_coverage(pts, one_facility(), two_streets().drop(columns="street_code"))
+        compute_point_coverage(two_streets().drop(columns="street_code"), pts, one_facility())
     with pytest.raises(InputError, match="folder has no \\*.parquet file"):
-        compute_point_coverage(tmp_path, one_facility(), two_streets())
+        compute_point_coverage(two_streets(), tmp_path, one_facility())
     with pytest.raises(InputError, match="GeoDataFrame of points, the path of a GeoParquet"):
-        compute_point_coverage([(1, 1)], one_facility(), two_streets())
+        compute_point_coverage(two_streets(), [(1, 1)], one_facility())
 
 
 # --- synthetic inputs --------------------------------------------------------------------
@@ -275,8 +277,8 @@ def test_parquet_folder_is_read_chunk_by_chunk(pyarrow_ok, tmp_path, small):
         "part-00000.parquet", "part-00001.parquet", "part-00002.parquet",
     ]  # fmt: skip
     whole = pd.concat([gpd.read_parquet(f) for f in sorted(folder.iterdir())], ignore_index=True)
-    expected = compute_point_coverage(whole, facilities, streets)
-    got = compute_point_coverage(folder, facilities, streets, chunk_size=1_000)
+    expected = compute_point_coverage(streets, whole, facilities)
+    got = compute_point_coverage(streets, folder, facilities, chunk_size=1_000)
     pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-12)
     # Rewriting replaces the folder whole.
     synth.write_population_parquet(folder, 100, streets=streets, seed=5)
@@ -286,14 +288,14 @@ def test_parquet_folder_is_read_chunk_by_chunk(pyarrow_ok, tmp_path, small):
 def test_parquet_in_another_crs_is_reprojected(pyarrow_ok, tmp_path):
     pts = people([(400, 500, 10.0), (1500, 500, 30.0)]).to_crs("EPSG:4326")
     pts.to_parquet(tmp_path / "p.parquet")
-    cov = compute_point_coverage(tmp_path / "p.parquet", one_facility(), two_streets(), tiers=[301])
+    cov = compute_point_coverage(two_streets(), tmp_path / "p.parquet", one_facility(), tiers=[301])
     assert cov["covered_pop"].tolist() == [10.0, 0.0]
 
 
 def test_missing_dask_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "dask", None)
     with pytest.raises(MissingDependencyError, match=r"pip install 'gongshu-geo\[scale\]'"):
-        compute_point_coverage(people([(1, 1, 1.0)]), one_facility(), two_streets(), engine="dask")
+        compute_point_coverage(two_streets(), people([(1, 1, 1.0)]), one_facility(), engine="dask")
 
 
 # --- the Dask engine ---------------------------------------------------------------------
@@ -309,7 +311,7 @@ def dask_ok():
 def test_dask_local_cluster_equals_local_engine(dask_ok, small, small_local, n_workers):
     streets, points, facilities = small
     got = compute_point_coverage(
-        points, facilities, streets, engine="dask", n_workers=n_workers, npartitions=5
+        streets, points, facilities, engine="dask", n_workers=n_workers, npartitions=5
     )
     pd.testing.assert_frame_equal(got, small_local, check_exact=False, rtol=1e-12)
 
@@ -324,13 +326,13 @@ def test_dask_threads_reads_parquet_and_walks_graph(dask_ok, pyarrow_ok, tmp_pat
     folder = synth.write_population_parquet(
         tmp_path / "pop", 6_000, streets=streets, chunk_size=2_000
     )
-    local = compute_point_coverage(folder, facilities, streets)
-    got = compute_point_coverage(folder, facilities, streets, engine="dask", scheduler="threads")
+    local = compute_point_coverage(streets, folder, facilities)
+    got = compute_point_coverage(streets, folder, facilities, engine="dask", scheduler="threads")
     pd.testing.assert_frame_equal(got, local, check_exact=False, rtol=1e-12)
     # One task per row group: a single file of four row groups gives the same table.
     one = tmp_path / "one.parquet"
     gpd.read_parquet(folder).to_parquet(one, row_group_size=1_500)
-    got = compute_point_coverage(one, facilities, streets, engine="dask", scheduler="threads")
+    got = compute_point_coverage(streets, one, facilities, engine="dask", scheduler="threads")
     pd.testing.assert_frame_equal(got, local, check_exact=False, rtol=1e-12)
     # Network distances: one node search, per-point lookups on the workers.
     x0, y0, x1, y1 = streets.total_bounds
@@ -339,21 +341,21 @@ def test_dask_threads_reads_parquet_and_walks_graph(dask_ok, pyarrow_ok, tmp_pat
     u = np.r_[idx[:, :-1].ravel(), idx[:-1, :].ravel()]
     v = np.r_[idx[:, 1:].ravel(), idx[1:, :].ravel()]
     graph = WalkGraph(np.column_stack([xs.ravel(), ys.ravel()]), u, v, np.full(len(u), 250.0))
-    local = compute_point_coverage(folder, facilities, streets, graph=graph)
+    local = compute_point_coverage(streets, folder, facilities, graph=graph)
     got = compute_point_coverage(
-        folder, facilities, streets, graph=graph, engine="dask", scheduler="synchronous"
+        streets, folder, facilities, graph=graph, engine="dask", scheduler="synchronous"
     )
     pd.testing.assert_frame_equal(got, local, check_exact=False, rtol=1e-12)
-    straight = compute_point_coverage(folder, facilities, streets)
+    straight = compute_point_coverage(streets, folder, facilities)
     assert (local["covered_pop"] <= straight["covered_pop"] + 1e-9).all()
 
 
 def test_dask_bad_scheduler(dask_ok):
     with pytest.raises(InputError, match="scheduler must be None"):
         compute_point_coverage(
+            two_streets(),
             people([(1, 1, 1.0)]),
             one_facility(),
-            two_streets(),
             engine="dask",
             scheduler="host:8786",
         )
@@ -364,7 +366,7 @@ def test_dask_geopandas_frame_in_both_engines(dask_ok, small, small_local):
     streets, points, facilities = small
     lazy = dask_geopandas.from_geopandas(points, npartitions=3)
     for engine in ("local", "dask"):
-        got = compute_point_coverage(lazy, facilities, streets, engine=engine, scheduler="threads")
+        got = compute_point_coverage(streets, lazy, facilities, engine=engine, scheduler="threads")
         pd.testing.assert_frame_equal(got, small_local, check_exact=False, rtol=1e-12)
 
 
@@ -407,7 +409,7 @@ def test_coverage_points_command_equals_the_function(tmp_path, capsys):
     )
     assert code == 0, capsys.readouterr().err
     got = pd.read_csv(out, encoding="utf-8-sig", dtype={"street_code": str})
-    want = compute_point_coverage(pop, facilities, streets, facility="fac")
+    want = compute_point_coverage(streets, pop, facilities, facility="fac")
     assert np.allclose(
         got["covered_pop_share"].to_numpy(), want["covered_pop_share"].to_numpy(), equal_nan=True
     )
@@ -518,15 +520,15 @@ def test_dask_cluster_equals_local_engine_in_network_mode_on_real_streets(dask_o
     streets, graph, facilities = three_districts
     points = synth.make_population_points(streets, 8_000, seed=4)
     kwargs = {"graph": graph, "cell_m": 25.0}
-    local = compute_point_coverage(points, facilities, streets, **kwargs)
+    local = compute_point_coverage(streets, points, facilities, **kwargs)
     assert set(local["mode"]) == {"points_network"}
     covered = local.loc[local["distance_m"] == 1000.0, "covered_pop"].sum()
     assert 0 < covered < points["population"].sum()  # some reached, not all
     got = compute_point_coverage(
-        points, facilities, streets, engine="dask", n_workers=2, npartitions=6, **kwargs
+        streets, points, facilities, engine="dask", n_workers=2, npartitions=6, **kwargs
     )
     pd.testing.assert_frame_equal(got, local, check_exact=False, rtol=1e-12)
-    straight = compute_point_coverage(points, facilities, streets)
+    straight = compute_point_coverage(streets, points, facilities)
     assert (local["covered_pop"] <= straight["covered_pop"] + 1e-9).all()
 
 
@@ -551,3 +553,22 @@ def test_tiles_agree_when_a_facility_nearest_way_lies_beyond_the_margin():
     assert not np.isfinite(whole).any()  # it joins way B, which leads nowhere
     tiled = network_metres(grid, graph, facility, tile_cells=40, **kwargs)
     assert np.array_equal(tiled, whole)  # it joins way B in every tile, as in one
+
+
+def test_weight_keyword_still_works_with_a_deprecation_warning():
+    # weight= was renamed population_field= in 0.2: same answer, and a warning naming both
+    pts = people([(1, 1, 4.0)])
+    new = compute_point_coverage(two_streets(), pts, one_facility(), population_field=None)
+    with pytest.warns(DeprecationWarning, match=r"weight=\.\.\.\) is deprecated.*population_field"):
+        old = compute_point_coverage(two_streets(), pts, one_facility(), weight=None)
+    assert old["covered_pop"].tolist() == new["covered_pop"].tolist()
+    with pytest.raises(TypeError, match="not both weight= and population_field="):
+        compute_point_coverage(
+            two_streets(), pts, one_facility(), weight=None, population_field=None
+        )
+
+
+def test_old_argument_order_is_refused():
+    # (points, facilities, streets) was the order before 0.2
+    with pytest.raises(InputError, match=r"population looks like streets.*call compute_point"):
+        compute_point_coverage(people([(1, 1, 1.0)]), two_streets(), one_facility())

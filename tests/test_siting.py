@@ -400,11 +400,11 @@ def test_population_polygons_are_apportioned_by_area_inside_the_streets():
 def test_the_sites_map_is_the_same_every_time_and_shifts_for_amap():
     streets, cands = strip_case()
     result = siting.choose_sites(streets, cands, existing=NOTHING, minutes=10, cell_m=10, n=2)
-    first = render_map(gg.make_sites_map(result, streets, basemap="none"))
-    again = render_map(gg.make_sites_map(result, streets, basemap="none"))
+    first = render_map(gg.make_sites_map(streets, result, basemap="none"))
+    again = render_map(gg.make_sites_map(streets, result, basemap="none"))
     assert first == again
     assert "1. site A: +950 人" in first and "2. site B: +950 人" in first
-    amap = render_map(gg.make_sites_map(result, streets, basemap="amap"))
+    amap = render_map(gg.make_sites_map(streets, result, basemap="amap"))
     lon = float(gg.to_crs_named(result.chosen.iloc[[0]], "GCJ-02").geometry.x.iloc[0])
     assert f"{lon:.6f}"[:9] in amap and f"{lon:.6f}"[:9] not in first
 
@@ -569,7 +569,7 @@ def test_site_command_reports_bad_candidates_without_a_traceback(tmp_path, capsy
 def test_sites_map_renders_offline_in_chromium(packaged, driver, tmp_path):
     streets, _ = packaged
     result = siting.choose_sites(streets, layer="park", minutes=10, n=3)
-    paths = gg.write_sites(result, streets, tmp_path)
+    paths = gg.write_sites(streets, result, tmp_path)
     html = next(p for p in paths if p.name == "sites.html")
     # interactive paths: 18 streets, the existing parks, 3 newly reached areas, 3 chosen
     # sites, 5 runners-up (the outline and the service areas are drawn but not interactive)

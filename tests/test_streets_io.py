@@ -85,7 +85,7 @@ def test_population_table_joined_by_code(tmp_path):
         path,
         name_field="街道名称",
         code_field="街道代码",
-        population=table,
+        population_table=table,
         population_field="pop",
         population_code_field="code",
     )
@@ -99,7 +99,7 @@ def test_population_table_joined_by_code(tmp_path):
             path,
             name_field="街道名称",
             code_field="街道代码",
-            population=bad,
+            population_table=bad,
             population_field="pop",
             population_code_field="code",
         )

@@ -23,8 +23,8 @@ from gongshu_geo.analysis.grid import make_study_area
 from gongshu_geo.analysis.surfaces import (
     MINUTE_COLOURS,
     aggregate_to_h3,
-    minutes_of,
-    surface_image,
+    compute_minutes,
+    make_surface_image,
     write_surface_geotiff,
 )
 from gongshu_geo.core import crs
@@ -53,13 +53,13 @@ def surface(streets):
 
 
 def test_minutes_are_metres_at_the_walking_speed(surface):
-    minutes = minutes_of(surface, speed_m_per_min=60)
+    minutes = compute_minutes(surface, speed_m_per_min=60)
     grid = surface.grid
     row, col = np.divmod(grid.cell_of([[X0 + 905, Y0 + 505]])[0], grid.n_cols)
     # 405 m from the facility; between the tiers a cell is within half a cell diagonal
     h = 10 * np.sqrt(0.5)
     assert abs(minutes[row, col] - 405 / 60) <= h / 60 + 1e-6
-    at80 = minutes_of(surface, speed_m_per_min=80)[row, col]
+    at80 = compute_minutes(surface, speed_m_per_min=80)[row, col]
     assert at80 == pytest.approx(minutes[row, col] * 60 / 80, rel=1e-6)
     # a cell at a tier's distance is exact: (805, 505) is 305 m away, (205, 505) 295 m
     for x, metres in ((X0 + 805, 305.0), (X0 + 205, 295.0)):
@@ -134,7 +134,7 @@ def test_qgis_opens_the_geotiff(surface, tmp_path):
 
 
 def test_web_image_sits_where_the_cells_are(surface, streets):
-    png, bounds = surface_image(surface, speed_m_per_min=60)
+    png, bounds = make_surface_image(surface, speed_m_per_min=60)
     image = np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))
     (south, west), (north, east) = bounds
     lon, lat = Transformer.from_crs(METRIC, "EPSG:4326", always_xy=True).transform(
@@ -150,17 +150,17 @@ def test_web_image_sits_where_the_cells_are(surface, streets):
     first = tuple(int(c) for c in Image.new("RGB", (1, 1), MINUTE_COLOURS[0]).getpixel((0, 0)))
     assert tuple(image[py, px, :3]) == first
     # on a GCJ-02 basemap the corners move by the datum shift at the centre
-    _, shifted = surface_image(surface, gcj02=True)
+    _, shifted = make_surface_image(surface, gcj02=True)
     gx, gy = crs.wgs84_to_gcj02(np.array([(west + east) / 2]), np.array([(south + north) / 2]))
     assert shifted[0][1] - west == pytest.approx(gx[0] - (west + east) / 2, abs=1e-9)
     assert shifted[0][0] - south == pytest.approx(gy[0] - (south + north) / 2, abs=1e-9)
 
 
 def test_coverage_map_carries_the_surface_and_its_legend(surface, streets):
-    from gongshu_geo.analysis.coverage import coverage_table, vectorize_surface
+    from gongshu_geo.analysis.coverage import compute_surface_coverage, vectorize_surface
 
     areas = vectorize_surface(surface, [300.0, 600.0]).to_crs("EPSG:4326")
-    cov = coverage_table(surface, [300.0, 600.0], facility="park")
+    cov = compute_surface_coverage(surface, [300.0, 600.0], facility="park")
     from gongshu_geo.analysis.coverage import compute_gaps
 
     gaps = compute_gaps(streets, areas)

@@ -23,7 +23,11 @@ _GROUPS = (
         "CRSs and GCJ-02",
         ("from_gcj02", "to_gcj02", "gcj02_", "wgs84_", "to_crs"),
     ),
-    ("项目与街道", "Projects and streets", ("join_", "flag_", "summarize_streets")),
+    (
+        "项目与街道",
+        "Projects and streets",
+        ("join_", "flag_", "summarize_streets", "summarize_outside"),
+    ),
     (
         "生活圈覆盖",
         "Service-circle coverage",
@@ -31,7 +35,7 @@ _GROUPS = (
     ),
     ("步行路网", "Walking networks", ("graph_", "download_")),
     ("规划指标", "The plan's targets", ("measure_",)),
-    ("地图", "Maps", ("make_", "save_map")),
+    ("地图", "Maps", ("make_", "write_map")),
     ("导出与整体构建", "Exports and the whole build", ("collect_", "export_", "build")),
     ("异常", "Errors", ("Error",)),
 )

@@ -36,7 +36,9 @@ exactly the untiled answer.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -53,6 +55,9 @@ from gongshu_geo.analysis.network import (
 )
 from gongshu_geo.core import crs as _crs
 from gongshu_geo.core.errors import InputError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +114,7 @@ class DistanceSurface:
 
 def compute_distance_surface(
     area: StudyArea,
-    facilities,
+    facilities: gpd.GeoDataFrame | gpd.GeoSeries,
     *,
     mode: str = "distance",
     graph: WalkGraph | None = None,
@@ -117,7 +122,7 @@ def compute_distance_surface(
     max_distance_m: float | None = None,
     densify_m: float = DEFAULT_DENSIFY_M,
     tile_cells: int = DEFAULT_TILE_CELLS,
-    exact_at=(),
+    exact_at: Sequence[float] = (),
 ) -> DistanceSurface:
     """Measure every cell's distance to the nearest facility.
 

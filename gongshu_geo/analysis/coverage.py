@@ -11,6 +11,8 @@ service area. Every length and area is measured in EPSG:4549.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -42,9 +44,14 @@ from gongshu_geo.analysis.tiers import (  # noqa: F401  (the tiers stay importab
     service_tiers,
 )
 from gongshu_geo.core import crs as _crs
+from gongshu_geo.core.deprecated import deprecated_alias
 from gongshu_geo.core.errors import InputError
 from gongshu_geo.data.io import filter_projects
+from gongshu_geo.data.roles import check_roles
 from gongshu_geo.data.schema import STATUSES, require_columns
+
+if TYPE_CHECKING:
+    from gongshu_geo.analysis.network import WalkGraph
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +86,9 @@ COVERAGE_COLUMNS = [
 ROW_KEYS = ["street_code", "name", "facility", "minutes", "distance_m", "mode"]
 
 
-def select_facilities(projects, layer: str, *, statuses=None) -> gpd.GeoDataFrame:
+def select_facilities(
+    projects: gpd.GeoDataFrame, layer: str, *, statuses: Sequence[str] | None = None
+) -> gpd.GeoDataFrame:
     """Pick one facility layer out of the plan projects.
 
     Parameters
@@ -147,7 +156,10 @@ def _polygon_areas_metric(geoms, tiers, mode, graph, band_m) -> gpd.GeoDataFrame
 
 
 def vectorize_surface(
-    surface: DistanceSurface, tiers, *, simplify: bool = True
+    surface: DistanceSurface,
+    tiers: pd.DataFrame | float | Sequence[float] | None,
+    *,
+    simplify: bool = True,
 ) -> gpd.GeoDataFrame:
     """Draw the service area of each tier from a distance surface's cells.
 
@@ -206,13 +218,13 @@ def _area_around(facilities, tiers, band_m, cell_m) -> StudyArea:
 
 
 def compute_service_areas(
-    facilities,
+    facilities: gpd.GeoDataFrame | gpd.GeoSeries,
     *,
-    tiers=None,
+    tiers: pd.DataFrame | float | Sequence[float] | None = None,
     mode: str = "distance",
-    graph=None,
+    graph: WalkGraph | None = None,
     band_m: float = DEFAULT_BAND_M,
-    streets=None,
+    streets: gpd.GeoDataFrame | None = None,
     cell_m: float = DEFAULT_CELL_M,
     method: str = "grid",
 ) -> gpd.GeoDataFrame:
@@ -301,14 +313,14 @@ def _people_in(people, area, n_streets) -> np.ndarray:
 
 
 def compute_coverage(
-    streets,
-    facilities,
+    streets: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame | gpd.GeoSeries,
     *,
     facility: str | None = None,
-    tiers=None,
+    tiers: pd.DataFrame | float | Sequence[float] | None = None,
     mode: str = "distance",
-    graph=None,
-    population=None,
+    graph: WalkGraph | None = None,
+    population: gpd.GeoDataFrame | None = None,
     population_field: str = "population",
     band_m: float = DEFAULT_BAND_M,
     method: str = "grid",
@@ -357,6 +369,7 @@ def compute_coverage(
         in [0, 1]; ``covered_pop_share`` is NaN where a street's population is
         unknown or zero.
     """
+    check_roles("compute_coverage", streets, "streets, facilities", facilities=facilities)
     tiers = resolve_tiers(tiers)
     _check_choice(mode, MODES, "mode")
     facility = facility or getattr(facilities, "attrs", {}).get("layer", "facilities")
@@ -373,10 +386,12 @@ def compute_coverage(
         max_distance_m=float(tiers["distance_m"].max()),
         exact_at=tiers["distance_m"].tolist(),
     )  # fmt: skip
-    return coverage_table(surface, tiers, facility=facility)
+    return compute_surface_coverage(surface, tiers, facility=facility)
 
 
-def coverage_table(surface: DistanceSurface, tiers, *, facility: str) -> pd.DataFrame:
+def compute_surface_coverage(
+    surface: DistanceSurface, tiers: pd.DataFrame | float | Sequence[float] | None, *, facility: str
+) -> pd.DataFrame:
     """Turn a distance surface into the coverage table, per tier and street.
 
     Parameters
@@ -430,7 +445,7 @@ def _polygon_coverage(
     return pd.concat(frames, ignore_index=True)
 
 
-def compute_gaps(streets, service_areas) -> gpd.GeoDataFrame:
+def compute_gaps(streets: gpd.GeoDataFrame, service_areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Cut out the parts of each street outside the service area, per tier.
 
     Parameters
@@ -469,3 +484,6 @@ def compute_gaps(streets, service_areas) -> gpd.GeoDataFrame:
 
 #: How to get a coverage table, for error messages.
 FROM_COVERAGE = "Pass the table that compute_coverage() or compare_scenarios() returns"
+
+
+coverage_table = deprecated_alias(compute_surface_coverage, "coverage_table")

@@ -211,10 +211,10 @@ class StudyArea:
 
 
 def make_study_area(
-    streets,
+    streets: gpd.GeoDataFrame,
     *,
     cell_m: float = DEFAULT_CELL_M,
-    population=None,
+    population: gpd.GeoDataFrame | None = None,
     population_field: str = "population",
 ) -> StudyArea:
     """Lay the grid over the streets and put the people on its cells.

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import logging
 
+import geopandas as gpd
 import pandas as pd
 
 from gongshu_geo.core import crs as _crs
+from gongshu_geo.data.roles import check_roles
 
 logger = logging.getLogger(__name__)
 
@@ -61,15 +63,17 @@ def _clip_length_km(frame, district) -> float:
     return float(m.intersection(d).length.sum() / 1000)
 
 
-def measure_targets(projects, streets, district) -> pd.DataFrame:
+def measure_targets(
+    streets: gpd.GeoDataFrame, projects: gpd.GeoDataFrame, district: gpd.GeoDataFrame
+) -> pd.DataFrame:
     """Measure the plan's quantitative spatial targets from the data.
 
     Parameters
     ----------
-    projects : geopandas.GeoDataFrame
-        Validated projects (see :func:`gongshu_geo.read_projects`).
     streets : geopandas.GeoDataFrame
         Street polygons with ``population``.
+    projects : geopandas.GeoDataFrame
+        Validated projects (see :func:`gongshu_geo.read_projects`).
     district : geopandas.GeoDataFrame
         The district outline.
 
@@ -78,6 +82,7 @@ def measure_targets(projects, streets, district) -> pd.DataFrame:
     pandas.DataFrame
         One row per target with columns :data:`INDICATOR_COLUMNS`.
     """
+    check_roles("measure_targets", streets, "streets, projects, district", projects=projects)
     rows = []
 
     def add(target, plan_ref, plan_value, data_value, unit, method, *, answerable=True, note=""):

@@ -19,6 +19,7 @@ import shapely
 
 from gongshu_geo.core import crs as _crs
 from gongshu_geo.core.errors import InputError
+from gongshu_geo.data.roles import check_roles
 
 logger = logging.getLogger(__name__)
 
@@ -71,23 +72,32 @@ def _measure(geoms):
     return out
 
 
-def join_projects_to_streets(projects: gpd.GeoDataFrame, streets: gpd.GeoDataFrame) -> pd.DataFrame:
+def join_projects_to_streets(
+    streets: gpd.GeoDataFrame, projects: gpd.GeoDataFrame
+) -> gpd.GeoDataFrame:
     """Apportion every project over the streets it lies in.
 
     Parameters
     ----------
-    projects : geopandas.GeoDataFrame
-        With ``id``, ``name``, ``category``, ``status`` and any geometries.
     streets : geopandas.GeoDataFrame
         Street polygons with ``street_code`` and ``name``.
+    projects : geopandas.GeoDataFrame
+        With ``id``, ``name``, ``category``, ``status`` and any geometries.
 
     Returns
     -------
-    pandas.DataFrame
-        One row per (project, street) with columns :data:`JOIN_COLUMNS`.
-        ``amount`` is metres, square metres or 1 (see ``measure``), ``share`` is
-        the fraction of the project in that street; a row with ``outside`` true
+    geopandas.GeoDataFrame
+        One row per (project, street) with columns :data:`JOIN_COLUMNS` and
+        the project's whole geometry, in the projects' CRS. ``amount`` is
+        metres, square metres or 1 (see ``measure``), ``share`` is the
+        fraction of the project in that street; a row with ``outside`` true
         holds the part outside every street.
+
+    Raises
+    ------
+    InputError
+        When a column or the CRS is missing, or the frames are passed in the
+        old order (projects first).
 
     Examples
     --------
@@ -97,9 +107,25 @@ def join_projects_to_streets(projects: gpd.GeoDataFrame, streets: gpd.GeoDataFra
     ...     geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100)], crs="EPSG:4549")
     >>> road = gpd.GeoDataFrame({"id": ["P-ROAD-001"], "name": ["r"], "category": ["road"],
     ...     "status": ["planned"]}, geometry=[LineString([(50, 50), (200, 50)])], crs="EPSG:4549")
-    >>> join_projects_to_streets(road, streets)[["street_code", "share"]].round(3).values.tolist()
+    >>> joined = join_projects_to_streets(streets, road)
+    >>> joined[["street_code", "share"]].round(3).values.tolist()
     [['A', 0.333], ['B', 0.667]]
+    >>> type(joined).__name__, joined.crs.to_epsg()
+    ('GeoDataFrame', 4549)
     """
+    check_roles("join_projects_to_streets", streets, "streets, projects", projects=projects)
+    joined = _apportion(streets, projects)
+    n_out = joined.loc[joined["outside"], "_p"].nunique()
+    if n_out:
+        logger.info("%d projects lie wholly or partly outside the streets (see outside.csv)", n_out)
+    logger.info(
+        "joined %d projects to %d streets: %d rows", len(projects), len(streets), len(joined)
+    )
+    return joined.drop(columns="_p").reset_index(drop=True)
+
+
+def _apportion(streets, projects) -> gpd.GeoDataFrame:
+    """Apportion the projects; the rows keep ``_p``, the position of their project."""
     _check_join_inputs(projects, streets)
     p = _crs.to_metric(projects)
     s = _crs.to_metric(streets)
@@ -131,7 +157,7 @@ def join_projects_to_streets(projects: gpd.GeoDataFrame, streets: gpd.GeoDataFra
     rows["share"] = rows["amount"] / np.where(total[rows["_p"]] > 0, total[rows["_p"]], 1.0)
     # Normalise tiny float drift so that shares of one project sum to exactly 1.
     rows["share"] = rows["share"] / rows.groupby("_p")["share"].transform("sum")
-    joined = pd.DataFrame(
+    joined = gpd.GeoDataFrame(
         {
             "project_id": p["id"].values[rows["_p"]],
             "project_name": p["name"].values[rows["_p"]],
@@ -146,18 +172,50 @@ def join_projects_to_streets(projects: gpd.GeoDataFrame, streets: gpd.GeoDataFra
             "share": rows["share"].to_numpy(),
             "outside": (rows["_s"] < 0).to_numpy(),
             "_p": rows["_p"].to_numpy(),
-        }
+        },
+        geometry=projects.geometry.values[rows["_p"].to_numpy()],
+        crs=projects.crs,
     )
-    joined = joined.sort_values(["_p", "outside", "street_code"]).drop(columns="_p")
-    n_out = joined.loc[joined["outside"], "project_id"].nunique()
-    if n_out:
-        logger.info("%d projects lie wholly or partly outside the streets (see outside.csv)", n_out)
-    logger.info("joined %d projects to %d streets: %d rows", len(p), len(s), len(joined))
-    return joined.reset_index(drop=True)
+    return joined.sort_values(["_p", "outside", "street_code"])
 
 
-def flag_outside(joined: pd.DataFrame) -> pd.DataFrame:
-    """Projects with any part outside the streets, and the share outside.
+def flag_outside(streets: gpd.GeoDataFrame, projects: gpd.GeoDataFrame) -> pd.Series:
+    """Flag the projects that lie wholly or partly outside every street.
+
+    Parameters
+    ----------
+    streets : geopandas.GeoDataFrame
+        Street polygons with ``street_code`` and ``name``.
+    projects : geopandas.GeoDataFrame
+        As for :func:`join_projects_to_streets`.
+
+    Returns
+    -------
+    pandas.Series
+        Boolean, named ``outside`` and aligned with ``projects.index``: true
+        where some of the project (length, area, or the point itself) lies
+        outside every street. :func:`summarize_outside` gives the shares.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point, box
+    >>> streets = gpd.GeoDataFrame({"street_code": ["A"], "name": ["a"]},
+    ...     geometry=[box(0, 0, 100, 100)], crs="EPSG:4549")
+    >>> sites = gpd.GeoDataFrame({"id": ["P-1", "P-2"], "name": ["in", "out"],
+    ...     "category": ["park"] * 2, "status": ["planned"] * 2},
+    ...     geometry=[Point(50, 50), Point(150, 50)], index=[10, 20], crs="EPSG:4549")
+    >>> flag_outside(streets, sites).to_dict()
+    {10: False, 20: True}
+    """
+    check_roles("flag_outside", streets, "streets, projects", projects=projects)
+    joined = _apportion(streets, projects)
+    flags = np.isin(np.arange(len(projects)), joined.loc[joined["outside"], "_p"].to_numpy())
+    return pd.Series(flags, index=projects.index, name="outside", dtype=bool)
+
+
+def summarize_outside(joined: pd.DataFrame) -> pd.DataFrame:
+    """Summarize the projects with any part outside the streets: the share outside.
 
     Parameters
     ----------
@@ -167,10 +225,11 @@ def flag_outside(joined: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``project_id, project_name, category, outside_share, outside_amount, measure``.
+        ``project_id, project_name, category, outside_share, outside_amount,
+        measure``: one row per project that lies partly or wholly outside.
     """
     out = joined[joined["outside"]]
-    return (
+    return pd.DataFrame(
         out[["project_id", "project_name", "category", "share", "amount", "measure"]]
         .rename(columns={"share": "outside_share", "amount": "outside_amount"})
         .reset_index(drop=True)
@@ -178,7 +237,7 @@ def flag_outside(joined: pd.DataFrame) -> pd.DataFrame:
 
 
 def summarize_streets(
-    projects: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, joined: pd.DataFrame | None = None
+    streets: gpd.GeoDataFrame, projects: gpd.GeoDataFrame, joined: pd.DataFrame | None = None
 ) -> gpd.GeoDataFrame:
     """Per-street statistics: project counts, road length, park area, stations.
 
@@ -187,10 +246,10 @@ def summarize_streets(
 
     Parameters
     ----------
-    projects : geopandas.GeoDataFrame
-        As read by :func:`gongshu_geo.read_projects`.
     streets : geopandas.GeoDataFrame
         As read by :func:`gongshu_geo.read_streets`, with ``population``.
+    projects : geopandas.GeoDataFrame
+        As read by :func:`gongshu_geo.read_projects`.
     joined : pandas.DataFrame, optional
         From :func:`join_projects_to_streets`; joined here when not given.
 
@@ -204,8 +263,9 @@ def summarize_streets(
     """
     from gongshu_geo.data.schema import CATEGORIES, STATUSES
 
+    check_roles("summarize_streets", streets, "streets, projects", projects=projects)
     if joined is None:
-        joined = join_projects_to_streets(projects, streets)
+        joined = join_projects_to_streets(streets, projects)
     inside = joined[~joined["outside"]]
     by_street = inside.groupby("street_code")
     out = streets.to_crs(_crs.WGS84).copy()

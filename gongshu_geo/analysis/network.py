@@ -17,6 +17,7 @@ budget runs out, widened by a band and dissolved
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -148,7 +149,12 @@ def node_walks(graph: WalkGraph, nodes, costs, limit) -> np.ndarray:
     return dist[:n]
 
 
-def compute_node_distances(graph: WalkGraph, facilities, *, max_distance_m=None) -> pd.Series:
+def compute_node_distances(
+    graph: WalkGraph,
+    facilities: gpd.GeoDataFrame | gpd.GeoSeries,
+    *,
+    max_distance_m: float | None = None,
+) -> pd.Series:
     """Measure the walk from every node to its nearest facility, in one pass.
 
     Each facility joins the network at the nearest point of its nearest edge;
@@ -181,9 +187,9 @@ def compute_node_distances(graph: WalkGraph, facilities, *, max_distance_m=None)
 
 def compute_network_service_areas(
     graph: WalkGraph,
-    facilities,
+    facilities: gpd.GeoDataFrame | gpd.GeoSeries,
     *,
-    tiers,
+    tiers: pd.DataFrame | float | Sequence[float] | None,
     band_m: float = DEFAULT_BAND_M,
 ) -> gpd.GeoDataFrame:
     """Areas within walking distance of a facility, one dissolved area per tier.

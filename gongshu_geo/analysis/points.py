@@ -23,7 +23,10 @@ grid coverage and the maps use.
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -42,7 +45,7 @@ from gongshu_geo.analysis.access import (  # noqa: F401
     widen_bound,
 )
 from gongshu_geo.analysis.grid import DEFAULT_CELL_M, make_grid
-from gongshu_geo.analysis.network import DEFAULT_BAND_M
+from gongshu_geo.analysis.network import DEFAULT_BAND_M, WalkGraph
 from gongshu_geo.analysis.point_sums import (
     DEFAULT_CHUNK_SIZE,
     PointPlan,
@@ -53,6 +56,7 @@ from gongshu_geo.analysis.point_sums import (
 from gongshu_geo.analysis.streets import make_street_table
 from gongshu_geo.analysis.tiers import resolve_tiers
 from gongshu_geo.core import crs as _crs
+from gongshu_geo.core.deprecated import renamed_keywords
 from gongshu_geo.core.errors import CRSError, InputError
 from gongshu_geo.core.progress import progress_bar
 from gongshu_geo.data.pointsrc import (  # noqa: F401  (parquet_files/pieces stay importable from here)
@@ -63,6 +67,10 @@ from gongshu_geo.data.pointsrc import (  # noqa: F401  (parquet_files/pieces sta
     parquet_files,
     parquet_pieces,
 )
+from gongshu_geo.data.roles import check_roles
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 logger = logging.getLogger(__name__)
 
@@ -111,17 +119,18 @@ def nearest_facility_distance(
     return dist
 
 
+@renamed_keywords(weight="population_field")
 def compute_point_coverage(
-    population_points,
-    facilities,
-    streets,
+    streets: gpd.GeoDataFrame,
+    population: gpd.GeoDataFrame | str | os.PathLike,
+    facilities: gpd.GeoDataFrame | gpd.GeoSeries,
     *,
     facility: str | None = None,
-    tiers=None,
-    weight: str | None = "population",
-    graph=None,
+    tiers: pd.DataFrame | float | Sequence[float] | None = None,
+    population_field: str | None = "population",
+    graph: WalkGraph | None = None,
     engine: str = "local",
-    scheduler=None,
+    scheduler: str | Client | None = None,
     n_workers: int | None = None,
     npartitions: int | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
@@ -133,25 +142,27 @@ def compute_point_coverage(
 
     Parameters
     ----------
-    population_points : geopandas.GeoDataFrame, str, Path or dask_geopandas.GeoDataFrame
-        Points where people live (polygons count at their centroid) with a
-        CRS; or a GeoParquet file or folder of files, read ``chunk_size`` rows
-        at a time so that it never sits in memory whole; or a lazy
-        dask-geopandas frame, computed one partition at a time.
-    facilities : geopandas.GeoDataFrame or geopandas.GeoSeries
-        Points, lines or polygons with a CRS; may be empty (nothing covered).
     streets : geopandas.GeoDataFrame
         ``street_code`` (``name`` if any) and polygons with a CRS. A point on
         an edge shared by two streets counts in the one with the lowest code;
         points outside every street are counted nowhere (their number is logged).
+    population : geopandas.GeoDataFrame, str, Path or dask_geopandas.GeoDataFrame
+        The population layer: points where people live (polygons count at
+        their centroid) with a CRS and counts in ``population_field``; or a
+        GeoParquet file or folder of files, read ``chunk_size`` rows at a time
+        so that it never sits in memory whole; or a lazy dask-geopandas frame,
+        computed one partition at a time.
+    facilities : geopandas.GeoDataFrame or geopandas.GeoSeries
+        Points, lines or polygons with a CRS; may be empty (nothing covered).
     facility : str, optional
         Label for the ``facility`` column; by default ``facilities.attrs["layer"]``
         (set by :func:`gongshu_geo.analysis.coverage.select_facilities`), else ``"facilities"``.
     tiers : pandas.DataFrame or sequence of float, optional
         From :func:`gongshu_geo.analysis.coverage.service_tiers`, or metres;
         GB 50180-2018 (300, 500, 1000 m) by default.
-    weight : str or None
-        Column of people per point; ``None`` counts every point as one.
+    population_field : str or None
+        Column of people per point; ``None`` counts every point as one
+        (``weight=`` before 0.2, deprecated).
     graph : WalkGraph, optional
         Measure along this walking graph instead of in straight lines: the walk
         of :func:`gongshu_geo.analysis.access.network_metres` over a grid of the streets,
@@ -185,6 +196,10 @@ def compute_point_coverage(
         ``covered_pop_share`` in [0, 1] (NaN where nobody lives), ``n_points``
         in the street, and ``mode`` ``"points"`` (``"points_network"`` with a graph).
     """
+    check_roles(
+        "compute_point_coverage", streets, "streets, population, facilities",
+        population=population, facilities=facilities,
+    )  # fmt: skip
     if engine not in ENGINES:
         raise InputError(f"engine must be one of {', '.join(ENGINES)}; found {engine!r}")
     chunk_size = _positive_int(chunk_size, "chunk_size")
@@ -197,8 +212,8 @@ def compute_point_coverage(
     model = _distance_model(
         facilities, graph, street_table, tier_m, densify_m=densify_m, band_m=band_m, cell_m=cell_m
     )
-    plan = PointPlan(model, street_table, tier_m, weight, chunk_size)
-    source = _check_source(population_points, weight)
+    plan = PointPlan(model, street_table, tier_m, population_field, chunk_size)
+    source = _check_source(population, population_field)
     if engine == "dask":
         from gongshu_geo.analysis.dask_engine import point_sums_dask
 
@@ -239,17 +254,17 @@ def _check_source(points, weight):
         return Path(points)
     if is_dask_frame(points):
         if points.crs is None:
-            raise CRSError("population_points: the frame has no CRS: set one with set_crs(...)")
-        check_weights(points._meta, weight, "population_points")
+            raise CRSError("population: the frame has no CRS: set one with set_crs(...)")
+        check_weights(points._meta, weight, "population")
         return points
     if not isinstance(points, gpd.GeoDataFrame):
         raise InputError(
-            "population_points must be a GeoDataFrame of points, the path of a GeoParquet "
+            "population must be a GeoDataFrame of points, the path of a GeoParquet "
             f"file or folder, or a dask-geopandas frame; found {type(points).__name__}"
         )
     if points.crs is None:
         _crs.to_metric(points)  # raises the CRS error with its advice
-    check_weights(points.iloc[:0], weight, "population_points")
+    check_weights(points.iloc[:0], weight, "population")
     return points
 
 

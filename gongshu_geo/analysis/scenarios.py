@@ -7,7 +7,10 @@ coverage tables.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
+import geopandas as gpd
 import pandas as pd
 
 from gongshu_geo.analysis.coverage import (
@@ -20,7 +23,11 @@ from gongshu_geo.analysis.coverage import (
 from gongshu_geo.analysis.network import DEFAULT_BAND_M
 from gongshu_geo.analysis.tables import share_of
 from gongshu_geo.core.errors import InputError
+from gongshu_geo.data.roles import check_roles
 from gongshu_geo.data.schema import require_columns
+
+if TYPE_CHECKING:
+    from gongshu_geo.analysis.network import WalkGraph
 
 logger = logging.getLogger(__name__)
 
@@ -60,14 +67,14 @@ def summarize_coverage(coverage: pd.DataFrame) -> pd.DataFrame:
 
 
 def compare_scenarios(
-    streets,
-    projects,
+    streets: gpd.GeoDataFrame,
+    projects: gpd.GeoDataFrame,
     layer: str,
     *,
-    tiers=None,
+    tiers: pd.DataFrame | float | Sequence[float] | None = None,
     mode: str = "distance",
-    graph=None,
-    population=None,
+    graph: WalkGraph | None = None,
+    population: gpd.GeoDataFrame | None = None,
     population_field: str = "population",
     band_m: float = DEFAULT_BAND_M,
 ) -> pd.DataFrame:
@@ -93,6 +100,7 @@ def compare_scenarios(
         A ``scenario`` column, then :data:`COVERAGE_COLUMNS`; see
         :func:`compute_plan_gain` for what the plan adds.
     """
+    check_roles("compare_scenarios", streets, "streets, projects, layer", projects=projects)
     plan = select_facilities(projects, layer)
     options = {"facility": layer, "tiers": tiers, "mode": mode, "graph": graph, "band_m": band_m,
                "population": population, "population_field": population_field}  # fmt: skip

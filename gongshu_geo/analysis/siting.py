@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -42,6 +43,9 @@ from gongshu_geo.analysis.popgrid import Cells, population_cells
 from gongshu_geo.core import crs as _crs
 from gongshu_geo.core.errors import InputError
 from gongshu_geo.data.candidates import check_candidates, default_candidates, read_candidates  # noqa: F401
+
+if TYPE_CHECKING:
+    from gongshu_geo.analysis.network import WalkGraph
 
 logger = logging.getLogger(__name__)
 
@@ -228,19 +232,19 @@ class SiteChoice:
 
 
 def choose_sites(
-    streets,
-    candidates=None,
+    streets: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame | None = None,
     *,
     layer: str = "park",
-    existing=None,
-    projects=None,
+    existing: gpd.GeoDataFrame | None = None,
+    projects: gpd.GeoDataFrame | None = None,
     categories=(),
     minutes: float = 10.0,
     speed_m_per_min: float | None = None,
     n: int = 3,
     mode: str = "distance",
-    graph=None,
-    population=None,
+    graph: WalkGraph | None = None,
+    population: gpd.GeoDataFrame | None = None,
     population_field: str = "population",
     given: str = "existing",
     method: str = "auto",

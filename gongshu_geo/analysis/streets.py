@@ -109,7 +109,7 @@ class StreetTable:
         return street
 
 
-def make_street_table(streets, *, require_name: bool = False) -> StreetTable:
+def make_street_table(streets: gpd.GeoDataFrame, *, require_name: bool = False) -> StreetTable:
     """Check a street layer and put it in the form every analysis uses.
 
     Parameters

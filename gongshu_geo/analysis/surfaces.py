@@ -5,7 +5,7 @@ becomes what planners open:
 
 - :func:`write_surface_geotiff`: a cloud-optimised GeoTIFF of minutes in EPSG:4549,
   with overviews, for QGIS;
-- :func:`surface_image`: a PNG of the same minutes in classes, reprojected to Web
+- :func:`make_surface_image`: a PNG of the same minutes in classes, reprojected to Web
   Mercator, with its corners, for an image layer of a web map;
 - :func:`aggregate_to_h3`: the mean and worst minutes and the people of every H3
   hexagon, a light vector layer and a table.
@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import weakref
+from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -30,6 +32,7 @@ import shapely
 from gongshu_geo.analysis.access import DistanceSurface
 from gongshu_geo.analysis.tiers import DEFAULT_SPEED_M_PER_MIN
 from gongshu_geo.core import crs as _crs
+from gongshu_geo.core.deprecated import deprecated_alias
 from gongshu_geo.core.errors import InputError, MissingDependencyError
 
 logger = logging.getLogger(__name__)
@@ -42,7 +45,9 @@ MINUTE_COLOURS = ("#1a9850", "#91cf60", "#d9ef8b", "#fee08b", "#fc8d59", "#d7302
 DEFAULT_H3_RESOLUTION = 9
 
 
-def minutes_of(surface: DistanceSurface, *, speed_m_per_min: float = DEFAULT_SPEED_M_PER_MIN):
+def compute_minutes(
+    surface: DistanceSurface, *, speed_m_per_min: float = DEFAULT_SPEED_M_PER_MIN
+) -> np.ndarray:
     """Turn a surface's metres into minutes of walking.
 
     Parameters
@@ -66,7 +71,7 @@ def minutes_of(surface: DistanceSurface, *, speed_m_per_min: float = DEFAULT_SPE
 
 def write_surface_geotiff(
     surface: DistanceSurface,
-    path,
+    path: str | os.PathLike,
     *,
     speed_m_per_min: float = DEFAULT_SPEED_M_PER_MIN,
     description: str = "minutes to the nearest facility",
@@ -91,7 +96,7 @@ def write_surface_geotiff(
     from rasterio.io import MemoryFile
 
     path = Path(path)
-    minutes = minutes_of(surface, speed_m_per_min=speed_m_per_min)
+    minutes = compute_minutes(surface, speed_m_per_min=speed_m_per_min)
     grid = surface.grid
     profile = {
         "driver": "GTiff", "height": grid.n_rows, "width": grid.n_cols, "count": 1,
@@ -125,7 +130,7 @@ def classify_minutes(minutes: np.ndarray, breaks=MINUTE_BREAKS) -> np.ndarray:
     return np.where(np.isfinite(minutes), cls, -1)
 
 
-def surface_image(
+def make_surface_image(
     surface: DistanceSurface,
     *,
     speed_m_per_min: float = DEFAULT_SPEED_M_PER_MIN,
@@ -155,7 +160,7 @@ def surface_image(
     from matplotlib.colors import to_rgba
     from PIL import Image
 
-    minutes = minutes_of(surface, speed_m_per_min=speed_m_per_min)
+    minutes = compute_minutes(surface, speed_m_per_min=speed_m_per_min)
     grid = surface.grid
     index, transform = _mercator_index(grid, max_pixels)
     height, width = index.shape
@@ -218,7 +223,7 @@ def aggregate_to_h3(
     *,
     resolution: int = DEFAULT_H3_RESOLUTION,
     speed_m_per_min: float = DEFAULT_SPEED_M_PER_MIN,
-    tiers=None,
+    tiers: pd.DataFrame | float | Sequence[float] | None = None,
 ) -> gpd.GeoDataFrame:
     """Sum a surface up into H3 hexagons.
 
@@ -316,3 +321,7 @@ def _hexagons_of(area, resolution, h3):
         codes, per_block = np.unique(hexes, return_inverse=True)
         cached[resolution] = (codes, per_block[which])
     return cached[resolution]
+
+
+minutes_of = deprecated_alias(compute_minutes, "minutes_of")
+surface_image = deprecated_alias(make_surface_image, "surface_image")

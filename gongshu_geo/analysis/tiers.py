@@ -8,6 +8,8 @@ those forms. The defaults are the community life circles of GB 50180-2018.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -33,7 +35,12 @@ SERVICE_TIERS = (
 DEFAULT_SPEED_M_PER_MIN = 60.0
 
 
-def service_tiers(*, minutes=None, distances_m=None, speed_m_per_min=None) -> pd.DataFrame:
+def service_tiers(
+    *,
+    minutes: float | Sequence[float] | None = None,
+    distances_m: float | Sequence[float] | None = None,
+    speed_m_per_min: float | None = None,
+) -> pd.DataFrame:
     """Make the table of walking tiers: minutes and metres.
 
     Parameters
@@ -108,7 +115,11 @@ def _positive(values, name) -> list[float]:
 
 
 def resolve_tiers(
-    tiers=None, *, minutes=None, distances_m=None, speed_m_per_min=None
+    tiers: pd.DataFrame | float | Sequence[float] | None = None,
+    *,
+    minutes: float | Sequence[float] | None = None,
+    distances_m: float | Sequence[float] | None = None,
+    speed_m_per_min: float | None = None,
 ) -> pd.DataFrame:
     """Accept tiers in any of the forms the package takes, and check them.
 
@@ -140,8 +151,8 @@ def resolve_tiers(
         )
     if given:
         raise InputError(f"pass tiers or {', '.join(given)}, not both")
-    if not isinstance(tiers, pd.DataFrame):
-        return service_tiers(distances_m=tiers)
+    if not isinstance(tiers, pd.DataFrame):  # metres, named as the caller passed them
+        return service_tiers(distances_m=_positive(tiers, "tiers (metres)"))
     if not {"minutes", "distance_m"} <= set(tiers.columns):
         raise InputError(
             "tiers must be a DataFrame with columns minutes and distance_m (see "

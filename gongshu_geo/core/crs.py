@@ -12,8 +12,13 @@ where a caller names it, and the conversion is always explicit.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    from numpy.typing import ArrayLike
 
 from gongshu_geo.core.errors import CRSError
 
@@ -106,7 +111,7 @@ def _shift(lon, lat):
     return dlon, dlat
 
 
-def wgs84_to_gcj02(lon, lat):
+def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Shift WGS 84 longitudes and latitudes to GCJ-02.
 
     Parameters
@@ -133,7 +138,9 @@ def wgs84_to_gcj02(lon, lat):
     return np.where(inside, lon + dlon, lon), np.where(inside, lat + dlat, lat)
 
 
-def gcj02_to_wgs84(lon, lat, *, tol_deg: float = 1e-10, max_iter: int = 30):
+def gcj02_to_wgs84(
+    lon: ArrayLike, lat: ArrayLike, *, tol_deg: float = 1e-10, max_iter: int = 30
+) -> tuple[np.ndarray, np.ndarray]:
     """Invert :func:`wgs84_to_gcj02` by fixed-point iteration.
 
     The shift varies slowly, so each iteration gains several digits; after a
@@ -217,7 +224,7 @@ def _transform_coords(func):
     return apply
 
 
-def to_gcj02(gdf):
+def to_gcj02(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Return a copy of a GeoDataFrame with its geometries shifted to GCJ-02.
 
     The input is first brought to WGS 84. The result keeps the CRS label
@@ -246,7 +253,7 @@ def to_gcj02(gdf):
     return out
 
 
-def from_gcj02(gdf):
+def from_gcj02(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Return a copy of a GeoDataFrame whose GCJ-02 coordinates are made WGS 84.
 
     Parameters
@@ -274,7 +281,7 @@ def from_gcj02(gdf):
     return out
 
 
-def to_crs_named(gdf, crs):
+def to_crs_named(gdf: gpd.GeoDataFrame, crs: str) -> gpd.GeoDataFrame:
     """Reproject to a named CRS, GCJ-02 included.
 
     Parameters

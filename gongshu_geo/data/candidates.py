@@ -10,6 +10,8 @@ field, what was expected and what was found.
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -24,7 +26,9 @@ logger = logging.getLogger(__name__)
 DEFAULT_CANDIDATE_CATEGORIES = ("development_block",)
 
 
-def default_candidates(projects, *, categories=()) -> gpd.GeoDataFrame:
+def default_candidates(
+    projects: gpd.GeoDataFrame, *, categories: Sequence[str] = ()
+) -> gpd.GeoDataFrame:
     """Take the plan's development blocks and the polygon projects of the categories named.
 
     Parameters
@@ -57,7 +61,9 @@ def default_candidates(projects, *, categories=()) -> gpd.GeoDataFrame:
     return out.reset_index(drop=True)
 
 
-def read_candidates(source, *, id_field="id", name_field="name") -> gpd.GeoDataFrame:
+def read_candidates(
+    source: str | os.PathLike, *, id_field: str = "id", name_field: str = "name"
+) -> gpd.GeoDataFrame:
     """Read candidate sites: any point or polygon layer, or a CSV with ``lon``/``lat``.
 
     Parameters

@@ -9,7 +9,9 @@ reachable. All return or write a :class:`gongshu_geo.data.walkgraph.WalkGraph`.
 from __future__ import annotations
 
 import logging
+import os
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -31,7 +33,7 @@ logger = logging.getLogger(__name__)
 _GRAPHML_NS = "{http://graphml.graphdrawing.org/xmlns}"
 
 
-def read_graph(path) -> WalkGraph:
+def read_graph(path: str | os.PathLike) -> WalkGraph:
     """Read a walking graph from GraphML as OSMnx writes it.
 
     Nodes need ``x`` and ``y`` (longitude/latitude, or projected coordinates
@@ -178,7 +180,7 @@ def _finish_graph(node_xy, u, v, length, geometry, node_ids) -> WalkGraph:
     return WalkGraph(node_xy, u[keep], v[keep], length[keep], geometry, node_ids)
 
 
-def graph_from_lines(lines) -> WalkGraph:
+def graph_from_lines(lines: gpd.GeoDataFrame | gpd.GeoSeries) -> WalkGraph:
     """Build a walking graph from a line layer of walkable ways.
 
     Lines are split where they share a vertex; nodes are the line ends and
@@ -235,7 +237,13 @@ def graph_from_lines(lines) -> WalkGraph:
     return graph
 
 
-def download_walking_graph(boundary, out_path, *, margin_m: float = 500.0, downloader=None) -> Path:
+def download_walking_graph(
+    boundary: gpd.GeoDataFrame,
+    out_path: str | os.PathLike,
+    *,
+    margin_m: float = 500.0,
+    downloader: Callable | None = None,
+) -> Path:
     """Download the OpenStreetMap walking network around an area and save it as GraphML.
 
     Needs the internet and the optional ``osmnx`` package (``pip install

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import pandas as pd
 import shapely
 
 from gongshu_geo.core import crs as _crs
+from gongshu_geo.core.deprecated import renamed_keywords
 from gongshu_geo.core.errors import CRSError, InputError, ValidationError
 from gongshu_geo.core.limits import check_input_size, read_bytes_bounded
 from gongshu_geo.core.problems import MAX_LISTED
@@ -90,7 +93,7 @@ def _open_vector(path, *, what="layer", encoding=None, layer=None) -> gpd.GeoDat
 
 
 def read_projects(
-    path=None,
+    path: str | os.PathLike | None = None,
     *,
     skip_invalid: bool = False,
     fix_geometry: bool = False,
@@ -279,7 +282,12 @@ def _log_skipped(problems, source) -> None:
 
 
 def read_layer(
-    path, *, what: str = "layer", encoding=None, layer=None, check_coordinates: bool = True
+    path: str | os.PathLike,
+    *,
+    what: str = "layer",
+    encoding: str | None = None,
+    layer: str | None = None,
+    check_coordinates: bool = True,
 ) -> gpd.GeoDataFrame:
     """Read any vector layer GDAL can open, insisting that it carries a CRS.
 
@@ -337,7 +345,13 @@ def _read_ogr(path: Path, *, encoding=None, layer=None) -> gpd.GeoDataFrame:
         ) from exc
 
 
-def filter_projects(projects, *, categories=None, subcategories=None, statuses=None):
+def filter_projects(
+    projects: gpd.GeoDataFrame,
+    *,
+    categories: Sequence[str] | None = None,
+    subcategories: Sequence[str] | None = None,
+    statuses: Sequence[str] | None = None,
+) -> gpd.GeoDataFrame:
     """Select projects by category, subcategory and status.
 
     Parameters
@@ -369,7 +383,7 @@ def filter_projects(projects, *, categories=None, subcategories=None, statuses=N
     return projects.loc[mask].copy()
 
 
-def read_district(path=None) -> gpd.GeoDataFrame:
+def read_district(path: str | os.PathLike | None = None) -> gpd.GeoDataFrame:
     """Read the district outline (packaged ``data/boundaries/district.geojson`` by default).
 
     Parameters
@@ -391,17 +405,18 @@ def read_district(path=None) -> gpd.GeoDataFrame:
     return gdf.to_crs(_crs.WGS84)
 
 
+@renamed_keywords(population="population_table")
 def read_streets(
-    path=None,
+    path: str | os.PathLike | None = None,
     *,
     name_field: str | None = None,
     code_field: str | None = None,
-    population=None,
+    population_table: str | os.PathLike | pd.DataFrame | None = None,
     population_field: str = "population",
     population_code_field: str = "street_code",
-    crs=None,
+    crs: str | None = None,
     encoding: str | None = None,
-    layer=None,
+    layer: str | None = None,
     check_tiling: bool = True,
 ) -> gpd.GeoDataFrame:
     """Read street (街道) boundaries: the packaged approximation or official ones.
@@ -415,10 +430,11 @@ def read_streets(
     name_field, code_field : str, optional
         Columns holding the street name and code in the user's file (e.g.
         ``"街道名称"``, ``"街道代码"``); by default ``name`` and ``street_code``.
-    population : str, Path or pandas.DataFrame, optional
-        A table (CSV or XLSX) of population by street code, joined on the code.
+    population_table : str, Path or pandas.DataFrame, optional
+        A table (CSV or XLSX) of population by street code, joined on the code
+        (``population=`` before 0.2, deprecated).
     population_field, population_code_field : str
-        Columns of that table.
+        The count and street-code columns of that table.
     crs : str, optional
         The CRS of a file that carries none, or ``"GCJ-02"`` for AMap-derived
         coordinates (which cannot be detected from the file).
@@ -452,8 +468,10 @@ def read_streets(
     gdf = gdf.rename(columns={name_field: "name", code_field: "street_code"})
     gdf["street_code"] = gdf["street_code"].map(_code_text)
     problems = _check_street_rows(gdf)
-    if population is not None:
-        gdf = _join_population(gdf, population, population_field, population_code_field, source)
+    if population_table is not None:
+        gdf = _join_population(
+            gdf, population_table, population_field, population_code_field, source
+        )
     elif "population" not in gdf.columns:
         gdf["population"] = pd.NA
     if problems:
@@ -555,7 +573,7 @@ def _join_population(gdf, population, value_field, code_field, source):
     return out
 
 
-def read_table(path) -> pd.DataFrame:
+def read_table(path: str | os.PathLike) -> pd.DataFrame:
     """Read a CSV (UTF-8, or GBK with a fallback) or XLSX table.
 
     Parameters
@@ -609,7 +627,7 @@ def outline_of(streets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 BASELINE_COMPLETENESS = ("complete", "partial", "unknown")
 
 
-def read_baseline(path=None) -> pd.DataFrame:
+def read_baseline(path: str | os.PathLike | None = None) -> pd.DataFrame:
     """Read how complete each facility layer's existing facilities are.
 
     Coverage of the existing situation means something only where the existing
@@ -645,11 +663,11 @@ def read_baseline(path=None) -> pd.DataFrame:
 
 
 def read_points_csv(
-    path,
+    path: str | os.PathLike,
     *,
     lon_field: str = "lon",
     lat_field: str = "lat",
-    crs=None,
+    crs: str | None = None,
     check_coordinates: bool = True,
 ) -> gpd.GeoDataFrame:
     """Read a CSV of points with longitude/latitude columns.

@@ -21,7 +21,7 @@ from gongshu_geo.core.errors import CRSError, InputError, MissingDependencyError
 logger = logging.getLogger(__name__)
 
 
-def frame_xy_weight(frame, weight, label="population_points"):
+def frame_xy_weight(frame, weight, label="population"):
     """Metric coordinates and weights of a frame of points (polygons: centroids)."""
     if frame.crs is None:
         raise CRSError(
@@ -55,7 +55,8 @@ def check_weights(frame, weight, label, *, first=0) -> np.ndarray:
     if weight not in frame.columns:
         raise InputError(
             f'{label} has no "{weight}" column; found {", ".join(map(str, frame.columns))}; '
-            "pass weight=<column of people per point>, or weight=None to count points"
+            "pass population_field=<column of people per point>, or population_field=None to count "
+            "points"
         )
     w = pd.to_numeric(frame[weight], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     bad = np.flatnonzero(~(w >= 0))

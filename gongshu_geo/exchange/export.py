@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 
 import geopandas as gpd
@@ -23,6 +24,7 @@ import pandas as pd
 from gongshu_geo.core import crs as _crs
 from gongshu_geo.core.atomic import atomic_fileset, atomic_path, ensure_dir, write_text_atomic
 from gongshu_geo.core.errors import CRSError, InputError
+from gongshu_geo.data.roles import check_roles
 from gongshu_geo.data.schema import CATEGORIES, STATUSES
 from gongshu_geo.exchange import gdb as _gdb
 from gongshu_geo.exchange import geoparquet as _geoparquet
@@ -73,8 +75,8 @@ _BAD_NAME_CHARS = set('/\\:*?"<>|')
 
 
 def collect_layers(
-    projects: gpd.GeoDataFrame,
     streets: gpd.GeoDataFrame,
+    projects: gpd.GeoDataFrame,
     district: gpd.GeoDataFrame,
     *,
     service_areas: gpd.GeoDataFrame | None = None,
@@ -85,11 +87,14 @@ def collect_layers(
 
     Parameters
     ----------
+    streets : geopandas.GeoDataFrame
+        Street polygons (the ``streets`` layer).
     projects : geopandas.GeoDataFrame
         Plan projects; split into one layer per category present, in
         :data:`gongshu_geo.data.schema.CATEGORIES` order, each with Chinese
         ``category_zh`` and ``status_zh`` columns added.
-    streets, district : geopandas.GeoDataFrame
+    district : geopandas.GeoDataFrame
+        The district outline.
     service_areas, gaps : geopandas.GeoDataFrame, optional
     tables : dict, optional
         Name -> non-spatial DataFrame (e.g. ``{"project_streets": joined}``).
@@ -100,6 +105,7 @@ def collect_layers(
         Layer name (``"district"``, ``"streets"``, ``"projects_park"``, ...,
         ``"service_areas"``, ``"gaps"``, the table names) -> a new frame.
     """
+    check_roles("collect_layers", streets, "streets, projects, district", projects=projects)
     layers = {"district": district.copy(), "streets": streets.copy()}
     for column in ("category", "status"):
         if column not in projects.columns:
@@ -133,7 +139,7 @@ def collect_layers(
 
 def export_layers(
     layers: dict,
-    out,
+    out: str | os.PathLike,
     *,
     fmt: str = "gpkg",
     crs: str = _crs.WGS84,

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import folium
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 from branca.element import Element, MacroElement
@@ -26,7 +29,9 @@ from folium.template import Template
 
 from gongshu_geo.analysis.timeline import YearSlider, year_range
 from gongshu_geo.core.atomic import write_text_atomic
+from gongshu_geo.core.deprecated import deprecated_alias
 from gongshu_geo.core.errors import InputError
+from gongshu_geo.data.roles import check_roles, check_streets_frame
 from gongshu_geo.data.schema import CATEGORIES, require_columns
 from gongshu_geo.maps import assets as _assets
 from gongshu_geo.maps import layers as _mapdata
@@ -45,6 +50,10 @@ from gongshu_geo.maps.style import (
     point_style,
     service_area_style,
 )
+
+if TYPE_CHECKING:
+    from gongshu_geo.analysis.access import DistanceSurface
+    from gongshu_geo.analysis.siting import SiteChoice
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +95,7 @@ class GongshuMap(folium.Map):
     """A :class:`folium.Map` that renders copies of itself when displayed.
 
     folium adds statements to a map each time it is rendered; displaying this
-    map in a notebook leaves it untouched, so :func:`save_map` afterwards
+    map in a notebook leaves it untouched, so :func:`write_map` afterwards
     writes the same bytes as before.
     """
 
@@ -98,9 +107,9 @@ class GongshuMap(folium.Map):
 
 
 def make_overview_map(
-    projects,
-    streets,
-    district,
+    streets: gpd.GeoDataFrame,
+    projects: gpd.GeoDataFrame,
+    district: gpd.GeoDataFrame,
     *,
     basemap="osm",
     tianditu_key: str | None = None,
@@ -110,10 +119,10 @@ def make_overview_map(
 
     Parameters
     ----------
-    projects : geopandas.GeoDataFrame
-        Validated projects (see :func:`gongshu_geo.read_projects`).
     streets : geopandas.GeoDataFrame
         ``street_code``, ``name``, ``population``, ``area_km2`` and polygons.
+    projects : geopandas.GeoDataFrame
+        Validated projects (see :func:`gongshu_geo.read_projects`).
     district : geopandas.GeoDataFrame
         The district outline.
     basemap : str or Basemap
@@ -130,6 +139,7 @@ def make_overview_map(
         Chinese, a legend, a layer control and, when the projects carry
         ``start_year``/``end_year``, a year slider (:mod:`gongshu_geo.analysis.timeline`).
     """
+    check_roles("make_overview_map", streets, "streets, projects, district", projects=projects)
     require_columns(projects, ["id", "name", "category", "status"], "projects", geometry=True)
     require_columns(streets, ["street_code", "name"], "streets", geometry=True)
     bm = get_basemap(basemap, tianditu_key=tianditu_key)
@@ -163,17 +173,17 @@ def make_overview_map(
 
 
 def make_coverage_map(
-    streets,
-    service_areas,
-    gaps,
-    coverage,
+    streets: gpd.GeoDataFrame,
+    service_areas: gpd.GeoDataFrame,
+    gaps: gpd.GeoDataFrame,
+    coverage: pd.DataFrame,
     *,
     facility: str,
-    facilities=None,
+    facilities: gpd.GeoDataFrame | None = None,
     basemap="osm",
     tianditu_key: str | None = None,
     baseline: str | None = None,
-    surface=None,
+    surface: DistanceSurface | None = None,
     speed_m_per_min: float = 60.0,
 ) -> folium.Map:
     """5/10/15-minute service areas, uncovered gaps and a coverage choropleth.
@@ -283,9 +293,9 @@ def _surface_layer(surface, speed_m_per_min, *, gcj02):
     """Make the image layer of a surface's minutes, the PNG inside the page."""
     import base64
 
-    from gongshu_geo.analysis.surfaces import surface_image
+    from gongshu_geo.analysis.surfaces import make_surface_image
 
-    png, bounds = surface_image(surface, speed_m_per_min=speed_m_per_min, gcj02=gcj02)
+    png, bounds = make_surface_image(surface, speed_m_per_min=speed_m_per_min, gcj02=gcj02)
     group = folium.FeatureGroup(name="步行时间 Walking minutes (surface)", show=False)
     folium.raster_layers.ImageOverlay(
         image="data:image/png;base64," + base64.b64encode(png).decode("ascii"),
@@ -298,7 +308,7 @@ def _surface_layer(surface, speed_m_per_min, *, gcj02):
 
 
 def make_street_stats_map(
-    street_stats, *, column: str, basemap="osm", tianditu_key: str | None = None
+    street_stats: gpd.GeoDataFrame, *, column: str, basemap="osm", tianditu_key: str | None = None
 ) -> folium.Map:
     """Map one per-street statistic (e.g. ``n_projects``, ``road_km``) as a choropleth.
 
@@ -450,16 +460,21 @@ SITE_COLOURS = (
 
 
 def make_sites_map(
-    choice, streets, *, basemap="osm", tianditu_key: str | None = None, runners_up: int = 5
+    streets: gpd.GeoDataFrame,
+    choice: SiteChoice,
+    *,
+    basemap="osm",
+    tianditu_key: str | None = None,
+    runners_up: int = 5,
 ) -> folium.Map:
     """Map the chosen sites, their service areas, the people they add, and the runners-up.
 
     Parameters
     ----------
-    choice : gongshu_geo.analysis.siting.SiteChoice
-        From :func:`gongshu_geo.analysis.siting.choose_sites`.
     streets : geopandas.GeoDataFrame
         Street polygons with ``street_code`` and ``name``, to frame the map.
+    choice : gongshu_geo.analysis.siting.SiteChoice
+        From :func:`gongshu_geo.analysis.siting.choose_sites`.
     basemap, tianditu_key
         As for :func:`make_overview_map`.
     runners_up : int
@@ -472,6 +487,7 @@ def make_sites_map(
         reaches (shaded in its colour), each site's service area, the chosen
         sites numbered by rank, the runners-up, and every candidate (off at start).
     """
+    check_streets_frame("make_sites_map", streets, "streets, choice")
     require_columns(streets, ["street_code", "name"], "streets", geometry=True)
     bm = get_basemap(basemap, tianditu_key=tianditu_key)
 
@@ -613,7 +629,7 @@ def render_map(m: folium.Map, *, inline_assets: bool = True) -> str:
     return _assets.inline_assets(page) if inline_assets else page
 
 
-def save_map(m: folium.Map, path, *, inline_assets: bool = True) -> Path:
+def write_map(m: folium.Map, path: str | os.PathLike, *, inline_assets: bool = True) -> Path:
     """Write a map as one HTML file, atomically.
 
     Parameters
@@ -817,3 +833,6 @@ def _choropleth_layer(streets, lookup, bins, colours, value_name, *, percent=Fal
             ["name", "value"], aliases=["街道", _mapdata.esc(value_name)]
         ),
     )
+
+
+save_map = deprecated_alias(write_map, "save_map")
