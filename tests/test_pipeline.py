@@ -17,6 +17,7 @@ import pytest
 import gongshu_geo as gg
 from gongshu_geo import OutputError, pipeline
 from gongshu_geo.core import atomic as _atomic
+from gongshu_geo.data.io import data_path
 
 pytestmark = pytest.mark.slow
 
@@ -112,7 +113,7 @@ def test_street_pages_list_the_projects_each_street_holds(built):
     out, _ = built
     ps = pd.read_csv(out / "stats/project_streets.csv", encoding="utf-8-sig", dtype=str)
     ps = ps[ps["outside"] == "False"]
-    streets = gpd.read_file(gg.io.data_path("boundaries", "streets.geojson"))
+    streets = gpd.read_file(data_path("boundaries", "streets.geojson"))
     index = (out / "streets/index.html").read_text(encoding="utf-8")
     for code, name in zip(streets["street_code"], streets["name"], strict=True):
         page = (out / f"streets/{code}.html").read_text(encoding="utf-8")

@@ -154,13 +154,13 @@ def test_map_failing_after_it_drew_leaves_the_old_map(tmp_path, monkeypatch):
     from gongshu_geo.maps import web as maps
 
     (tmp_path / "index.html").write_text("the good old map")
-    real = maps.save_map
+    real = maps.write_map
 
     def save_then_crash(m, path, **kwargs):
         real(m, path, **kwargs)
         raise OSError(28, "No space left on device", str(path))
 
-    monkeypatch.setattr(maps, "save_map", save_then_crash)
+    monkeypatch.setattr(maps, "write_map", save_then_crash)
     with pytest.raises(OutputError, match=r"index.html: the disk is full; free some space"):
         gongshu_geo.pipeline.make_maps(out=tmp_path)
     assert (tmp_path / "index.html").read_text() == "the good old map"
