@@ -15,19 +15,24 @@ import tempfile
 from pathlib import Path
 
 from ._errors import OutputError
+from ._i18n import gettext as _
 
 logger = logging.getLogger(__name__)
 
 
 def _describe_os_error(exc: OSError, path: Path) -> str:
     if exc.errno == errno.ENOSPC:
-        return f"{path}: the disk is full; free some space and run again (nothing was replaced)"
+        return _(
+            "{path}: the disk is full; free some space and run again (nothing was replaced)"
+        ).format(path=path)
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return (
-            f"{path.parent}: the output folder is not writable; choose another with --out "
+        return _(
+            "{folder}: the output folder is not writable; choose another with --out "
             "or fix its permissions"
-        )
-    return f"{path}: could not write ({exc.strerror or exc}); nothing was replaced"
+        ).format(folder=path.parent)
+    return _("{path}: could not write ({reason}); nothing was replaced").format(
+        path=path, reason=exc.strerror or exc
+    )
 
 
 def ensure_dir(path) -> Path:
@@ -39,13 +44,16 @@ def ensure_dir(path) -> Path:
         if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC):
             raise OutputError(_describe_os_error(exc, path / "x")) from exc
         raise OutputError(
-            f"{path}: cannot create the output folder ({exc.strerror or exc}); choose another "
-            "with --out"
+            _(
+                "{path}: cannot create the output folder ({value}); choose another with --out"
+            ).format(path=path, value=exc.strerror or exc)
         ) from exc
     if not os.access(path, os.W_OK):
         raise OutputError(
-            f"{path}: the output folder is not writable; choose another with --out "
-            "or fix its permissions"
+            _(
+                "{path}: the output folder is not writable; choose another with --out or "
+                "fix its permissions"
+            ).format(path=path)
         )
     return path
 

@@ -17,6 +17,7 @@ import shapely
 
 from . import crs as _crs
 from ._errors import CRSError, InputError
+from ._i18n import gettext as _
 from ._style import (
     CATEGORY_STYLE,
     GAP_COLOUR,
@@ -234,15 +235,17 @@ def stats_legend(column, bins, colours, method) -> str:
 
 def require_columns(frame, columns, what, *, geometry=True):
     if geometry and (not hasattr(frame, "geometry") or frame.crs is None):
-        raise InputError(
-            f"{what}: expected a GeoDataFrame with a CRS; found {type(frame).__name__}"
-            + (" without a CRS" if hasattr(frame, "geometry") else "")
-        )
+        if hasattr(frame, "geometry"):
+            message = _("{what}: expected a GeoDataFrame with a CRS; found {type} without a CRS")
+        else:
+            message = _("{what}: expected a GeoDataFrame with a CRS; found {type}")
+        raise InputError(message.format(what=what, type=type(frame).__name__))
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise InputError(
-            f"{what}: column(s) {', '.join(missing)} missing; it has "
-            f"{', '.join(map(str, frame.columns))}"
+            _("{what}: column(s) {missing} missing; it has {columns}").format(
+                what=what, missing=", ".join(missing), columns=", ".join(map(str, frame.columns))
+            )
         )
 
 
@@ -250,8 +253,10 @@ def display_frame(gdf, *, gcj02: bool, what: str):
     """Simplify, shift to the basemap's datum and round, for drawing only."""
     if gdf.attrs.get("datum") == _crs.GCJ02:
         raise CRSError(
-            f"{what}: the frame is already in GCJ-02; pass WGS 84 data "
-            "(gongshu_geo.from_gcj02) and let the basemap decide"
+            _(
+                "{what}: the frame is already in GCJ-02; pass WGS 84 data "
+                "(gongshu_geo.from_gcj02) and let the basemap decide"
+            ).format(what=what)
         )
     out = gdf[~gdf.geometry.isna() & ~gdf.geometry.is_empty].to_crs(_crs.WGS84)
     out = out.set_geometry(out.geometry.make_valid())

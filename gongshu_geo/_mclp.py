@@ -38,6 +38,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._errors import InputError, MissingDependencyError
+from ._i18n import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +126,7 @@ def _order_within(matrix, weights, rows) -> tuple[list, np.ndarray]:
     """Order a set of rows greedily: most added first, ties by row."""
     covered = np.zeros(matrix.shape[1], dtype=bool)
     left, order, gains = list(rows), [], []
-    for _ in range(len(left)):
+    for _step in range(len(left)):
         g = _gains(matrix[left], weights, covered)
         k = int(np.lexsort((np.asarray(left), -g))[0])
         order.append(left.pop(k))
@@ -209,7 +210,7 @@ def solve_exact(matrix, weights, n: int, *, time_limit_s: float = 60.0) -> Solut
         import pulp
     except ImportError as exc:  # pragma: no cover - pulp is a dependency
         raise MissingDependencyError(
-            "the exact method needs pulp: pip install pulp (it brings the CBC solver)"
+            _("the exact method needs pulp: pip install pulp (it brings the CBC solver)")
         ) from exc
     start = time.perf_counter()
     m = matrix.shape[0]
@@ -325,7 +326,9 @@ def solve(matrix, weights, n: int, *, method: str = "auto", time_limit_s: float 
     Solution
     """
     if method not in ("auto", "exact", "greedy"):
-        raise InputError(f"method must be one of auto, exact, greedy; found {method!r}")
+        raise InputError(
+            _("method must be one of auto, exact, greedy; found {method!r}").format(method=method)
+        )
     if method == "greedy":
         return solve_greedy(matrix, weights, n)
     if method == "auto":
@@ -339,8 +342,10 @@ def solve(matrix, weights, n: int, *, method: str = "auto", time_limit_s: float 
         return found
     if method == "exact":
         raise InputError(
-            f"CBC did not prove the optimum within {time_limit_s:g} s; use method='greedy' "
-            "(or 'auto'), fewer candidates or a larger time limit"
+            _(
+                "CBC did not prove the optimum within {time_limit_s:g} s; use "
+                "method='greedy' (or 'auto'), fewer candidates or a larger time limit"
+            ).format(time_limit_s=time_limit_s)
         )
     logger.warning("exact solve gave up after %g s; using greedy", time_limit_s)
     return solve_greedy(matrix, weights, n)

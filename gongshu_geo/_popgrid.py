@@ -19,6 +19,7 @@ import pandas as pd
 import shapely
 
 from ._errors import InputError
+from ._i18n import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -61,8 +62,10 @@ def population_cells(streets, *, cell_m, population=None, population_field="popu
     if isinstance(streets, gpd.GeoDataFrame) and population is None:
         if "population" not in streets.columns:
             raise InputError(
-                'streets need a "population" column (read_streets() adds it) or pass a '
-                "population layer"
+                _(
+                    'streets need a "population" column (read_streets() adds it) or pass a '
+                    "population layer"
+                )
             )
         people = pd.to_numeric(streets["population"], errors="coerce").to_numpy(dtype=float)
         for k in np.flatnonzero(~(people >= 0)):

@@ -25,6 +25,8 @@ import os
 from dataclasses import dataclass
 
 from ._errors import InputError
+from ._i18n import N_
+from ._i18n import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -42,11 +44,11 @@ _TIANDITU_URL = (
     "&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
 )
 _TIANDITU_ATTRIBUTION = '&copy; <a href="https://www.tianditu.gov.cn/">天地图 Tianditu</a>'
-_TIANDITU_HELP = (
+_TIANDITU_HELP = N_(
     'basemap "tianditu" needs a 天地图 (Tianditu) API key: register for a free '
     '"browser" (浏览器端) key at https://console.tianditu.gov.cn/ and pass it with '
-    f"tianditu_key=... (command line: --tianditu-key KEY) or set the environment variable "
-    f"{TIANDITU_KEY_ENV}; or choose another basemap"
+    "tianditu_key=... (command line: --tianditu-key KEY) or set the environment variable "
+    "{env}; or choose another basemap"
 )
 
 _ORDER = ("osm", "carto", "amap", "amap-satellite", "tianditu", "none")
@@ -238,7 +240,7 @@ def get_basemap(name: str, *, tianditu_key: str | None = None) -> Basemap:
     if key == "tianditu":
         token = _tianditu_key(tianditu_key)
         if not token:
-            raise InputError(_TIANDITU_HELP)
+            raise InputError(_(_TIANDITU_HELP).format(env=TIANDITU_KEY_ENV))
         return _tianditu(token)
     builders = {
         "osm": _osm,
@@ -249,6 +251,8 @@ def get_basemap(name: str, *, tianditu_key: str | None = None) -> Basemap:
     }
     if key not in builders:
         raise InputError(
-            f"unknown basemap {name!r}: expected one of {', '.join(_ORDER)} (tianditu needs a key)"
+            _("unknown basemap {name!r}: expected one of {order} (tianditu needs a key)").format(
+                name=name, order=", ".join(_ORDER)
+            )
         )
     return builders[key]()

@@ -17,6 +17,7 @@ import numpy as np
 
 from . import crs as _crs
 from ._errors import InputError
+from ._i18n import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +46,9 @@ def default_candidates(projects, *, categories=()) -> gpd.GeoDataFrame:
     unknown = [c for c in categories if c not in CATEGORIES]
     if unknown:
         raise InputError(
-            f"unknown category {unknown[0]!r}; expected one of {', '.join(CATEGORIES)}"
+            _("unknown category {unknown!r}; expected one of {categories}").format(
+                unknown=unknown[0], categories=", ".join(CATEGORIES)
+            )
         )
     blocks = projects["category"].isin(DEFAULT_CANDIDATE_CATEGORIES)
     polygons = projects["category"].isin(categories) & projects.geom_type.isin(
@@ -90,37 +93,60 @@ def check_candidates(frame, *, id_field="id", name_field="name", source="candida
     is given) and the geometry in EPSG:4326, in the input's order.
     """
     if not isinstance(frame, gpd.GeoDataFrame):
-        raise InputError(f"{source}: expected a GeoDataFrame; found {type(frame).__name__}")
+        raise InputError(
+            _("{source}: expected a GeoDataFrame; found {type}").format(
+                source=source, type=type(frame).__name__
+            )
+        )
     if frame.empty:
-        raise InputError(f"{source}: the candidate layer has no features")
+        raise InputError(_("{source}: the candidate layer has no features").format(source=source))
     if id_field not in frame.columns:
         raise InputError(
-            f'{source}: every candidate needs an id: column "{id_field}" not found; it has '
-            f"{', '.join(map(str, frame.columns))}. Name the id column with --id-field"
+            _(
+                '{source}: every candidate needs an id: column "{id_field}" not found; '
+                "it has {columns}. Name the id column with --id-field"
+            ).format(source=source, id_field=id_field, columns=", ".join(map(str, frame.columns)))
         )
     problems, seen = [], {}
     ids = frame[id_field].tolist()
     kinds = frame.geom_type.tolist()
     for k, (fid, kind, geom) in enumerate(zip(ids, kinds, frame.geometry, strict=True)):
-        label = f'feature "{fid}" (#{k})' if not _blank(fid) else f"feature #{k}"
+        if _blank(fid):
+            label = _("feature #{index}").format(index=k)
+        else:
+            label = _('feature "{id}" (#{index})').format(id=fid, index=k)
         if _blank(fid):
             found = repr(fid) if isinstance(fid, str) else "nothing"
-            problems.append(f'{label}: "{id_field}" must be a non-empty id; found {found}')
+            problems.append(
+                _('{label}: "{id_field}" must be a non-empty id; found {found}').format(
+                    label=label, id_field=id_field, found=found
+                )
+            )
         elif fid in seen:
             problems.append(
-                f'{label}: duplicate "{id_field}" {fid!r}, first used by feature #{seen[fid]}; '
-                "every id must be unique"
+                _(
+                    '{label}: duplicate "{id_field}" {fid!r}, first used by feature #{seen}; '
+                    "every id must be unique"
+                ).format(label=label, id_field=id_field, fid=fid, seen=seen[fid])
             )
         else:
             seen[fid] = k
         if geom is None or geom.is_empty:
-            problems.append(f"{label}: geometry must be a Point or Polygon; found none")
+            problems.append(
+                _("{label}: geometry must be a Point or Polygon; found none").format(label=label)
+            )
         elif kind not in ("Point", "MultiPoint", "Polygon", "MultiPolygon"):
-            problems.append(f"{label}: geometry must be a Point or Polygon; found {kind}")
+            problems.append(
+                _("{label}: geometry must be a Point or Polygon; found {kind}").format(
+                    label=label, kind=kind
+                )
+            )
     if problems:
         raise InputError(problems, source=source)
     if frame.crs is None:
-        raise InputError(f"{source}: the candidate layer has no CRS; give it one")
+        raise InputError(
+            _("{source}: the candidate layer has no CRS; give it one").format(source=source)
+        )
     names = frame[name_field] if name_field in frame.columns else frame[id_field]
     names = [str(fid) if _blank(n) else str(n) for fid, n in zip(ids, names, strict=True)]
     return gpd.GeoDataFrame(

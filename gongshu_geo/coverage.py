@@ -20,6 +20,7 @@ from rasterio import features
 
 from . import crs as _crs
 from ._errors import InputError
+from ._i18n import gettext as _
 from .access import DistanceSurface, check_graph, compute_distance_surface, summarize_surface
 from .grid import (
     DEFAULT_CELL_M,
@@ -93,14 +94,20 @@ def select_facilities(projects, layer: str, *, statuses=None) -> gpd.GeoDataFram
     """
     if layer not in FACILITY_LAYERS:
         known = ", ".join(FACILITY_LAYERS)
-        raise InputError(f"unknown facility layer {layer!r}; expected one of {known}")
+        raise InputError(
+            _("unknown facility layer {layer!r}; expected one of {known}").format(
+                layer=layer, known=known
+            )
+        )
     require_columns(projects, ["category", "status"], "projects", "Read them with read_projects()")
     if statuses is not None:
         statuses = [statuses] if isinstance(statuses, str) else list(statuses)
         unknown = [s for s in statuses if s not in STATUSES]
         if unknown:
             raise InputError(
-                f"unknown status {unknown[0]!r}; expected one of {', '.join(STATUSES)}"
+                _("unknown status {unknown!r}; expected one of {statuses}").format(
+                    unknown=unknown[0], statuses=", ".join(STATUSES)
+                )
             )
     categories = FACILITY_LAYERS[layer]["categories"]
     selected = filter_projects(projects, categories=categories, statuses=statuses)
@@ -108,9 +115,17 @@ def select_facilities(projects, layer: str, *, statuses=None) -> gpd.GeoDataFram
         which = f" and status {', '.join(statuses)}" if statuses is not None else ""
         found = ", ".join(sorted(map(str, projects["category"].dropna().unique()))) or "none"
         raise InputError(
-            f"facility layer {layer!r} is empty for category {', '.join(categories)}{which}: none "
-            f"of the {len(projects)} projects match (categories found: {found}); check the "
-            "projects file or pass your own facilities GeoDataFrame"
+            _(
+                "facility layer {layer!r} is empty for category {categories}{which}: "
+                "none of the {n_projects} projects match (categories found: {found}); "
+                "check the projects file or pass your own facilities GeoDataFrame"
+            ).format(
+                layer=layer,
+                categories=", ".join(categories),
+                which=which,
+                n_projects=len(projects),
+                found=found,
+            )
         )
     selected.attrs["layer"] = layer
     logger.info("facility layer %s: %d projects", layer, len(selected))
@@ -126,7 +141,11 @@ def _facility_geoms(facilities) -> np.ndarray:
 
 def _check_choice(value, allowed, name) -> str:
     if value not in allowed:
-        raise InputError(f"{name} must be one of {', '.join(allowed)}; found {value!r}")
+        raise InputError(
+            _("{name} must be one of {allowed}; found {value!r}").format(
+                name=name, allowed=", ".join(allowed), value=value
+            )
+        )
     return value
 
 

@@ -26,6 +26,7 @@ import pandas as pd
 
 from ._atomic import ensure_dir
 from ._errors import OutputError
+from ._i18n import gettext as _
 from .schema import CATEGORIES, STATUSES
 
 logger = logging.getLogger(__name__)
@@ -157,13 +158,19 @@ def _atomic_dir(target: Path):
     target = Path(target)
     ensure_dir(target.parent)
     if target.exists() and not target.is_dir():
-        raise OutputError(f"{target}: exists and is not a geodatabase folder; remove it first")
+        raise OutputError(
+            _("{target}: exists and is not a geodatabase folder; remove it first").format(
+                target=target
+            )
+        )
     scratch = Path(tempfile.mkdtemp(prefix=f".{target.stem}.", dir=target.parent))
     tmp = scratch / target.name  # GDAL wants to create the .gdb folder itself
     try:
         yield tmp
         if not tmp.is_dir():
-            raise OutputError(f"{target}: GDAL wrote no geodatabase; nothing was replaced")
+            raise OutputError(
+                _("{target}: GDAL wrote no geodatabase; nothing was replaced").format(target=target)
+            )
         old = scratch / f"old-{target.name}"
         if target.exists():
             os.replace(target, old)
@@ -175,7 +182,9 @@ def _atomic_dir(target: Path):
             raise
     except OSError as exc:
         raise OutputError(
-            f"{target}: could not write ({exc.strerror or exc}); nothing was replaced"
+            _("{target}: could not write ({value}); nothing was replaced").format(
+                target=target, value=exc.strerror or exc
+            )
         ) from exc
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -15,6 +15,7 @@ import pandas as pd
 
 from ._atomic import atomic_path, ensure_dir
 from ._errors import MissingDependencyError
+from ._i18n import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ def write_geoparquet(prepared, out: Path, *, crs, codec, themes) -> list[Path]:
         import pyarrow  # noqa: F401
     except ImportError as exc:
         raise MissingDependencyError(
-            "GeoParquet export needs pyarrow: pip install 'gongshu-geo[scale]' (or pyarrow)"
+            _("GeoParquet export needs pyarrow: pip install 'gongshu-geo[scale]' (or pyarrow)")
         ) from exc
     ensure_dir(out)
     tag = export._crs_tag(crs)

@@ -22,6 +22,7 @@ from pyproj import CRS, Transformer
 from . import crs as _crs
 from ._atomic import atomic_path
 from ._errors import GongshuGeoError, InputError, MissingDependencyError
+from ._i18n import gettext as _
 from ._limits import check_input_size
 from .crs import metric_geometries
 from .network import NODE_PRECISION_M, WalkGraph
@@ -51,21 +52,27 @@ def read_graph(path) -> WalkGraph:
     """
     path = Path(path)
     if not path.exists():
-        raise InputError(f"{path}: no such file; download one with download_walking_graph()")
+        raise InputError(
+            _("{path}: no such file; download one with download_walking_graph()").format(path=path)
+        )
     check_input_size(path, what="GraphML file")
     try:
         graph_attrs, nodes, edges = _parse_graphml(path)
     except ET.ParseError as exc:
-        raise InputError(f"{path}: not a GraphML (XML) file ({exc})") from exc
+        raise InputError(
+            _("{path}: not a GraphML (XML) file ({exc})").format(path=path, exc=exc)
+        ) from exc
     if not nodes:
-        raise InputError(f"{path}: the graph has no nodes")
+        raise InputError(_("{path}: the graph has no nodes").format(path=path))
     ids = list(nodes)
     try:
         xy = np.array([[float(nodes[i]["x"]), float(nodes[i]["y"])] for i in ids])
     except (KeyError, ValueError, TypeError) as exc:
         raise InputError(
-            f'{path}: every node needs numeric "x" and "y" attributes (as OSMnx writes them); '
-            f"found a node without ({exc})"
+            _(
+                '{path}: every node needs numeric "x" and "y" attributes (as OSMnx '
+                "writes them); found a node without ({exc})"
+            ).format(path=path, exc=exc)
         ) from exc
     source_crs = _graph_crs(graph_attrs.get("crs"), xy, path)
     position = {node_id: k for k, node_id in enumerate(ids)}
@@ -73,7 +80,11 @@ def read_graph(path) -> WalkGraph:
         u = np.array([position[s] for s, _, _ in edges], dtype=np.int64)
         v = np.array([position[t] for _, t, _ in edges], dtype=np.int64)
     except KeyError as exc:
-        raise InputError(f"{path}: an edge names node {exc} that the file does not define") from exc
+        raise InputError(
+            _("{path}: an edge names node {exc} that the file does not define").format(
+                path=path, exc=exc
+            )
+        ) from exc
     length = pd.to_numeric(
         pd.Series([a.get("length") for *_, a in edges], dtype=object), errors="coerce"
     )
@@ -107,8 +118,17 @@ def _metric_nodes(to_metric, xy, source_crs, ids, path) -> np.ndarray:
             return node_xy
     k = int(np.flatnonzero(bad)[0])
     raise InputError(
-        f'{path}: node "{ids[k]}" has "x"/"y" {xy[k, 0]!r}/{xy[k, 1]!r}, which are not '
-        f"coordinates in the graph's CRS ({source_crs.name}); {int(bad.sum())} such nodes"
+        _(
+            '{path}: node "{ids}" has "x"/"y" {xy!r}/{xy2!r}, which are not '
+            "coordinates in the graph's CRS ({name}); {int} such nodes"
+        ).format(
+            path=path,
+            ids=ids[k],
+            xy=xy[k, 0],
+            xy2=xy[k, 1],
+            name=source_crs.name,
+            int=int(bad.sum()),
+        )
     )
 
 
@@ -118,7 +138,7 @@ def _parse_graphml(path: Path):
     graph_attrs: dict = {}
     nodes: dict = {}
     edges: list = []
-    for _, elem in ET.iterparse(path, events=("end",)):
+    for _event, elem in ET.iterparse(path, events=("end",)):
         tag = elem.tag.replace(_GRAPHML_NS, "")
         if tag == "key":
             keys[elem.get("id")] = elem.get("attr.name", elem.get("id"))
@@ -150,14 +170,19 @@ def _graph_crs(text, xy, path):
             return CRS.from_user_input(text)
         except Exception as exc:  # pyproj raises its own CRSError
             raise InputError(
-                f'{path}: graph attribute "crs" is {text!r}, which PROJ does not know'
+                _('{path}: graph attribute "crs" is {text!r}, which PROJ does not know').format(
+                    path=path, text=text
+                )
             ) from exc
     if np.all(np.abs(xy[:, 0]) <= 180) and np.all(np.abs(xy[:, 1]) <= 90):
         logger.warning("%s: the graph names no CRS; taking x/y as WGS 84 longitude/latitude", path)
         return CRS.from_user_input(_crs.WGS84)
     raise InputError(
-        f'{path}: the graph has no "crs" attribute and its x/y are not longitude/latitude; '
-        'add the CRS as a graph attribute (OSMnx writes crs="epsg:4326")'
+        _(
+            '{path}: the graph has no "crs" attribute and its x/y are not '
+            "longitude/latitude; add the CRS as a graph attribute (OSMnx writes "
+            'crs="epsg:4326")'
+        ).format(path=path)
     )
 
 
@@ -200,12 +225,14 @@ def graph_from_lines(lines) -> WalkGraph:
     if other:
         found = ", ".join(other)
         raise InputError(
-            f"a walking graph is built from LineString or MultiLineString ways; found {found}"
+            _(
+                "a walking graph is built from LineString or MultiLineString ways; found {found}"
+            ).format(found=found)
         )
     parts = shapely.get_parts(geoms)
     coords, line = shapely.get_coordinates(parts, return_index=True)
     key = np.round(coords / NODE_PRECISION_M).astype(np.int64)
-    _, vertex_key, counts = np.unique(key, axis=0, return_inverse=True, return_counts=True)
+    _unique, vertex_key, counts = np.unique(key, axis=0, return_inverse=True, return_counts=True)
     vertex_key = vertex_key.ravel()
     first = np.r_[True, line[1:] != line[:-1]]
     last = np.r_[line[1:] != line[:-1], True]
@@ -269,7 +296,7 @@ def download_walking_graph(boundary, out_path, *, margin_m: float = 500.0, downl
             import osmnx
         except ImportError as exc:
             raise MissingDependencyError(
-                "downloading the walking network needs osmnx: pip install gongshu-geo[network]"
+                _("downloading the walking network needs osmnx: pip install gongshu-geo[network]")
             ) from exc
 
         def downloader(poly):
@@ -279,8 +306,10 @@ def download_walking_graph(boundary, out_path, *, margin_m: float = 500.0, downl
         graph = downloader(polygon)
     except OSError as exc:
         raise GongshuGeoError(
-            f"could not download the walking network ({exc}); check the internet connection, "
-            "or pass a GraphML file you already have to read_graph()"
+            _(
+                "could not download the walking network ({exc}); check the internet "
+                "connection, or pass a GraphML file you already have to read_graph()"
+            ).format(exc=exc)
         ) from exc
     with atomic_path(out_path) as tmp:
         _write_graphml(graph, tmp, osmnx)
@@ -298,8 +327,8 @@ def _write_graphml(graph, path, osmnx) -> None:
     out = graph.copy()
     out.graph = {k: (v if isinstance(v, plain) else str(v)) for k, v in graph.graph.items()}
     out.graph.setdefault("crs", "epsg:4326")
-    for _, data in out.nodes(data=True):
+    for _node, data in out.nodes(data=True):
         data.update({k: str(v) for k, v in data.items() if not isinstance(v, plain)})
-    for *_, data in out.edges(data=True):
+    for *_ends, data in out.edges(data=True):
         data.update({k: str(v) for k, v in data.items() if not isinstance(v, plain)})
     nx.write_graphml(out, path)

@@ -21,6 +21,7 @@ from ._geojson import (
     load_feature_collection,
     parse_feature,
 )
+from ._i18n import gettext as _
 from ._limits import check_input_size, read_bytes_bounded
 from ._problems import MAX_LISTED
 from .extent import check_coordinate_range
@@ -79,12 +80,15 @@ def _open_vector(path, *, what="layer", encoding=None, layer=None) -> gpd.GeoDat
         return read_postgis_layer(path, what=what)
     path = Path(path)
     if not path.exists():
-        raise InputError(f"{path}: no such file")
+        raise InputError(_("{path}: no such file").format(path=path))
     gdf = _read_ogr(path, encoding=encoding, layer=layer)
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise InputError(
-            f"{path}: the {what} has no geometry (GDAL found a table without points, lines or "
-            "polygons); a CSV of points needs lon/lat columns and goes in --facilities"
+            _(
+                "{path}: the {what} has no geometry (GDAL found a table without points, "
+                "lines or polygons); a CSV of points needs lon/lat columns and goes in "
+                "--facilities"
+            ).format(path=path, what=what)
         )
     return gdf
 
@@ -137,7 +141,7 @@ def read_projects(
     ids = {"id_convention": packaged}
     if isinstance(path, Path) and path.suffix.lower() in (".geojson", ".json"):
         if not path.exists():
-            raise InputError(f"{source}: no such file")
+            raise InputError(_("{source}: no such file").format(source=source))
         rows, problems, fixes = _read_geojson_rows(
             path, fix_geometry=fix_geometry, encoding=encoding, **ids
         )
@@ -182,7 +186,9 @@ def _read_ogr_rows(path, *, encoding, id_convention: bool):
     source = _label(path)
     gdf = _open_vector(path, what="projects table", encoding=encoding)
     if gdf.crs is None:
-        raise CRSError(f"{source}: the layer has no CRS (.prj missing?); pass --crs")
+        raise CRSError(
+            _("{source}: the layer has no CRS (.prj missing?); pass --crs").format(source=source)
+        )
     with np.errstate(all="ignore"):
         gdf = gdf.to_crs(_crs.WGS84)
     rows, problems = [], []
@@ -199,7 +205,9 @@ def _read_ogr_rows(path, *, encoding, id_convention: bool):
             props, index, seen_ids=seen, id_convention=id_convention
         )
         if geom is None or geom.is_empty:
-            feature_problems.append(f"{label}: geometry is null; every project needs a location")
+            feature_problems.append(
+                _("{label}: geometry is null; every project needs a location").format(label=label)
+            )
             geom = None
         elif coordinate_problems := _coordinate_problems(positions[index], label):
             feature_problems += coordinate_problems  # as in GeoJSON: swapped, metres, far off
@@ -207,7 +215,9 @@ def _read_ogr_rows(path, *, encoding, id_convention: bool):
         else:
             feature_problems += check_geometry_type(props.get("category"), geom.geom_type, label)
             if not geom.is_valid:
-                feature_problems.append(f"{label}: invalid {geom.geom_type}")
+                feature_problems.append(
+                    _("{label}: invalid {geom_type}").format(label=label, geom_type=geom.geom_type)
+                )
         rows.append((index, props, geom, feature_problems))
         problems += feature_problems
     return rows, problems, []
@@ -250,7 +260,7 @@ def _finish_projects(rows, problems, fixes, source, *, skip_invalid):
     _log_skipped([p for probs in skipped for p in probs], source)
     if not kept:
         raise ValidationError(
-            (problems or []) + ["no valid feature is left after skipping the invalid ones"],
+            (problems or []) + [_("no valid feature is left after skipping the invalid ones")],
             source=source,
         )
     gdf = gpd.GeoDataFrame(
@@ -307,7 +317,11 @@ def read_layer(
     """
     gdf = _open_vector(path, what=what, encoding=encoding, layer=layer)
     if gdf.crs is None:
-        raise CRSError(f"{_label(path)}: the {what} has no CRS (.prj missing?); give it one")
+        raise CRSError(
+            _("{label}: the {what} has no CRS (.prj missing?); give it one").format(
+                label=_label(path), what=what
+            )
+        )
     if check_coordinates:
         check_coordinate_range(gdf, source=_label(path), what=what)
     return gdf
@@ -330,10 +344,15 @@ def _read_ogr(path: Path, *, encoding=None, layer=None) -> gpd.GeoDataFrame:
     try:
         return gpd.read_file(path, engine="pyogrio", **kwargs)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise InputError(f"{source}: cannot be read as a vector layer ({exc})") from exc
+        raise InputError(
+            _("{source}: cannot be read as a vector layer ({exc})").format(source=source, exc=exc)
+        ) from exc
     except UnicodeDecodeError as exc:
         raise InputError(
-            f"{source}: text cannot be decoded ({exc}); pass --encoding gbk (or the right encoding)"
+            _(
+                "{source}: text cannot be decoded ({exc}); pass --encoding gbk (or the "
+                "right encoding)"
+            ).format(source=source, exc=exc)
         ) from exc
 
 
@@ -363,7 +382,9 @@ def filter_projects(projects, *, categories=None, subcategories=None, statuses=N
                 unknown = [c for c in wanted if c not in CATEGORIES]
                 if unknown:
                     raise InputError(
-                        f"unknown category {unknown[0]!r}; expected one of {', '.join(CATEGORIES)}"
+                        _("unknown category {unknown!r}; expected one of {categories}").format(
+                            unknown=unknown[0], categories=", ".join(CATEGORIES)
+                        )
                     )
             mask &= projects[column].isin(wanted)
     return projects.loc[mask].copy()
@@ -384,10 +405,10 @@ def read_district(path=None) -> gpd.GeoDataFrame:
     """
     path = Path(path) if path is not None else data_path("boundaries", "district.geojson")
     if not path.exists():
-        raise InputError(f"{path}: no such file")
+        raise InputError(_("{path}: no such file").format(path=path))
     gdf = _read_ogr(path)
     if gdf.crs is None:
-        raise CRSError(f"{path}: the layer has no CRS; pass --crs")
+        raise CRSError(_("{path}: the layer has no CRS; pass --crs").format(path=path))
     return gdf.to_crs(_crs.WGS84)
 
 
@@ -445,9 +466,14 @@ def read_streets(
     missing = [f for f in (name_field, code_field) if f not in gdf.columns]
     if missing:
         raise InputError(
-            f'{source}: field "{missing[0]}" not found; the layer has fields '
-            f"{', '.join(c for c in gdf.columns if c != 'geometry')}. Name the right ones with "
-            "--name-field and --code-field"
+            _(
+                '{source}: field "{missing}" not found; the layer has fields {columns}. '
+                "Name the right ones with --name-field and --code-field"
+            ).format(
+                source=source,
+                missing=missing[0],
+                columns=", ".join(c for c in gdf.columns if c != "geometry"),
+            )
         )
     gdf = gdf.rename(columns={name_field: "name", code_field: "street_code"})
     gdf["street_code"] = gdf["street_code"].map(_code_text)
@@ -481,12 +507,15 @@ def _assign_crs(gdf, crs, source):
         try:
             name = _crs.normalize_crs_name(crs)
         except CRSError as exc:
-            raise CRSError(f"{source}: --crs {crs}: {exc}") from exc
+            raise CRSError(
+                _("{source}: --crs {crs}: {exc}").format(source=source, crs=crs, exc=exc)
+            ) from exc
         if name == _crs.GCJ02:
             if gdf.crs is not None and not gdf.crs.is_geographic:
                 raise CRSError(
-                    f"{source}: --crs GCJ-02 needs longitude/latitude, but the file is in "
-                    f"{gdf.crs.to_string()}"
+                    _(
+                        "{source}: --crs GCJ-02 needs longitude/latitude, but the file is in {crs}"
+                    ).format(source=source, crs=gdf.crs.to_string())
                 )
             # GCJ-02 numbers are degrees too: refuse impossible ones before shifting
             degrees = gdf.set_crs(_crs.WGS84, allow_override=True)
@@ -497,8 +526,11 @@ def _assign_crs(gdf, crs, source):
         gdf = gdf.set_crs(name, allow_override=True)
     if gdf.crs is None:
         raise CRSError(
-            f"{source}: the layer has no CRS (a Shapefile without .prj?); say which it is with "
-            "--crs, e.g. --crs EPSG:4549 for CGCS2000 Gauss-Kruger metres or --crs EPSG:4490"
+            _(
+                "{source}: the layer has no CRS (a Shapefile without .prj?); say which "
+                "it is with --crs, e.g. --crs EPSG:4549 for CGCS2000 Gauss-Kruger metres "
+                "or --crs EPSG:4490"
+            ).format(source=source)
         )
     check_coordinate_range(gdf, source=source)
     return gdf.to_crs(_crs.WGS84)
@@ -510,21 +542,36 @@ def _check_street_rows(gdf) -> list[str]:
     for index, (code, name, geom) in enumerate(
         zip(gdf["street_code"], gdf["name"], gdf.geometry, strict=True)
     ):
-        label = f'street "{name}" (#{index})' if not _isna(name) else f"street #{index}"
+        if _isna(name):
+            label = _("street #{index}").format(index=index)
+        else:
+            label = _('street "{name}" (#{index})').format(name=name, index=index)
         if code is None or code == "":
-            problems.append(f'{label}: "street_code" is missing')
+            problems.append(_('{label}: "street_code" is missing').format(label=label))
         elif code in seen:
-            problems.append(f"{label}: duplicate street code {code!r}, first used by #{seen[code]}")
+            problems.append(
+                _("{label}: duplicate street code {code!r}, first used by #{seen}").format(
+                    label=label, code=code, seen=seen[code]
+                )
+            )
         else:
             seen[code] = index
         if geom is None or geom.is_empty:
-            problems.append(f"{label}: geometry is null")
+            problems.append(_("{label}: geometry is null").format(label=label))
         elif geom.geom_type not in ("Polygon", "MultiPolygon"):
-            problems.append(f"{label}: must be a Polygon or MultiPolygon; found {geom.geom_type}")
+            problems.append(
+                _("{label}: must be a Polygon or MultiPolygon; found {geom_type}").format(
+                    label=label, geom_type=geom.geom_type
+                )
+            )
         elif not geom.is_valid:
             from shapely.validation import explain_validity
 
-            problems.append(f"{label}: invalid polygon ({explain_validity(geom)})")
+            problems.append(
+                _("{label}: invalid polygon ({explain_validity})").format(
+                    label=label, explain_validity=explain_validity(geom)
+                )
+            )
     return problems
 
 
@@ -536,15 +583,20 @@ def _join_population(gdf, population, value_field, code_field, source):
     for field in (value_field, code_field):
         if field not in table.columns:
             raise InputError(
-                f'{table_source}: column "{field}" not found; it has '
-                f"{', '.join(map(str, table.columns))}"
+                _('{table_source}: column "{field}" not found; it has {columns}').format(
+                    table_source=table_source,
+                    field=field,
+                    columns=", ".join(map(str, table.columns)),
+                )
             )
     values = pd.to_numeric(table[value_field], errors="coerce")
     bad = table.loc[values.isna(), code_field].tolist()
     if bad:
         raise InputError(
-            f'{table_source}: "{value_field}" must be a number; found non-numeric values for '
-            f"codes {bad[:5]}"
+            _(
+                '{table_source}: "{value_field}" must be a number; found non-numeric '
+                "values for codes {bad}"
+            ).format(table_source=table_source, value_field=value_field, bad=bad[:5])
         )
     lookup = dict(zip(table[code_field].map(_code_text), values, strict=True))
     unmatched = sorted(set(gdf["street_code"]) - set(lookup))
@@ -570,13 +622,15 @@ def read_table(path) -> pd.DataFrame:
     """
     path = Path(path)
     if not path.exists():
-        raise InputError(f"{path}: no such file")
+        raise InputError(_("{path}: no such file").format(path=path))
     check_input_size(path, what="table")
     if path.suffix.lower() in (".xlsx", ".xls"):
         try:
             return pd.read_excel(path)
         except (ValueError, OSError, KeyError) as exc:
-            raise InputError(f"{path}: cannot be read as an Excel workbook ({exc})") from exc
+            raise InputError(
+                _("{path}: cannot be read as an Excel workbook ({exc})").format(path=path, exc=exc)
+            ) from exc
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             table = pd.read_csv(path, encoding=encoding, dtype=str)
@@ -584,16 +638,24 @@ def read_table(path) -> pd.DataFrame:
             logger.warning("%s: not UTF-8; reading it as GBK", path)
             continue
         except pd.errors.EmptyDataError as exc:
-            raise InputError(f"{path}: the table is empty; expected a header row and data") from exc
+            raise InputError(
+                _("{path}: the table is empty; expected a header row and data").format(path=path)
+            ) from exc
         except (pd.errors.ParserError, ValueError) as exc:
-            raise InputError(f"{path}: cannot be read as CSV ({exc})") from exc
+            raise InputError(
+                _("{path}: cannot be read as CSV ({exc})").format(path=path, exc=exc)
+            ) from exc
         if not isinstance(table.index, pd.RangeIndex):
             raise InputError(
-                f"{path}: the data rows have more fields than the header row; a value with a "
-                "comma must be quoted"
+                _(
+                    "{path}: the data rows have more fields than the header row; a value "
+                    "with a comma must be quoted"
+                ).format(path=path)
             )
         return table
-    raise InputError(f"{path}: is neither UTF-8 nor GBK text; re-save it as UTF-8 CSV")
+    raise InputError(
+        _("{path}: is neither UTF-8 nor GBK text; re-save it as UTF-8 CSV").format(path=path)
+    )
 
 
 def outline_of(streets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -630,17 +692,28 @@ def read_baseline(path=None) -> pd.DataFrame:
     table = read_table(path)
     missing = [c for c in ("layer", "completeness", "basis") if c not in table.columns]
     if missing:
-        raise InputError(f"{path}: column(s) {', '.join(missing)} missing; it has {list(table)}")
+        raise InputError(
+            _("{path}: column(s) {missing} missing; it has {table}").format(
+                path=path, missing=", ".join(missing), table=list(table)
+            )
+        )
     bad = table[~table["completeness"].isin(BASELINE_COMPLETENESS)]
     if len(bad):
         row = bad.index[0]
         raise InputError(
-            f'{path}: row {row + 2}: "completeness" must be one of '
-            f"{', '.join(BASELINE_COMPLETENESS)}; found {bad['completeness'].iloc[0]!r}"
+            _(
+                '{path}: row {row}: "completeness" must be one of '
+                "{baseline_completeness}; found {iloc!r}"
+            ).format(
+                path=path,
+                row=row + 2,
+                baseline_completeness=", ".join(BASELINE_COMPLETENESS),
+                iloc=bad["completeness"].iloc[0],
+            )
         )
     if table["layer"].duplicated().any():
         dup = table.loc[table["layer"].duplicated(), "layer"].iloc[0]
-        raise InputError(f"{path}: layer {dup!r} is listed twice")
+        raise InputError(_("{path}: layer {dup!r} is listed twice").format(path=path, dup=dup))
     return table.set_index("layer")
 
 
@@ -675,22 +748,28 @@ def read_points_csv(
     for field in (lon_field, lat_field):
         if field not in table.columns:
             raise InputError(
-                f'{source}: column "{field}" not found; it has '
-                f"{', '.join(map(str, table.columns))}. "
-                "Name the coordinate columns with --lon-field/--lat-field"
+                _(
+                    '{source}: column "{field}" not found; it has {columns}. Name the '
+                    "coordinate columns with --lon-field/--lat-field"
+                ).format(source=source, field=field, columns=", ".join(map(str, table.columns)))
             )
     problems = []
     lon = pd.to_numeric(table[lon_field], errors="coerce")
     lat = pd.to_numeric(table[lat_field], errors="coerce")
     for i in table.index[lon.isna() | lat.isna()]:
         problems.append(
-            f"row {i + 2}: {lon_field}/{lat_field} must be numbers; found "
-            f"{table.at[i, lon_field]!r}/{table.at[i, lat_field]!r}"
+            _("row {i}: {lon_field}/{lat_field} must be numbers; found {at!r}/{at2!r}").format(
+                i=i + 2,
+                lon_field=lon_field,
+                lat_field=lat_field,
+                at=table.at[i, lon_field],
+                at2=table.at[i, lat_field],
+            )
         )
     if problems:
         raise InputError(problems, source=source)
     if table.empty:
-        raise InputError(f"{source}: the table has no rows")
+        raise InputError(_("{source}: the table has no rows").format(source=source))
     gdf = gpd.GeoDataFrame(
         table.drop(columns=[lon_field, lat_field]),
         geometry=gpd.points_from_xy(lon, lat),

@@ -27,6 +27,7 @@ from folium.template import Template
 from . import _assets, _mapdata
 from ._atomic import write_text_atomic
 from ._errors import InputError
+from ._i18n import gettext as _
 from ._style import (
     CATEGORY_STYLE,
     DISTRICT_STYLE,
@@ -320,13 +321,16 @@ def make_street_stats_map(
             c for c in street_stats.columns if pd.api.types.is_numeric_dtype(street_stats[c])
         ]
         raise InputError(
-            f'street_stats: column "{column}" not found; numeric columns are {", ".join(numeric)}'
+            _('street_stats: column "{column}" not found; numeric columns are {numeric}').format(
+                column=column, numeric=", ".join(numeric)
+            )
         )
     values = pd.to_numeric(street_stats[column], errors="coerce")
     if values.notna().sum() == 0 and street_stats[column].notna().any():
         raise InputError(
-            f'street_stats: column "{column}" must be numeric; found '
-            f"{street_stats[column].dropna().iloc[0]!r}"
+            _('street_stats: column "{column}" must be numeric; found {iloc!r}').format(
+                column=column, iloc=street_stats[column].dropna().iloc[0]
+            )
         )
     bm = get_basemap(basemap, tianditu_key=tianditu_key)
     shown = _mapdata.display_frame(street_stats, gcj02=bm.needs_gcj02, what="street_stats")

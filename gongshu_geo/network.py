@@ -30,6 +30,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from . import crs as _crs
 from ._errors import InputError
+from ._i18n import gettext as _
 from .tiers import resolve_tiers
 
 logger = logging.getLogger(__name__)
@@ -73,14 +74,22 @@ class WalkGraph:
         n, shape = len(self.node_xy), np.shape(self.node_xy)
         geometry = () if self.edge_geometry is None else (len(self.edge_geometry),)
         sizes = {len(self.u), len(self.v), len(self.length_m), *geometry}
-        problems = [f"node_xy must have shape (n, 2); found {shape}"] if shape[1:] != (2,) else []
+        problems = []
+        if shape[1:] != (2,):
+            problems.append(_("node_xy must have shape (n, 2); found {shape}").format(shape=shape))
         if len(sizes) != 1:
-            problems.append(f"u, v, length_m, edge_geometry must be equally long; found {sizes}")
+            problems.append(
+                _("u, v, length_m, edge_geometry must be equally long; found {sizes}").format(
+                    sizes=sizes
+                )
+            )
         for name, ends in (("u", self.u), ("v", self.v)):
             if len(ends) and (np.min(ends) < 0 or np.max(ends) >= n):
-                problems.append(f"{name} must hold node positions 0..{n - 1}")
+                problems.append(
+                    _("{name} must hold node positions 0..{n}").format(name=name, n=n - 1)
+                )
         if not np.all(np.asarray(self.length_m) >= 0):
-            problems.append("length_m must be non-negative metres")
+            problems.append(_("length_m must be non-negative metres"))
         if problems:
             raise InputError(problems, source="walking graph")
 
@@ -324,7 +333,11 @@ def network_service_areas_metric(graph: WalkGraph, geoms, tiers, band_m) -> gpd.
     """Build the network service areas of :func:`compute_network_service_areas` in EPSG:4549."""
     tiers = resolve_tiers(tiers)
     if not np.isfinite(band_m) or band_m < 0:
-        raise InputError(f"band_m must be a non-negative number of metres; found {band_m!r}")
+        raise InputError(
+            _("band_m must be a non-negative number of metres; found {band_m!r}").format(
+                band_m=band_m
+            )
+        )
     nodes, costs, seeds = locate_facility_access(graph, geoms)
     dist = node_walks(graph, nodes, costs, tiers["distance_m"].max())
     polygons = geoms[np.isin(shapely.get_type_id(geoms), [3, 6])]

@@ -23,6 +23,7 @@ import pandas as pd
 
 from ._atomic import ensure_dir
 from ._errors import InputError, OutputError
+from ._i18n import gettext as _
 from ._progress import track
 from .access import compute_distance_surface
 from .coverage import COVERAGE_COLUMNS
@@ -77,7 +78,11 @@ def _locked(out_dir: Path):
         try:
             fh = open(lock_path, "a")
         except OSError as exc:
-            raise OutputError(f"{out_dir}: cannot create the build lock ({exc.strerror})") from exc
+            raise OutputError(
+                _("{out_dir}: cannot create the build lock ({strerror})").format(
+                    out_dir=out_dir, strerror=exc.strerror
+                )
+            ) from exc
         logger.debug("waiting for the build lock %s", lock_path)
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
@@ -106,8 +111,10 @@ class _Staging:
             self.root = Path(tempfile.mkdtemp(prefix=".build-", dir=out_dir))
         except OSError as exc:
             raise OutputError(
-                f"{out_dir}: the output folder is not writable ({exc.strerror}); choose another "
-                "with --out or fix its permissions"
+                _(
+                    "{out_dir}: the output folder is not writable ({strerror}); choose "
+                    "another with --out or fix its permissions"
+                ).format(out_dir=out_dir, strerror=exc.strerror)
             ) from exc
         self.files: list[str] = []
 
@@ -575,7 +582,11 @@ def _read_user_facilities(facilities, *, streets, skip_invalid=False, warnings=N
         else:
             frame = read_layer(source, what="facility layer", check_coordinates=False)
         if frame.empty:
-            raise InputError(f"{label}: the facility layer {name!r} has no features")
+            raise InputError(
+                _("{label}: the facility layer {name!r} has no features").format(
+                    label=label, name=name
+                )
+            )
         where = {"key": ("facility layer", name), "warnings": warnings}
         frame = _checked_layer(
             frame, streets, label=label, what=f"facility layer {name!r}", skip=skip_invalid, **where
@@ -640,7 +651,7 @@ def read_walk_graph(path):
     try:
         return graphs.graph_from_lines(lines)
     except InputError as exc:
-        raise InputError(f"{path}: {exc}") from exc
+        raise InputError(_("{path}: {exc}").format(path=path, exc=exc)) from exc
 
 
 def _write_maps(

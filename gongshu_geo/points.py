@@ -33,6 +33,7 @@ from scipy.spatial import cKDTree  # noqa: F401  (the examples use it)
 
 from . import crs as _crs
 from ._errors import CRSError, InputError
+from ._i18n import gettext as _
 from ._pointsrc import (  # noqa: F401  (parquet_files/pieces stay importable from here)
     check_weights,
     count_rows,
@@ -181,7 +182,11 @@ def compute_point_coverage(
         in the street, and ``mode`` ``"points"`` (``"points_network"`` with a graph).
     """
     if engine not in ENGINES:
-        raise InputError(f"engine must be one of {', '.join(ENGINES)}; found {engine!r}")
+        raise InputError(
+            _("engine must be one of {engines}; found {engine!r}").format(
+                engines=", ".join(ENGINES), engine=engine
+            )
+        )
     chunk_size = _positive_int(chunk_size, "chunk_size")
     street_table = make_street_table(streets)
     table = street_table.frame[["street_code", "name"]]
@@ -234,13 +239,15 @@ def _check_source(points, weight):
         return Path(points)
     if is_dask_frame(points):
         if points.crs is None:
-            raise CRSError("population_points: the frame has no CRS: set one with set_crs(...)")
+            raise CRSError(_("population_points: the frame has no CRS: set one with set_crs(...)"))
         check_weights(points._meta, weight, "population_points")
         return points
     if not isinstance(points, gpd.GeoDataFrame):
         raise InputError(
-            "population_points must be a GeoDataFrame of points, the path of a GeoParquet "
-            f"file or folder, or a dask-geopandas frame; found {type(points).__name__}"
+            _(
+                "population_points must be a GeoDataFrame of points, the path of a "
+                "GeoParquet file or folder, or a dask-geopandas frame; found {type}"
+            ).format(type=type(points).__name__)
         )
     if points.crs is None:
         _crs.to_metric(points)  # raises the CRS error with its advice
@@ -283,5 +290,7 @@ def _coverage_table(table, tier_table, sums, facility, mode) -> pd.DataFrame:
 
 def _positive_int(value, name) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise InputError(f"{name} must be a positive integer; found {value!r}")
+        raise InputError(
+            _("{name} must be a positive integer; found {value!r}").format(name=name, value=value)
+        )
     return int(value)

@@ -35,6 +35,7 @@ from pathlib import Path
 from . import crs as _crs
 from ._atomic import atomic_path
 from ._errors import InputError
+from ._i18n import gettext as _
 from ._style import category_label
 from .qgis_labels import layer_labeling
 from .qgis_notes import basemap_layers, project_notes
@@ -92,9 +93,9 @@ def write_qgis_project(
     gpkg = Path(gpkg)
     target = Path(target) if target is not None else gpkg.with_suffix(".qgz")
     if target.suffix.lower() != ".qgz":
-        raise InputError(f"{target}: a QGIS project file must end in .qgz")
+        raise InputError(_("{target}: a QGIS project file must end in .qgz").format(target=target))
     if not gpkg.is_file():
-        raise InputError(f"{gpkg}: no such GeoPackage; export the layers first")
+        raise InputError(_("{gpkg}: no such GeoPackage; export the layers first").format(gpkg=gpkg))
     relative = Path(os.path.relpath(gpkg.resolve(), target.resolve().parent)).as_posix()
     plan = plan_project(
         gpkg,
@@ -201,8 +202,10 @@ def plan_project(
             gap_layers.append((layer, frame))
     if district is None and streets is None:
         raise InputError(
-            f"{gpkg}: no district or streets layer; export with collect_layers() so the project "
-            "has a map to show"
+            _(
+                "{gpkg}: no district or streets layer; export with collect_layers() so "
+                "the project has a map to show"
+            ).format(gpkg=gpkg)
         )
     order = {c: i for i, c in enumerate(CATEGORIES)}
     projects.sort(key=lambda t: (_FAMILY_ORDER.index(t[1].family), order.get(t[0], 99)))

@@ -11,6 +11,7 @@ import logging
 import pandas as pd
 
 from ._errors import InputError
+from ._i18n import gettext as _
 from .coverage import (
     COVERAGE_COLUMNS,
     FROM_COVERAGE,
@@ -122,7 +123,9 @@ def compute_plan_gain(comparison: pd.DataFrame) -> pd.DataFrame:
     found = set(comparison["scenario"])
     if not {"existing", "plan"} <= found:
         found = ", ".join(sorted(map(str, found)))
-        raise InputError(f"comparison needs scenarios existing and plan; found {found}")
+        raise InputError(
+            _("comparison needs scenarios existing and plan; found {found}").format(found=found)
+        )
     values = ["covered_pop", "covered_area_share"]
     before = comparison.loc[comparison["scenario"] == "existing", ROW_KEYS + values]
     after = comparison.loc[comparison["scenario"] == "plan", ROW_KEYS + ["population", *values]]
@@ -158,7 +161,11 @@ def compute_network_penalty(distance_cov: pd.DataFrame, network_cov: pd.DataFram
         found = set(frame["mode"])
         if found != {mode}:
             found = ", ".join(sorted(map(str, found)))
-            raise InputError(f"{what} must hold mode {mode!r} rows only; found {found}")
+            raise InputError(
+                _("{what} must hold mode {mode!r} rows only; found {found}").format(
+                    what=what, mode=mode, found=found
+                )
+            )
     keys = ["scenario"] if "scenario" in distance_cov and "scenario" in network_cov else []
     keys += [k for k in ROW_KEYS if k != "mode"]
     values = ["covered_area_share", "covered_pop_share"]

@@ -20,6 +20,7 @@ import unicodedata
 from pathlib import Path
 
 from ._errors import InputError
+from ._i18n import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -61,8 +62,10 @@ def codec_name(encoding: str) -> str:
         info = exc
     if isinstance(info, Exception) or not getattr(info, "_is_text_encoding", True):
         raise InputError(
-            f'unknown encoding "{encoding}"; use UTF-8 (default) or GBK (older ArcGIS on '
-            "Chinese Windows)"
+            _(
+                'unknown encoding "{encoding}"; use UTF-8 (default) or GBK (older ArcGIS '
+                "on Chinese Windows)"
+            ).format(encoding=encoding)
         )
     return info.name
 
@@ -198,8 +201,10 @@ def make_encodable(frame, *, encoding: str, source: str):
                 continue
             row = f'feature "{ids[index]}" (#{index})' if ids is not None else f"row #{index}"
             problems.append(
-                f'{row}: "{column}" value {value!r} cannot be written in {encoding}; '
-                "export with --encoding UTF-8, which can store every character"
+                _(
+                    '{row}: "{column}" value {value!r} cannot be written in {encoding}; '
+                    "export with --encoding UTF-8, which can store every character"
+                ).format(row=row, column=column, value=value, encoding=encoding)
             )
     if problems:
         raise InputError(problems, source=source)
@@ -244,7 +249,7 @@ def _codec_for(encoding: str, where: Path) -> str:
     try:
         return codec_name(encoding)
     except InputError as exc:
-        raise InputError(f"{where}: {exc}") from exc
+        raise InputError(_("{where}: {exc}").format(where=where, exc=exc)) from exc
 
 
 def shapefile_encoding(path, encoding: str | None = None) -> str | None:
@@ -288,8 +293,10 @@ def shapefile_encoding(path, encoding: str | None = None) -> str | None:
         return _LDID[header[29]]
     if _dbf_has_non_utf8_text(dbf):
         raise InputError(
-            f"{path}: the attribute text is not UTF-8 and there is no {path.stem}.cpg saying "
-            "what it is; pass --encoding GBK (usual for Chinese government data) or the right "
-            "encoding, or add a .cpg file containing GBK"
+            _(
+                "{path}: the attribute text is not UTF-8 and there is no {stem}.cpg "
+                "saying what it is; pass --encoding GBK (usual for Chinese government "
+                "data) or the right encoding, or add a .cpg file containing GBK"
+            ).format(path=path, stem=path.stem)
         )
     return None

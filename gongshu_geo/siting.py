@@ -41,6 +41,7 @@ import shapely
 from . import _mclp
 from . import crs as _crs
 from ._errors import InputError
+from ._i18n import gettext as _
 from ._popgrid import Cells, population_cells
 from .candidates import check_candidates, default_candidates, read_candidates  # noqa: F401
 
@@ -89,16 +90,18 @@ def _cover_matrix(cells: Cells, sites, existing, *, distance_m, mode="distance",
         Boolean candidates x cells, and a boolean mask of the cells already reached.
     """
     if mode not in ("distance", "network"):
-        raise InputError(f"mode must be one of distance, network; found {mode!r}")
+        raise InputError(
+            _("mode must be one of distance, network; found {mode!r}").format(mode=mode)
+        )
     points = shapely.points(cells.xy)
     tree = shapely.STRtree(points)
     shape = (len(sites), len(points))
     if mode == "distance":
         site, cell = tree.query(sites, predicate="dwithin", distance=distance_m)
-        _, done = tree.query(existing, predicate="dwithin", distance=distance_m)
+        _pairs, done = tree.query(existing, predicate="dwithin", distance=distance_m)
     else:
         site, cell = _network_pairs(cells, sites, tree, distance_m, graph)
-        _, done = _network_pairs(cells, existing, tree, distance_m, graph, together=True)
+        _pairs, done = _network_pairs(cells, existing, tree, distance_m, graph, together=True)
     matrix = sp.csr_matrix((np.ones(len(site), dtype=bool), (site, cell)), shape=shape)
     covered = np.zeros(len(points), dtype=bool)
     covered[done] = True
@@ -301,9 +304,13 @@ def choose_sites(
 
     n = int(n)
     if n < 1:
-        raise InputError(f"n must be a positive number of sites; found {n!r}")
+        raise InputError(_("n must be a positive number of sites; found {n!r}").format(n=n))
     if given not in GIVEN:
-        raise InputError(f"given must be one of {', '.join(GIVEN)}; found {given!r}")
+        raise InputError(
+            _("given must be one of {given}; found {given2!r}").format(
+                given=", ".join(GIVEN), given2=given
+            )
+        )
     if projects is None and (existing is None or candidates is None):
         from .io import read_projects
 
@@ -330,8 +337,10 @@ def choose_sites(
     )
     if not len(cells.pop):
         raise InputError(
-            "nobody lives in the streets: their population is zero or unknown, and no "
-            "population layer with people inside them was given"
+            _(
+                "nobody lives in the streets: their population is zero or unknown, and "
+                "no population layer with people inside them was given"
+            )
         )
     matrix, covered = _cover_matrix(
         cells, sites, have, distance_m=distance_m, mode=mode, graph=graph
@@ -367,7 +376,9 @@ def _layer_categories(layer) -> tuple:
 
     if layer not in FACILITY_LAYERS:
         raise InputError(
-            f"unknown facility layer {layer!r}; expected one of {', '.join(FACILITY_LAYERS)}"
+            _("unknown facility layer {layer!r}; expected one of {facility_layers}").format(
+                layer=layer, facility_layers=", ".join(FACILITY_LAYERS)
+            )
         )
     return FACILITY_LAYERS[layer]["categories"]
 

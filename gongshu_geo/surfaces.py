@@ -29,6 +29,7 @@ import shapely
 
 from . import crs as _crs
 from ._errors import InputError, MissingDependencyError
+from ._i18n import gettext as _
 from .access import DistanceSurface
 from .tiers import DEFAULT_SPEED_M_PER_MIN
 
@@ -58,7 +59,11 @@ def minutes_of(surface: DistanceSurface, *, speed_m_per_min: float = DEFAULT_SPE
         no facility is within reach.
     """
     if not (np.isfinite(speed_m_per_min) and speed_m_per_min > 0):
-        raise InputError(f"speed_m_per_min must be a positive number; found {speed_m_per_min!r}")
+        raise InputError(
+            _("speed_m_per_min must be a positive number; found {speed_m_per_min!r}").format(
+                speed_m_per_min=speed_m_per_min
+            )
+        )
     metres = surface.raster()
     minutes = np.where(np.isfinite(metres), metres / float(speed_m_per_min), np.nan)
     return minutes.astype(np.float32)
@@ -247,7 +252,7 @@ def aggregate_to_h3(
     try:
         import h3
     except ImportError as exc:  # pragma: no cover - h3 is a dependency
-        raise MissingDependencyError("the hexagon layer needs h3: pip install h3") from exc
+        raise MissingDependencyError(_("the hexagon layer needs h3: pip install h3")) from exc
     from .tiers import resolve_tiers
 
     area = surface.area

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._errors import InputError
+from ._i18n import gettext as _
 
 
 def require_columns(frame, columns, what: str, fix: str = "") -> None:
@@ -33,7 +34,10 @@ def require_columns(frame, columns, what: str, fix: str = "") -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         found = ", ".join(map(str, frame.columns))
-        raise InputError(f'{what}: column "{missing[0]}" is missing; found {found}. {fix}'.strip())
+        message = _('{what}: column "{column}" is missing; found {found}.').format(
+            what=what, column=missing[0], found=found
+        )
+        raise InputError(f"{message} {fix}".strip())
 
 
 def share_of(part, whole) -> np.ndarray:

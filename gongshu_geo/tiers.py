@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import InputError
+from ._i18n import gettext as _
 
 #: Where the default tiers come from.
 STANDARD_SOURCE = (
@@ -66,7 +67,7 @@ def service_tiers(*, minutes=None, distances_m=None, speed_m_per_min=None) -> pd
     if minutes is None and distances_m is None:
         minutes = list(standard)
     elif minutes is not None and distances_m is not None and speed is not None:
-        raise InputError("pass minutes with distances_m or with speed_m_per_min, not all three")
+        raise InputError(_("pass minutes with distances_m or with speed_m_per_min, not all three"))
     mins = None if minutes is None else _positive(minutes, "minutes")
     dists = None if distances_m is None else _positive(distances_m, "distances_m")
     if dists is None:
@@ -82,8 +83,10 @@ def service_tiers(*, minutes=None, distances_m=None, speed_m_per_min=None) -> pd
                  "source": f"{d:g} m given{how}"} for d in dists]  # fmt: skip
     elif len(mins) != len(dists):
         raise InputError(
-            f"minutes and distances_m are paired in order and must be equally long; "
-            f"found {len(mins)} minutes and {len(dists)} distances"
+            _(
+                "minutes and distances_m are paired in order and must be equally long; "
+                "found {n_mins} minutes and {n_dists} distances"
+            ).format(n_mins=len(mins), n_dists=len(dists))
         )
     else:
         rows = [
@@ -92,7 +95,11 @@ def service_tiers(*, minutes=None, distances_m=None, speed_m_per_min=None) -> pd
         ]
     tiers = pd.DataFrame(rows, columns=["minutes", "distance_m", "source"])
     if tiers["distance_m"].duplicated().any():
-        raise InputError(f"tier distances must differ; found {tiers['distance_m'].tolist()} m")
+        raise InputError(
+            _("tier distances must differ; found {distance_m} m").format(
+                distance_m=tiers["distance_m"].tolist()
+            )
+        )
     return tiers.sort_values("distance_m", ignore_index=True)
 
 
@@ -103,7 +110,9 @@ def _positive(values, name) -> list[float]:
     except (TypeError, ValueError):
         out = []
     if not out or not all(np.isfinite(x) and x > 0 for x in out):
-        raise InputError(f"{name} must be positive numbers; found {found!r}")
+        raise InputError(
+            _("{name} must be positive numbers; found {found!r}").format(name=name, found=found)
+        )
     return out
 
 
@@ -139,21 +148,25 @@ def resolve_tiers(
             minutes=minutes, distances_m=distances_m, speed_m_per_min=speed_m_per_min
         )
     if given:
-        raise InputError(f"pass tiers or {', '.join(given)}, not both")
+        raise InputError(_("pass tiers or {given}, not both").format(given=", ".join(given)))
     if not isinstance(tiers, pd.DataFrame):
         return service_tiers(distances_m=tiers)
     if not {"minutes", "distance_m"} <= set(tiers.columns):
         raise InputError(
-            "tiers must be a DataFrame with columns minutes and distance_m (see "
-            f"service_tiers()), or metres; found columns {list(tiers.columns)}"
+            _(
+                "tiers must be a DataFrame with columns minutes and distance_m (see "
+                "service_tiers()), or metres; found columns {columns}"
+            ).format(columns=list(tiers.columns))
         )
     d = pd.to_numeric(tiers["distance_m"], errors="coerce")
     if tiers.empty or not (np.isfinite(d) & (d > 0)).all():
         raise InputError(
-            f"tiers need positive distance_m in metres; found {tiers['distance_m'].tolist()}"
+            _("tiers need positive distance_m in metres; found {distance_m}").format(
+                distance_m=tiers["distance_m"].tolist()
+            )
         )
     if d.duplicated().any():
-        raise InputError(f"tier distances must differ; found {d.tolist()} m")
+        raise InputError(_("tier distances must differ; found {d} m").format(d=d.tolist()))
     out = tiers.assign(distance_m=d.astype(float))
     if "source" not in out.columns:
         out["source"] = "given"
