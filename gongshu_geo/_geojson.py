@@ -71,10 +71,10 @@ def load_feature_collection(text: str, source: str) -> list:
     except RecursionError as exc:
         raise InputError(
             _(
-                "is JSON nested too deeply to read (more than about {getrecursionlimit} "
+                "is JSON nested too deeply to read (more than about {limit} "
                 "arrays or objects inside each other, where GeoJSON needs about ten); "
                 "the file is broken or not GeoJSON"
-            ).format(getrecursionlimit=sys.getrecursionlimit()),
+            ).format(limit=sys.getrecursionlimit()),
             source=source,
         ) from exc
     except json.JSONDecodeError as exc:

@@ -68,9 +68,9 @@ def check_weights(frame, weight, label, *, first=0) -> np.ndarray:
     if len(bad):
         raise InputError(
             _(
-                '{label} row #{first}: "{weight}" must be a non-negative number; found {iloc!r}'
+                '{label} row #{first}: "{weight}" must be a non-negative number; found {found!r}'
             ).format(
-                label=label, first=first + bad[0], weight=weight, iloc=frame[weight].iloc[bad[0]]
+                label=label, first=first + bad[0], weight=weight, found=frame[weight].iloc[bad[0]]
             )
         )
     return w

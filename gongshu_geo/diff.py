@@ -70,9 +70,9 @@ def read_version(path) -> gpd.GeoDataFrame:
         first = int(np.flatnonzero(ids == dup.iloc[0])[0])
         raise InputError(
             _(
-                '{path}: duplicate "id" {iloc!r} (features #{first} and #{index}); '
+                '{path}: duplicate "id" {found!r} (features #{first} and #{index}); '
                 "versions can only be compared when ids are unique"
-            ).format(path=path, iloc=dup.iloc[0], first=first, index=dup.index[0])
+            ).format(path=path, found=dup.iloc[0], first=first, index=dup.index[0])
         )
     return frame.assign(id=ids).to_crs(_crs.WGS84)
 

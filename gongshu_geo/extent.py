@@ -72,9 +72,9 @@ def check_coordinate_range(gdf, *, source: str, what: str = "layer") -> None:
         k = int(np.flatnonzero(missing)[0])
         raise InputError(
             _(
-                "{source}: feature #{k} of the {what} has no geometry ({int} such "
+                "{source}: feature #{k} of the {what} has no geometry ({count} such "
                 "features); drop or fix them"
-            ).format(source=source, k=k, what=what, int=int(missing.sum()))
+            ).format(source=source, k=k, what=what, count=int(missing.sum()))
         )
     coords, owner = shapely.get_coordinates(np.asarray(gdf.geometry.values), return_index=True)
     finite = np.isfinite(coords).all(axis=1)

@@ -120,14 +120,14 @@ def _metric_nodes(to_metric, xy, source_crs, ids, path) -> np.ndarray:
     raise InputError(
         _(
             '{path}: node "{ids}" has "x"/"y" {xy!r}/{xy2!r}, which are not '
-            "coordinates in the graph's CRS ({name}); {int} such nodes"
+            "coordinates in the graph's CRS ({name}); {count} such nodes"
         ).format(
             path=path,
             ids=ids[k],
             xy=xy[k, 0],
             xy2=xy[k, 1],
             name=source_crs.name,
-            int=int(bad.sum()),
+            count=int(bad.sum()),
         )
     )
 

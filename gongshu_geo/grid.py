@@ -373,8 +373,8 @@ def population_counts(population, field: str, geoms) -> tuple[np.ndarray, np.nda
         if not counts[k] >= 0:
             raise InputError(
                 _(
-                    'population row #{k}: "{field}" must be a non-negative number; found {iloc!r}'
-                ).format(k=k, field=field, iloc=population[field].iloc[k])
+                    'population row #{k}: "{field}" must be a non-negative number; found {found!r}'
+                ).format(k=k, field=field, found=population[field].iloc[k])
             )
         raise InputError(
             _("population row #{k}: must be a Point or Polygon; found {geom_type}").format(

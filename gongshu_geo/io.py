@@ -568,8 +568,8 @@ def _check_street_rows(gdf) -> list[str]:
             from shapely.validation import explain_validity
 
             problems.append(
-                _("{label}: invalid polygon ({explain_validity})").format(
-                    label=label, explain_validity=explain_validity(geom)
+                _("{label}: invalid polygon ({reason})").format(
+                    label=label, reason=explain_validity(geom)
                 )
             )
     return problems
@@ -703,12 +703,12 @@ def read_baseline(path=None) -> pd.DataFrame:
         raise InputError(
             _(
                 '{path}: row {row}: "completeness" must be one of '
-                "{baseline_completeness}; found {iloc!r}"
+                "{baseline_completeness}; found {found!r}"
             ).format(
                 path=path,
                 row=row + 2,
                 baseline_completeness=", ".join(BASELINE_COMPLETENESS),
-                iloc=bad["completeness"].iloc[0],
+                found=bad["completeness"].iloc[0],
             )
         )
     if table["layer"].duplicated().any():
@@ -758,12 +758,12 @@ def read_points_csv(
     lat = pd.to_numeric(table[lat_field], errors="coerce")
     for i in table.index[lon.isna() | lat.isna()]:
         problems.append(
-            _("row {i}: {lon_field}/{lat_field} must be numbers; found {at!r}/{at2!r}").format(
+            _("row {i}: {lon_field}/{lat_field} must be numbers; found {lon!r}/{lat!r}").format(
                 i=i + 2,
                 lon_field=lon_field,
                 lat_field=lat_field,
-                at=table.at[i, lon_field],
-                at2=table.at[i, lat_field],
+                lon=table.at[i, lon_field],
+                lat=table.at[i, lat_field],
             )
         )
     if problems:

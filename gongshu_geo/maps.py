@@ -328,8 +328,8 @@ def make_street_stats_map(
     values = pd.to_numeric(street_stats[column], errors="coerce")
     if values.notna().sum() == 0 and street_stats[column].notna().any():
         raise InputError(
-            _('street_stats: column "{column}" must be numeric; found {iloc!r}').format(
-                column=column, iloc=street_stats[column].dropna().iloc[0]
+            _('street_stats: column "{column}" must be numeric; found {found!r}').format(
+                column=column, found=street_stats[column].dropna().iloc[0]
             )
         )
     bm = get_basemap(basemap, tianditu_key=tianditu_key)

@@ -255,9 +255,9 @@ def check_properties(
             problems.append(
                 Problem(
                     _(
-                        '{label}: duplicate "id" {fid!r}, first used by feature #{seen_ids}; '
+                        '{label}: duplicate "id" {fid!r}, first used by feature #{first}; '
                         "every id must be unique"
-                    ).format(label=label, fid=fid, seen_ids=seen_ids[fid]),
+                    ).format(label=label, fid=fid, first=seen_ids[fid]),
                     index=index,
                     fid=fid,
                     field="id",
@@ -350,8 +350,8 @@ def check_schedule(props: dict, label: str) -> list[str]:
             problems.append(
                 _(
                     '{where}: "date" must be YYYY, YYYY-MM or YYYY-MM-DD from {lo} to {hi}; '
-                    "found {get!r}"
-                ).format(where=where, lo=lo, hi=hi, get=entry.get("date"))
+                    "found {found!r}"
+                ).format(where=where, lo=lo, hi=hi, found=entry.get("date"))
             )
         elif previous is not None and date < previous:
             problems.append(
@@ -363,8 +363,8 @@ def check_schedule(props: dict, label: str) -> list[str]:
             previous = date
         if entry.get("status") not in STATUSES:
             problems.append(
-                _('{where}: "status" must be one of {one_of}; found {get!r}').format(
-                    where=where, one_of=_one_of(STATUSES), get=entry.get("status")
+                _('{where}: "status" must be one of {one_of}; found {found!r}').format(
+                    where=where, one_of=_one_of(STATUSES), found=entry.get("status")
                 )
             )
         if not isinstance(entry.get("source"), str) or not entry.get("source"):

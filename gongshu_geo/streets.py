@@ -155,9 +155,9 @@ def make_street_table(streets, *, require_name: bool = False) -> StreetTable:
         k = bad[0]
         found = getattr(geoms[k], "geom_type", "nothing") or "nothing"
         raise InputError(
-            _("street #{k} ({iloc!r}): must be a Polygon or MultiPolygon; found {value}").format(
+            _("street #{k} ({code!r}): must be a Polygon or MultiPolygon; found {value}").format(
                 k=k,
-                iloc=streets["street_code"].iloc[k],
+                code=streets["street_code"].iloc[k],
                 value="an empty geometry" if found == "Polygon" else found,
             )
         )
@@ -165,7 +165,9 @@ def make_street_table(streets, *, require_name: bool = False) -> StreetTable:
     dup = codes.duplicated()
     if dup.any():
         raise InputError(
-            _("street_code must be unique; {iloc!r} appears twice").format(iloc=codes[dup].iloc[0])
+            _("street_code must be unique; {found!r} appears twice").format(
+                found=codes[dup].iloc[0]
+            )
         )
     names = streets["name"] if "name" in streets.columns else pd.Series(None, index=streets.index)
     pop = streets.get("population", pd.Series(np.nan, index=streets.index))
