@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from ._errors import InputError
+from ._i18n import N_
 from ._i18n import gettext as _
 
 #: The largest input file read into memory, in megabytes (10^6 bytes).
@@ -52,6 +53,10 @@ def input_size(path) -> int:
     return path.stat().st_size
 
 
+#: The default ``what``, for the catalog; messages translate ``what`` where they name it.
+_DEFAULT_WHAT = N_("file")
+
+
 def check_input_size(path, source=None, *, what: str = "file") -> None:
     """Refuse a file larger than :func:`max_input_bytes`, before reading any of it.
 
@@ -84,7 +89,7 @@ def check_input_size(path, source=None, *, what: str = "file") -> None:
                 "limit with {env_max_input_mb}=<megabytes> where the memory is there"
             ).format(
                 value=source or path,
-                what=what,
+                what=_(what),
                 size=size / 1000000000.0,
                 limit=limit / 1000000000.0,
                 env_max_input_mb=ENV_MAX_INPUT_MB,

@@ -239,12 +239,12 @@ def require_columns(frame, columns, what, *, geometry=True):
             message = _("{what}: expected a GeoDataFrame with a CRS; found {type} without a CRS")
         else:
             message = _("{what}: expected a GeoDataFrame with a CRS; found {type}")
-        raise InputError(message.format(what=what, type=type(frame).__name__))
+        raise InputError(message.format(what=_(what), type=type(frame).__name__))
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise InputError(
             _("{what}: column(s) {missing} missing; it has {columns}").format(
-                what=what, missing=", ".join(missing), columns=", ".join(map(str, frame.columns))
+                what=_(what), missing=", ".join(missing), columns=", ".join(map(str, frame.columns))
             )
         )
 
@@ -256,7 +256,7 @@ def display_frame(gdf, *, gcj02: bool, what: str):
             _(
                 "{what}: the frame is already in GCJ-02; pass WGS 84 data "
                 "(gongshu_geo.from_gcj02) and let the basemap decide"
-            ).format(what=what)
+            ).format(what=_(what))
         )
     out = gdf[~gdf.geometry.isna() & ~gdf.geometry.is_empty].to_crs(_crs.WGS84)
     out = out.set_geometry(out.geometry.make_valid())

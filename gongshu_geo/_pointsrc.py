@@ -17,6 +17,7 @@ import shapely
 
 from . import crs as _crs
 from ._errors import CRSError, InputError, MissingDependencyError
+from ._i18n import N_
 from ._i18n import gettext as _
 
 logger = logging.getLogger(__name__)
@@ -95,9 +96,11 @@ def parquet_files(path) -> list[Path]:
         return [path]
     files = sorted(path.glob("*.parquet")) if path.is_dir() else []
     if not files:
-        what = "folder has no *.parquet file" if path.is_dir() else "no such file or folder"
+        what = N_("folder has no *.parquet file") if path.is_dir() else N_("no such file or folder")
         raise InputError(
-            _("{path}: {what}; expected GeoParquet population points").format(path=path, what=what)
+            _("{path}: {what}; expected GeoParquet population points").format(
+                path=path, what=_(what)
+            )
         )
     return files
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from . import crs as _crs
 from ._errors import InputError
+from ._i18n import N_
 from ._i18n import gettext as _
 
 logger = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ def read_candidates(source, *, id_field="id", name_field="name") -> gpd.GeoDataF
     if Path(source).suffix.lower() in (".csv", ".xlsx"):
         frame = read_points_csv(source)
     else:
-        frame = read_layer(source, what="candidate layer")
+        frame = read_layer(source, what=N_("candidate layer"))
     return check_candidates(frame, id_field=id_field, name_field=name_field, source=str(source))
 
 

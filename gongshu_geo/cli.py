@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import __version__
 from ._errors import GongshuGeoError
-from ._i18n import ArgumentParser, set_language
+from ._i18n import N_, ArgumentParser, set_language
 from ._i18n import gettext as _
 
 logger = logging.getLogger("gongshu_geo")
@@ -666,7 +666,7 @@ def _cmd_coverage_points(args) -> int:
     from .io import read_layer, read_streets
     from .points import compute_point_coverage
 
-    facilities = read_layer(args.facilities, what="facility layer")
+    facilities = read_layer(args.facilities, what=N_("facility layer"))
     streets = read_streets(
         args.streets, name_field=args.name_field, code_field=args.code_field, check_tiling=False
     )

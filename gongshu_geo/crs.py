@@ -341,7 +341,7 @@ def metric_geometries(frame, what: str = "facilities") -> np.ndarray:
         kind = type(frame).__name__
         raise InputError(
             _("{what} must be a GeoDataFrame or GeoSeries with a CRS; found {kind}").format(
-                what=what, kind=kind
+                what=_(what), kind=kind
             )
         )
     geoms = np.asarray(to_metric(frame).geometry.values, dtype=object)

@@ -30,6 +30,7 @@ import shapely
 
 from . import crs as _crs
 from ._errors import InputError
+from ._i18n import N_
 from ._i18n import gettext as _
 from .io import read_layer
 
@@ -50,7 +51,7 @@ def read_version(path) -> gpd.GeoDataFrame:
     InputError
         When the file has no ``id`` field, an empty id, or an id used twice.
     """
-    frame = read_layer(path, what="project file")
+    frame = read_layer(path, what=N_("project file"))
     if "id" not in frame.columns:
         raise InputError(
             _('{path}: no "id" field; versions are matched by id, found fields {columns}').format(

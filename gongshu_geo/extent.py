@@ -74,7 +74,7 @@ def check_coordinate_range(gdf, *, source: str, what: str = "layer") -> None:
             _(
                 "{source}: feature #{k} of the {what} has no geometry ({count} such "
                 "features); drop or fix them"
-            ).format(source=source, k=k, what=what, count=int(missing.sum()))
+            ).format(source=source, k=k, what=_(what), count=int(missing.sum()))
         )
     coords, owner = shapely.get_coordinates(np.asarray(gdf.geometry.values), return_index=True)
     finite = np.isfinite(coords).all(axis=1)
@@ -84,7 +84,7 @@ def check_coordinate_range(gdf, *, source: str, what: str = "layer") -> None:
             _(
                 "{source}: feature #{bad_feature} of the {what} has coordinates that are "
                 "not finite numbers (NaN or infinity); fix or drop it"
-            ).format(source=source, bad_feature=bad_feature, what=what)
+            ).format(source=source, bad_feature=bad_feature, what=_(what))
         )
     crs = gdf.crs
     if crs is not None and CRS.from_user_input(crs).is_geographic:
@@ -117,7 +117,7 @@ def check_coordinate_range(gdf, *, source: str, what: str = "layer") -> None:
                     source=source,
                     n_bad=len(bad),
                     n_gdf=len(gdf),
-                    what=what,
+                    what=_(what),
                     k=k,
                     name=CRS.from_user_input(crs).name,
                     x0=x0,
@@ -265,7 +265,7 @@ def check_layer_extent(
         source=source,
         n_out=n_out,
         n=len(layer),
-        what=what,
+        what=_(what),
         margin_km=margin_m / 1000,
         found=found,
         sx0=sx0,

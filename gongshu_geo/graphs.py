@@ -22,6 +22,7 @@ from pyproj import CRS, Transformer
 from . import crs as _crs
 from ._atomic import atomic_path
 from ._errors import GongshuGeoError, InputError, MissingDependencyError
+from ._i18n import N_
 from ._i18n import gettext as _
 from ._limits import check_input_size
 from .crs import metric_geometries
@@ -55,7 +56,7 @@ def read_graph(path) -> WalkGraph:
         raise InputError(
             _("{path}: no such file; download one with download_walking_graph()").format(path=path)
         )
-    check_input_size(path, what="GraphML file")
+    check_input_size(path, what=N_("GraphML file"))
     try:
         graph_attrs, nodes, edges = _parse_graphml(path)
     except ET.ParseError as exc:

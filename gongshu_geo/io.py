@@ -21,6 +21,7 @@ from ._geojson import (
     load_feature_collection,
     parse_feature,
 )
+from ._i18n import N_
 from ._i18n import gettext as _
 from ._limits import check_input_size, read_bytes_bounded
 from ._problems import MAX_LISTED
@@ -36,6 +37,10 @@ from .schema import (
 )
 
 logger = logging.getLogger(__name__)
+
+#: The readers' default ``what`` (also of extent and postgis), for the catalog; messages
+#: translate ``what`` where they name it.
+_DEFAULT_WHAT = N_("layer")
 
 STREET_COLUMNS = ["street_code", "name", "name_en", "area_km2", "population"]
 
@@ -88,7 +93,7 @@ def _open_vector(path, *, what="layer", encoding=None, layer=None) -> gpd.GeoDat
                 "{path}: the {what} has no geometry (GDAL found a table without points, "
                 "lines or polygons); a CSV of points needs lon/lat columns and goes in "
                 "--facilities"
-            ).format(path=path, what=what)
+            ).format(path=path, what=_(what))
         )
     return gdf
 
@@ -160,7 +165,7 @@ def read_projects(
 def _read_geojson_rows(path: Path, *, fix_geometry: bool, encoding, id_convention: bool):
     source = _label(path)
     text = decode_text(
-        read_bytes_bounded(path, source, what="projects file"), source, encoding=encoding
+        read_bytes_bounded(path, source, what=N_("projects file")), source, encoding=encoding
     )
     features = load_feature_collection(text, source)
     rows, problems, fixes = [], [], []
@@ -184,7 +189,7 @@ def _read_geojson_rows(path: Path, *, fix_geometry: bool, encoding, id_conventio
 
 def _read_ogr_rows(path, *, encoding, id_convention: bool):
     source = _label(path)
-    gdf = _open_vector(path, what="projects table", encoding=encoding)
+    gdf = _open_vector(path, what=N_("projects table"), encoding=encoding)
     if gdf.crs is None:
         raise CRSError(
             _("{source}: the layer has no CRS (.prj missing?); pass --crs").format(source=source)
@@ -319,7 +324,7 @@ def read_layer(
     if gdf.crs is None:
         raise CRSError(
             _("{label}: the {what} has no CRS (.prj missing?); give it one").format(
-                label=_label(path), what=what
+                label=_label(path), what=_(what)
             )
         )
     if check_coordinates:
@@ -459,7 +464,7 @@ def read_streets(
     packaged = path is None
     path = path if path is not None else data_path("boundaries", "streets.geojson")
     source = _label(path)
-    gdf = _open_vector(path, what="street layer", encoding=encoding, layer=layer)
+    gdf = _open_vector(path, what=N_("street layer"), encoding=encoding, layer=layer)
     gdf = _assign_crs(gdf, crs, source)
     name_field = name_field or "name"
     code_field = code_field or "street_code"
@@ -623,7 +628,7 @@ def read_table(path) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise InputError(_("{path}: no such file").format(path=path))
-    check_input_size(path, what="table")
+    check_input_size(path, what=N_("table"))
     if path.suffix.lower() in (".xlsx", ".xls"):
         try:
             return pd.read_excel(path)
@@ -776,7 +781,7 @@ def read_points_csv(
         crs=_crs.WGS84,
     )
     if check_coordinates:
-        check_coordinate_range(gdf, source=source, what="table of points")
+        check_coordinate_range(gdf, source=source, what=N_("table of points"))
     if crs is not None:
         gdf = _assign_crs(gdf.set_crs(None, allow_override=True), crs, source)
     return gdf

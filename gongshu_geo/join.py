@@ -54,18 +54,20 @@ def _check_join_inputs(projects, streets):
         if not isinstance(frame, gpd.GeoDataFrame):
             raise InputError(
                 _("{what} must be a GeoDataFrame; found {type}").format(
-                    what=what, type=type(frame).__name__
+                    what=_(what), type=type(frame).__name__
                 )
             )
         missing = [c for c in needed if c not in frame.columns]
         if missing:
             raise InputError(
                 _('{what} has no column "{missing}"; expected columns {needed}').format(
-                    what=what, missing=missing[0], needed=", ".join(needed)
+                    what=_(what), missing=missing[0], needed=", ".join(needed)
                 )
             )
         if frame.crs is None:
-            raise InputError(_("{what} has no CRS; set one with .set_crs(...)").format(what=what))
+            raise InputError(
+                _("{what} has no CRS; set one with .set_crs(...)").format(what=_(what))
+            )
 
 
 def _measure(geoms):

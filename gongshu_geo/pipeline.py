@@ -23,6 +23,7 @@ import pandas as pd
 
 from ._atomic import ensure_dir
 from ._errors import InputError, OutputError
+from ._i18n import N_
 from ._i18n import gettext as _
 from ._progress import track
 from .access import compute_distance_surface
@@ -580,7 +581,7 @@ def _read_user_facilities(facilities, *, streets, skip_invalid=False, warnings=N
         elif not is_dsn(source) and Path(source).suffix.lower() in (".csv", ".xlsx"):
             frame = read_points_csv(source, check_coordinates=False)
         else:
-            frame = read_layer(source, what="facility layer", check_coordinates=False)
+            frame = read_layer(source, what=N_("facility layer"), check_coordinates=False)
         if frame.empty:
             raise InputError(
                 _("{label}: the facility layer {name!r} has no features").format(
@@ -628,7 +629,7 @@ def read_population_layer(source, *, streets, skip_invalid=False, warnings=None)
     from .io import read_layer
 
     label = _source_label(source, "population layer")
-    what = "population layer"
+    what = N_("population layer")
     frame = (
         source
         if isinstance(source, gpd.GeoDataFrame)
@@ -647,7 +648,7 @@ def read_walk_graph(path):
 
     if Path(path).suffix.lower() == ".graphml":
         return graphs.read_graph(path)
-    lines = read_layer(path, what="walkable-lines layer")
+    lines = read_layer(path, what=N_("walkable-lines layer"))
     try:
         return graphs.graph_from_lines(lines)
     except InputError as exc:

@@ -224,7 +224,7 @@ def read_postgis_layer(dsn: str, *, what: str = "layer"):
             _(
                 "{label}: say which {what} to read with ?table=schema.name or with --sql "
                 '"SELECT ..." (one of them, not both)'
-            ).format(label=label, what=what)
+            ).format(label=label, what=_(what))
         )
     with _connected(dsn) as conn:
         cur = _cursor(conn)
@@ -285,7 +285,7 @@ def _geometry_of(cur, query, label, what, where, psycopg):
                 label=label,
                 where=where,
                 columns=", ".join((name for name, _ in columns)),
-                what=what,
+                what=_(what),
             )
         )
     if len(found) > 1:
@@ -331,7 +331,7 @@ def _check_identifier(name, what) -> str:
         raise InputError(
             _(
                 "{what} {name!r} cannot be a PostgreSQL name: 1 to {max_identifier_bytes} bytes"
-            ).format(what=what, name=name, max_identifier_bytes=MAX_IDENTIFIER_BYTES)
+            ).format(what=_(what), name=name, max_identifier_bytes=MAX_IDENTIFIER_BYTES)
         )
     return name
 

@@ -163,7 +163,7 @@ def compute_network_penalty(distance_cov: pd.DataFrame, network_cov: pd.DataFram
             found = ", ".join(sorted(map(str, found)))
             raise InputError(
                 _("{what} must hold mode {mode!r} rows only; found {found}").format(
-                    what=what, mode=mode, found=found
+                    what=_(what), mode=mode, found=found
                 )
             )
     keys = ["scenario"] if "scenario" in distance_cov and "scenario" in network_cov else []

@@ -35,7 +35,7 @@ def require_columns(frame, columns, what: str, fix: str = "") -> None:
     if missing:
         found = ", ".join(map(str, frame.columns))
         message = _('{what}: column "{column}" is missing; found {found}.').format(
-            what=what, column=missing[0], found=found
+            what=_(what), column=missing[0], found=found
         )
         raise InputError(f"{message} {fix}".strip())
 
