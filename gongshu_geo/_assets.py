@@ -142,14 +142,17 @@ def inline_assets(html: str) -> str:
         version = re.search(r"leaflet@([\d.]+)", url)
         if version and version.group(1) != leaflet_version():
             logger.info(
-                "folium asks for Leaflet %s; inlining the installed %s",
+                _("folium asks for Leaflet %s; inlining the installed %s"),
                 version.group(1),
                 leaflet_version(),
             )
     remaining = external_assets(html)
     if remaining:
         logger.warning(
-            "the map still links %d external file(s) and needs the internet to display fully: %s",
+            _(
+                "the map still links %d external file(s) and needs "
+                "the internet to display fully: %s"
+            ),
             len(remaining),
             ", ".join(remaining),
         )

@@ -183,7 +183,7 @@ def solve_greedy(matrix, weights, n: int) -> Solution:
         heapq.heappush(heap, (-fresh, r, len(order)))
     gains = np.asarray(gains, dtype=np.int64)
     seconds = time.perf_counter() - start
-    logger.info("greedy: %d of %d sites in %.3f s", len(order), m, seconds)
+    logger.info(_("greedy: %d of %d sites in %.3f s"), len(order), m, seconds)
     return Solution(order, gains, "greedy", max(int(bound), total), GREEDY_GUARANTEE, seconds)
 
 
@@ -249,7 +249,9 @@ def solve_exact(matrix, weights, n: int, *, time_limit_s: float = 60.0) -> Solut
     order, gains = _order_within(a, w, rows)
     order, gains = _fill(a, w, order, gains, n)
     seconds = time.perf_counter() - start
-    logger.info("exact (CBC): %d of %d sites, %d merged cells, %.3f s", n, m, a.shape[1], seconds)
+    logger.info(
+        _("exact (CBC): %d of %d sites, %d merged cells, %.3f s"), n, m, a.shape[1], seconds
+    )
     return Solution(order, gains, "exact", int(gains.sum()), None, seconds)
 
 
@@ -291,7 +293,7 @@ def _solved(prob, solver, pulp) -> bool:
     prob.solve(solver)
     if prob.status != pulp.LpStatusOptimal or prob.sol_status != pulp.LpSolutionOptimal:
         logger.warning(
-            "CBC stopped without a proven optimum (%s, %s)",
+            _("CBC stopped without a proven optimum (%s, %s)"),
             pulp.LpStatus[prob.status],
             pulp.LpSolution.get(prob.sol_status, prob.sol_status),
         )
@@ -334,7 +336,7 @@ def solve(matrix, weights, n: int, *, method: str = "auto", time_limit_s: float 
     if method == "auto":
         pairs = reduce_matrix(matrix, weights)[0].nnz
         if pairs > AUTO_EXACT_MAX_PAIRS:
-            logger.info("auto: %d merged pairs > %d, greedy", pairs, AUTO_EXACT_MAX_PAIRS)
+            logger.info(_("auto: %d merged pairs > %d, greedy"), pairs, AUTO_EXACT_MAX_PAIRS)
             return solve_greedy(matrix, weights, n)
         time_limit_s = min(time_limit_s, AUTO_TIME_LIMIT_S)
     found = solve_exact(matrix, weights, n, time_limit_s=time_limit_s)
@@ -347,5 +349,5 @@ def solve(matrix, weights, n: int, *, method: str = "auto", time_limit_s: float 
                 "method='greedy' (or 'auto'), fewer candidates or a larger time limit"
             ).format(time_limit_s=time_limit_s)
         )
-    logger.warning("exact solve gave up after %g s; using greedy", time_limit_s)
+    logger.warning(_("exact solve gave up after %g s; using greedy"), time_limit_s)
     return solve_greedy(matrix, weights, n)

@@ -69,7 +69,7 @@ def population_cells(streets, *, cell_m, population=None, population_field="popu
             )
         people = pd.to_numeric(streets["population"], errors="coerce").to_numpy(dtype=float)
         for k in np.flatnonzero(~(people >= 0)):
-            logger.warning("street #%d has no population: nobody is counted there", k)
+            logger.warning(_("street #%d has no population: nobody is counted there"), k)
     area = make_study_area(
         streets, cell_m=cell_m, population=population, population_field=population_field
     )
@@ -77,5 +77,5 @@ def population_cells(streets, *, cell_m, population=None, population_field="popu
     np.add.at(pop, area.point_cell, area.point_pop)
     keep = np.flatnonzero(pop > 0)
     xy = area.grid.centres(keep)
-    logger.info("%d populated cells of %g m, %.0f people", len(xy), area.grid.cell_m, pop.sum())
+    logger.info(_("%d populated cells of %g m, %.0f people"), len(xy), area.grid.cell_m, pop.sum())
     return Cells(xy, pop[keep], float(area.grid.cell_m))

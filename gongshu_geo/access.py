@@ -172,7 +172,7 @@ def compute_distance_surface(
                               tile_cells=tile_cells, exact_at=exact_at)  # fmt: skip
         metres[inside] = full[inside]
     logger.info(
-        "distance surface (%s) from %d facilities over %d cells", mode, len(geoms), len(inside)
+        _("distance surface (%s) from %d facilities over %d cells"), mode, len(geoms), len(inside)
     )
     return DistanceSurface(area, metres, mode, cap, band, tuple(float(t) for t in exact_at))
 

@@ -128,7 +128,9 @@ def _carto() -> Basemap:
     key = os.environ.get(CARTO_KEY_ENV)
     url = p["url"].replace("{apikey}", key) if key else p["url"].removesuffix("?key={apikey}")
     if not key:
-        logger.info("CARTO tiles may ask for an API key; set %s if they do not load", CARTO_KEY_ENV)
+        logger.info(
+            _("CARTO tiles may ask for an API key; set %s if they do not load"), CARTO_KEY_ENV
+        )
     return Basemap(
         "carto",
         url,

@@ -57,7 +57,7 @@ def default_candidates(projects, *, categories=()) -> gpd.GeoDataFrame:
     )
     keep = [c for c in ("id", "name", "category", "status") if c in projects.columns]
     out = projects.loc[blocks | polygons, [*keep, "geometry"]].to_crs(_crs.WGS84)
-    logger.info("%d default candidate sites", len(out))
+    logger.info(_("%d default candidate sites"), len(out))
     return out.reset_index(drop=True)
 
 

@@ -318,7 +318,7 @@ def write_template(path=DEFAULT_CONFIG_NAME, *, overwrite: bool = False) -> Path
             _("{path}: already exists; choose another name or pass --force").format(path=path)
         )
     write_text_atomic(path, template_text())
-    logger.info("wrote the project file template %s", path)
+    logger.info(_("wrote the project file template %s"), path)
     return path
 
 

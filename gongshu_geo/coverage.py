@@ -128,14 +128,14 @@ def select_facilities(projects, layer: str, *, statuses=None) -> gpd.GeoDataFram
             )
         )
     selected.attrs["layer"] = layer
-    logger.info("facility layer %s: %d projects", layer, len(selected))
+    logger.info(_("facility layer %s: %d projects"), layer, len(selected))
     return selected
 
 
 def _facility_geoms(facilities) -> np.ndarray:
     geoms = _crs.metric_geometries(facilities, "facilities")
     if not len(geoms):
-        logger.info("no facilities: nothing is covered")
+        logger.info(_("no facilities: nothing is covered"))
     return geoms
 
 
@@ -296,7 +296,7 @@ def _population_parts(population, field, street_table):
     src, street, point = src[keep], street[keep], point[keep]
     lost = len(np.setdiff1d(np.flatnonzero(kind == 0), src))
     if lost:
-        logger.warning("%d population points lie outside every street and are not counted", lost)
+        logger.warning(_("%d population points lie outside every street and are not counted"), lost)
     parts = np.where(point, geoms[src], shapely.intersection(geoms[src], street_geoms[street]))
     whole = np.where(point, np.nan, shapely.area(geoms[src]))
     return street, parts, counts[src], whole
@@ -438,7 +438,7 @@ def _polygon_coverage(
             out["covered_pop_share"] = share_of(out["covered_pop"], out["population"])
         frames.append(out[COVERAGE_COLUMNS])
     logger.info(
-        "coverage of %d streets by %s (%s, polygons, %d tiers)",
+        _("coverage of %d streets by %s (%s, polygons, %d tiers)"),
         len(table), facility, mode, len(areas),
     )  # fmt: skip
     return pd.concat(frames, ignore_index=True)

@@ -107,7 +107,7 @@ def dask_client(scheduler=None, *, n_workers: int | None = None):
             ) as cluster,
             Client(cluster) as client,
         ):
-            logger.info("started a local Dask cluster of %d workers", n)
+            logger.info(_("started a local Dask cluster of %d workers"), n)
             yield client
         return
     if not (isinstance(scheduler, str) and "://" in scheduler):
@@ -128,7 +128,7 @@ def dask_client(scheduler=None, *, n_workers: int | None = None):
             ).format(scheduler=scheduler, exc=exc)
         ) from exc
     with client:
-        logger.info("connected to the Dask scheduler at %s", scheduler)
+        logger.info(_("connected to the Dask scheduler at %s"), scheduler)
         yield client
 
 

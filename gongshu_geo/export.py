@@ -242,7 +242,7 @@ def export_layers(
     }[fmt]
     options = {"baselines": baselines or {}} if fmt == "qgz" else {}
     written = writer(prepared, Path(out), crs=crs, codec=codec, themes=themes, **options)
-    logger.info("exported %d layers as %s (%s) to %s", len(prepared), fmt, crs, out)
+    logger.info(_("exported %d layers as %s (%s) to %s"), len(prepared), fmt, crs, out)
     return written
 
 
@@ -368,7 +368,7 @@ def _split_by_family(frame, name) -> dict:
     dropped = int(families.isna().sum())
     if dropped:
         logger.warning(
-            "%s: %d rows without a point, line or polygon geometry skipped", name, dropped
+            _("%s: %d rows without a point, line or polygon geometry skipped"), name, dropped
         )
     present = [f for f in _FAMILIES if (families == f).any()]
     if len(present) <= 1:

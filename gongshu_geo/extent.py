@@ -282,7 +282,7 @@ def check_layer_extent(
                 else ""
             )
         )
-    logger.warning("%s (measured anyway: --skip-invalid)", message)
+    logger.warning(_("%s (measured anyway: --skip-invalid)"), message)
     return message
 
 

@@ -77,7 +77,7 @@ def write_gdb(prepared, out: Path, *, crs, codec, themes) -> list[Path]:
     target = out if out.suffix.lower() == ".gdb" else out / f"{GDB_NAME}{export._crs_tag(crs)}.gdb"
     supported, why = gdal_schema_support()
     if not supported:
-        logger.warning("%s: written without field aliases and domains: %s", target.name, why)
+        logger.warning(_("%s: written without field aliases and domains: %s"), target.name, why)
     fields, used_domains = {}, set()
     with _atomic_dir(target) as tmp:
         for name, frame in prepared.items():
@@ -99,7 +99,7 @@ def write_gdb(prepared, out: Path, *, crs, codec, themes) -> list[Path]:
         if supported:
             domains = {n: d for n, d in DOMAINS.items() if n in used_domains}
             apply_field_schema(tmp, domains=domains, fields=fields)
-    logger.info("wrote %d tables into %s", len(fields), target)
+    logger.info(_("wrote %d tables into %s"), len(fields), target)
     return [target]
 
 
@@ -147,7 +147,9 @@ def _gdb_types(frame, name):
         if fits:
             out[column] = values.astype("Int32" if values.isna().any() else "int32")
         else:
-            logger.warning("%s: %s holds integers beyond 32 bits; written as reals", name, column)
+            logger.warning(
+                _("%s: %s holds integers beyond 32 bits; written as reals"), name, column
+            )
             out[column] = values.astype("float64")
     return out
 

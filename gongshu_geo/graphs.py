@@ -176,7 +176,9 @@ def _graph_crs(text, xy, path):
                 )
             ) from exc
     if np.all(np.abs(xy[:, 0]) <= 180) and np.all(np.abs(xy[:, 1]) <= 90):
-        logger.warning("%s: the graph names no CRS; taking x/y as WGS 84 longitude/latitude", path)
+        logger.warning(
+            _("%s: the graph names no CRS; taking x/y as WGS 84 longitude/latitude"), path
+        )
         return CRS.from_user_input(_crs.WGS84)
     raise InputError(
         _(
@@ -191,7 +193,7 @@ def _finish_graph(node_xy, u, v, length, geometry, node_ids) -> WalkGraph:
     """Fill missing lengths, orient edges u < v and drop reverse duplicates."""
     missing = ~np.isfinite(length)
     if missing.any():
-        logger.info("measuring %d edges without a length in EPSG:4549", int(missing.sum()))
+        logger.info(_("measuring %d edges without a length in EPSG:4549"), int(missing.sum()))
         straight = np.hypot(*(node_xy[u] - node_xy[v]).T)
         measured = straight if geometry is None else shapely.length(geometry)
         length = np.where(missing, measured, length)
@@ -314,7 +316,7 @@ def download_walking_graph(boundary, out_path, *, margin_m: float = 500.0, downl
         ) from exc
     with atomic_path(out_path) as tmp:
         _write_graphml(graph, tmp, osmnx)
-    logger.info("saved a walking graph of %d nodes to %s", graph.number_of_nodes(), out_path)
+    logger.info(_("saved a walking graph of %d nodes to %s"), graph.number_of_nodes(), out_path)
     return Path(out_path)
 
 

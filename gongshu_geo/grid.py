@@ -263,7 +263,7 @@ def make_study_area(
         cell_pop, points = _layer_population(grid, label, table, population, population_field)
         source = "layer"
     logger.info(
-        "grid of %d x %d cells of %g m over %d streets (%d cells inside)",
+        _("grid of %d x %d cells of %g m over %d streets (%d cells inside)"),
         grid.n_rows, grid.n_cols, grid.cell_m, len(table), int((label >= 0).sum()),
     )  # fmt: skip
     return StudyArea(grid, table, label, cell_pop, source, *points)
@@ -419,5 +419,5 @@ def _layer_population(grid, label, table, population, field):
     ok = (street >= 0) & (cell >= 0)
     lost += w[~ok].sum()
     if lost > 0.5:
-        logger.warning("%.0f people of the population layer live outside every street", lost)
+        logger.warning(_("%.0f people of the population layer live outside every street"), lost)
     return pop, (cell[ok], street[ok], w[ok])

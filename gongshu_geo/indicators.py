@@ -14,6 +14,7 @@ import logging
 import pandas as pd
 
 from . import crs as _crs
+from ._i18n import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -257,6 +258,6 @@ def measure_targets(projects, streets, district) -> pd.DataFrame:
     )
     table = pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
     logger.info(
-        "measured %d plan targets (%d answerable)", len(table), int(table["answerable"].sum())
+        _("measured %d plan targets (%d answerable)"), len(table), int(table["answerable"].sum())
     )
     return table

@@ -157,7 +157,9 @@ def read_projects(
         warnings = [w for index, props, _, _ in rows for w in check_id_convention(props, index)]
     gdf = _finish_projects(rows, problems, fixes, source, skip_invalid=skip_invalid)
     for warning in warnings:
-        logger.warning("%s: %s (a convention of the packaged data, not required)", source, warning)
+        logger.warning(
+            _("%s: %s (a convention of the packaged data, not required)"), source, warning
+        )
     gdf.attrs["warnings"] = warnings
     return gdf
 
@@ -276,7 +278,7 @@ def _finish_projects(rows, problems, fixes, source, *, skip_invalid):
     gdf.attrs["source"] = source
     gdf.attrs["skipped"] = [p for probs in skipped for p in probs]
     gdf.attrs["fixed"] = list(fixes)
-    logger.info("read %d projects from %s (%d skipped)", len(gdf), source, len(skipped))
+    logger.info(_("read %d projects from %s (%d skipped)"), len(gdf), source, len(skipped))
     return gdf
 
 
@@ -287,7 +289,7 @@ def _log_skipped(problems, source) -> None:
         logger.log(level, "%s: skipped %s", source, problem)
     if len(problems) > MAX_LISTED:
         logger.warning(
-            "%s: skipped %d more problems (all of them: -vv, or --report problems.csv)",
+            _("%s: skipped %d more problems (all of them: -vv, or --report problems.csv)"),
             source,
             len(problems) - MAX_LISTED,
         )
@@ -495,7 +497,7 @@ def read_streets(
         check_street_tiling(gdf, source=source)
     gdf.attrs["source"] = source
     gdf.attrs["packaged"] = packaged
-    logger.info("read %d streets from %s", len(gdf), source)
+    logger.info(_("read %d streets from %s"), len(gdf), source)
     return gdf.reset_index(drop=True)
 
 
@@ -527,7 +529,7 @@ def _assign_crs(gdf, crs, source):
             check_coordinate_range(degrees, source=source)
             return _crs.from_gcj02(degrees)
         if gdf.crs is not None and gdf.crs != name:
-            logger.warning("%s: overriding the file's CRS %s with %s", source, gdf.crs, name)
+            logger.warning(_("%s: overriding the file's CRS %s with %s"), source, gdf.crs, name)
         gdf = gdf.set_crs(name, allow_override=True)
     if gdf.crs is None:
         raise CRSError(
@@ -606,7 +608,7 @@ def _join_population(gdf, population, value_field, code_field, source):
     lookup = dict(zip(table[code_field].map(_code_text), values, strict=True))
     unmatched = sorted(set(gdf["street_code"]) - set(lookup))
     if unmatched:
-        logger.warning("%s: no population for street codes %s", table_source, unmatched)
+        logger.warning(_("%s: no population for street codes %s"), table_source, unmatched)
     out = gdf.copy()
     out["population"] = out["street_code"].map(lookup)
     return out
@@ -640,7 +642,7 @@ def read_table(path) -> pd.DataFrame:
         try:
             table = pd.read_csv(path, encoding=encoding, dtype=str)
         except UnicodeDecodeError:
-            logger.warning("%s: not UTF-8; reading it as GBK", path)
+            logger.warning(_("%s: not UTF-8; reading it as GBK"), path)
             continue
         except pd.errors.EmptyDataError as exc:
             raise InputError(

@@ -160,8 +160,10 @@ def join_projects_to_streets(projects: gpd.GeoDataFrame, streets: gpd.GeoDataFra
     joined = joined.sort_values(["_p", "outside", "street_code"]).drop(columns="_p")
     n_out = joined.loc[joined["outside"], "project_id"].nunique()
     if n_out:
-        logger.info("%d projects lie wholly or partly outside the streets (see outside.csv)", n_out)
-    logger.info("joined %d projects to %d streets: %d rows", len(p), len(s), len(joined))
+        logger.info(
+            _("%d projects lie wholly or partly outside the streets (see outside.csv)"), n_out
+        )
+    logger.info(_("joined %d projects to %d streets: %d rows"), len(p), len(s), len(joined))
     return joined.reset_index(drop=True)
 
 

@@ -153,7 +153,7 @@ def make_overview_map(
             as_of = min(max(int(as_of), first), last)
         YearSlider(first, last, as_of=as_of).add_to(m)
     logger.info(
-        "overview map: %d projects in %d categories on %s (%s)",
+        _("overview map: %d projects in %d categories on %s (%s)"),
         len(projects),
         shown["category"].nunique(),
         bm.name,

@@ -283,10 +283,10 @@ def compute_node_distances(graph: WalkGraph, facilities, *, max_distance_m=None)
         ``distance_m``; ``inf`` where no facility is reached.
     """
     geoms = _crs.metric_geometries(facilities, "facilities")
-    nodes, costs, _ = locate_facility_access(graph, geoms)
+    nodes, costs, _access = locate_facility_access(graph, geoms)
     dist = node_walks(graph, nodes, costs, max_distance_m)
     index = graph.node_ids if graph.node_ids is not None else pd.RangeIndex(graph.n_nodes)
-    logger.info("node distances from %d facilities over %r", len(geoms), graph)
+    logger.info(_("node distances from %d facilities over %r"), len(geoms), graph)
     return pd.Series(dist, index=index, name="distance_m")
 
 
@@ -349,7 +349,7 @@ def network_service_areas_metric(graph: WalkGraph, geoms, tiers, band_m) -> gpd.
         )
         areas.append(area)
         logger.debug("network tier %.0f m: %d edge pieces", budget, len(pieces))
-    logger.info("network service areas for %d facilities, %d tiers", len(geoms), len(tiers))
+    logger.info(_("network service areas for %d facilities, %d tiers"), len(geoms), len(tiers))
     return gpd.GeoDataFrame(
         {
             "minutes": tiers["minutes"].to_numpy(),

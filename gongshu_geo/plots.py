@@ -20,6 +20,7 @@ from matplotlib import patheffects
 
 from . import crs as _crs
 from ._atomic import write_bytes_atomic
+from ._i18n import gettext as _
 from ._style import (
     CATEGORY_STYLE,
     GAP_COLOUR,
@@ -75,7 +76,7 @@ def _font_setup():
     path = find_cjk_font()
     if path is None:
         logger.warning(
-            "no CJK font found (install fonts-noto-cjk); PNG labels are in pinyin/English"
+            _("no CJK font found (install fonts-noto-cjk); PNG labels are in pinyin/English")
         )
         return {"font.family": ["DejaVu Sans"], "axes.unicode_minus": False}, False
     font_manager.fontManager.addfont(str(path))

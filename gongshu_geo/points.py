@@ -210,7 +210,7 @@ def compute_point_coverage(
     mode = "points" if graph is None else "points_network"
     result = _coverage_table(table, tier_table, sums, facility, mode)
     logger.info(
-        "point coverage of %d streets by %s (%s, %s engine): %d points, %d outside every street",
+        _("point coverage of %d streets by %s (%s, %s engine): %d points, %d outside every street"),
         len(table), facility, mode, engine, sums[:, -1].sum(), sums[-1, -1],
     )  # fmt: skip
     return result

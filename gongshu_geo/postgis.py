@@ -151,8 +151,8 @@ def _reason(exc, dsn) -> str:
 @contextlib.contextmanager
 def _connected(dsn: str, error=InputError):
     """Yield a SQLAlchemy connection; a refused connection raises ``error`` without the password."""
-    sqlalchemy, _ = _imports()
-    url, _, _ = _split_dsn(dsn)
+    sqlalchemy, _psycopg = _imports()
+    url, _table, _query = _split_dsn(dsn)
     label = redact_dsn(dsn)
     try:
         engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
@@ -252,7 +252,7 @@ def read_postgis_layer(dsn: str, *, what: str = "layer"):
         if len(values) and values.map(lambda v: isinstance(v, decimal.Decimal)).all():
             frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
     frame.attrs["source"] = label
-    logger.info("read %d rows from %s", len(frame), label)
+    logger.info(_("read %d rows from %s"), len(frame), label)
     return frame
 
 
@@ -406,7 +406,7 @@ def write_postgis(prepared, dsn: str, *, schema=DEFAULT_SCHEMA, crs, themes) -> 
                     'schema "{schema}" is as it was'
                 ).format(label=label, where=where, reason=_reason(exc, dsn), schema=schema)
             ) from None
-    logger.info("wrote %d tables into %s (schema %s)", len(written), label, schema)
+    logger.info(_("wrote %d tables into %s (schema %s)"), len(written), label, schema)
     return written
 
 
@@ -432,7 +432,7 @@ def _write_table(conn, frame, schema, name, comment) -> None:
     spatial = is_spatial(frame)
     frame = frame.reset_index(drop=True)
     if "fid" in frame.columns:  # e.g. read back from an earlier export: renumbered
-        logger.info('%s: column "fid" replaced by the new primary key', name)
+        logger.info(_('%s: column "fid" replaced by the new primary key'), name)
         frame = frame.drop(columns="fid")
     frame.insert(0, "fid", range(1, len(frame) + 1))
     if spatial:

@@ -115,7 +115,7 @@ def write_qgis_project(
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, document.encode("utf-8"))
     logger.info(
-        "wrote QGIS project %s: %d project layers, %d facility layers' coverage",
+        _("wrote QGIS project %s: %d project layers, %d facility layers' coverage"),
         target,
         len(plan.projects),
         len(plan.coverage),

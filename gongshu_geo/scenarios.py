@@ -174,7 +174,7 @@ def compute_network_penalty(distance_cov: pd.DataFrame, network_cov: pd.DataFram
     )
     if len(out) != len(distance_cov):
         logger.warning(
-            "%d distance rows have no network row to compare with", len(distance_cov) - len(out)
+            _("%d distance rows have no network row to compare with"), len(distance_cov) - len(out)
         )
     out["area_share_penalty"] = (
         out["covered_area_share_distance"] - out["covered_area_share_network"]

@@ -122,7 +122,7 @@ def compute_schedule_state(projects: gpd.GeoDataFrame, *, as_of: int) -> gpd.Geo
     out["scheduled_state"] = state
     logs = projects["status_log"] if "status_log" in projects else [None] * len(projects)
     out["recorded_status"] = [recorded_status(log, as_of=year) for log in logs]
-    logger.info("schedule in %d: %s", year, pd.Series(state).value_counts().to_dict())
+    logger.info(_("schedule in %d: %s"), year, pd.Series(state).value_counts().to_dict())
     return out
 
 

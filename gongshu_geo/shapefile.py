@@ -210,8 +210,10 @@ def make_encodable(frame, *, encoding: str, source: str):
         raise InputError(problems, source=source)
     if changed:
         logger.warning(
-            "%s: %d text values had characters %s lacks, written in their plain form "
-            "(e.g. m² as m2); export with --encoding UTF-8 to keep them",
+            _(
+                "%s: %d text values had characters %s lacks, written in their plain form "
+                "(e.g. m² as m2); export with --encoding UTF-8 to keep them"
+            ),
             source,
             changed,
             encoding,

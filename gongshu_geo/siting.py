@@ -106,7 +106,7 @@ def _cover_matrix(cells: Cells, sites, existing, *, distance_m, mode="distance",
     covered = np.zeros(len(points), dtype=bool)
     covered[done] = True
     logger.info(
-        "coverage matrix: %d candidates x %d cells, %d pairs; %d cells already reached",
+        _("coverage matrix: %d candidates x %d cells, %d pairs; %d cells already reached"),
         shape[0], shape[1], matrix.nnz, covered.sum(),
     )  # fmt: skip
     return matrix, covered

@@ -120,7 +120,7 @@ def write_surface_geotiff(
             dst.write(src.read(1), 1)
             dst.set_band_description(1, description)
             dst.update_tags(**src.tags())
-    logger.info("wrote the surface %s (%d x %d cells)", path, grid.n_cols, grid.n_rows)
+    logger.info(_("wrote the surface %s (%d x %d cells)"), path, grid.n_cols, grid.n_rows)
     return path
 
 

@@ -112,7 +112,7 @@ def read_hangzhou_streets(folder=None, *, districts=HANGZHOU_DISTRICTS) -> gpd.G
     geoms = np.asarray(geoms, dtype=object)
     bad = ~shapely.is_valid(geoms)
     geoms[bad] = [_polygonal(shapely.make_valid(g)) for g in geoms[bad]]
-    logger.info("read %d Hangzhou streets from %s (%d repaired)", len(geoms), base, bad.sum())
+    logger.info(_("read %d Hangzhou streets from %s (%d repaired)"), len(geoms), base, bad.sum())
     return gpd.GeoDataFrame(
         {"street_code": codes, "name": names, "district": owners}, geometry=geoms, crs=_crs.WGS84
     )
@@ -177,7 +177,7 @@ def make_synthetic_region(n_streets: int = 190, *, seed: int = 0) -> gpd.GeoData
         geometry=cells,
         crs=_crs.METRIC,
     )
-    logger.info("synthetic region: %d streets, %.0f km²", n_streets, streets["area_km2"].sum())
+    logger.info(_("synthetic region: %d streets, %.0f km²"), n_streets, streets["area_km2"].sum())
     return streets
 
 
@@ -370,7 +370,7 @@ def make_walking_lattice(streets, n_nodes: int, *, seed: int = 0, drop_share: fl
     u, v = np.concatenate(u), np.concatenate(v)
     keep = rng.random(len(u)) >= drop_share
     u, v = u[keep], v[keep]
-    logger.info("walking lattice: %d nodes, %d edges, %.0f m apart", len(xy), len(u), spacing)
+    logger.info(_("walking lattice: %d nodes, %d edges, %.0f m apart"), len(xy), len(u), spacing)
     return WalkGraph(xy, u, v, np.hypot(*(xy[u] - xy[v]).T))
 
 
@@ -439,7 +439,7 @@ def write_population_parquet(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    logger.info("wrote %d population points to %s", n, target)
+    logger.info(_("wrote %d population points to %s"), n, target)
     return target
 
 

@@ -77,12 +77,14 @@ def test_update_script_check_passes():
 
 # --- (b) the placeholders of each translation are its msgid's ---------------------------------
 
-_PERCENT = re.compile(r"%(?:\([a-z_]+\))?[sr]")
+_PERCENT = re.compile(r"%(?:\([a-z_]+\))?[-#0 +]?\d*(?:\.\d+)?[sdrgfix]")
 
 
 def _placeholders(text: str) -> list:
-    if _PERCENT.search(text):  # argparse's own words use %-formatting
-        return sorted(_PERCENT.findall(text))
+    if _PERCENT.search(text):  # argparse's words and log messages use %-formatting
+        found = _PERCENT.findall(text)
+        named = sorted(p for p in found if p.startswith("%("))
+        return [p for p in found if not p.startswith("%(")] + named  # positional: in order
     fields = [f for _lit, f, spec, conv in string.Formatter().parse(text) if f is not None]
     specs = [
         f"{f}!{conv}:{spec}"
@@ -105,6 +107,9 @@ def test_placeholders_compare_names_conversions_and_specs():
     assert _placeholders("{a} and {b!r:.60}") == ["a!None:", "b!r:.60"]
     assert _placeholders("{a}{{b}}") == ["a!None:"]
     assert _placeholders("%(prog)s: error: %(message)s\n") == ["%(message)s", "%(prog)s"]
+    # %-placeholders without names are filled in order: a translation must keep it
+    assert _placeholders("%d of %s in %.3f s") == ["%d", "%s", "%.3f"]
+    assert _placeholders("%s 中 %d 个") != _placeholders("%d of %s")
 
 
 def test_chinese_translations_are_chinese(catalog):
