@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ._atomic import write_text_atomic
 from ._errors import InputError, OutputError
+from ._i18n import N_
 from ._i18n import gettext as _
 
 if sys.version_info >= (3, 11):
@@ -163,14 +164,14 @@ _TABLE_TITLES = {
     "maps": "地图 maps",
     "outputs": "输出 outputs",
 }
-_EXPECTED = {
-    "str": "a string",
-    "path": "a string (a path or postgresql:// URL)",
-    "paths": "an array of strings (paths)",
-    "bool": "true or false",
-    "int": "an integer",
-    "number": "a number",
-    "numbers": "an array of numbers",
+_EXPECTED = {  # translated where a message names them
+    "str": N_("a string"),
+    "path": N_("a string (a path or postgresql:// URL)"),
+    "paths": N_("an array of strings (paths)"),
+    "bool": N_("true or false"),
+    "int": N_("an integer"),
+    "number": N_("a number"),
+    "numbers": N_("an array of numbers"),
 }
 
 
@@ -406,8 +407,8 @@ def _suggest(name: str) -> str:
 
 
 def _toml_type(value) -> str:
-    names = {bool: "a boolean", int: "an integer", float: "a float", str: "a string",
-             list: "an array", dict: "a table"}  # fmt: skip
+    names = {bool: _("a boolean"), int: _("an integer"), float: _("a float"), str: _("a string"),
+             list: _("an array"), dict: _("a table")}  # fmt: skip
     kind = names.get(type(value), f"a {type(value).__name__}")
     shown = repr(value) if not isinstance(value, (dict, list)) or len(repr(value)) < 40 else "…"
     if isinstance(value, bool):
@@ -434,10 +435,10 @@ def _type_problem(key: ConfigKey, value) -> str | None:
     if isinstance(value, list) and key.kind in ("paths", "numbers"):
         bad = next(x for x in value if not checks[key.kind]([x]))
         return _("expected {expected}; found an element that is {found}").format(
-            expected=_EXPECTED[key.kind], found=_toml_type(bad)
+            expected=_(_EXPECTED[key.kind]), found=_toml_type(bad)
         )
     return _("expected {expected}; found {found}").format(
-        expected=_EXPECTED[key.kind], found=_toml_type(value)
+        expected=_(_EXPECTED[key.kind]), found=_toml_type(value)
     )
 
 

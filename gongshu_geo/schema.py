@@ -130,7 +130,7 @@ def check_id_convention(props: dict, index: int) -> list[str]:
                     "or more digits); found {fid!r}"
                 ).format(label=label, fid=fid),
                 expected="P-<CATEGORY>-NNN",
-                kind='"id" does not follow the P-<CATEGORY>-NNN convention',
+                kind=_('"id" does not follow the P-<CATEGORY>-NNN convention'),
                 **parts,
             )
         ]
@@ -144,7 +144,7 @@ def check_id_convention(props: dict, index: int) -> list[str]:
                         '{label}: "id" of a {category} must start with P-{prefix}-; found {fid!r}'
                     ).format(label=label, category=category, prefix=prefix, fid=fid),
                     expected=f"P-{prefix}-NNN",
-                    kind='"id" prefix does not match the category',
+                    kind=_('"id" prefix does not match the category'),
                     **parts,
                 )
             ]
@@ -263,7 +263,7 @@ def check_properties(
                     field="id",
                     expected="a unique id",
                     found=f"{fid!r}, also used by feature #{seen_ids[fid]}",
-                    kind='duplicate "id"',
+                    kind=_('duplicate "id"'),
                 )
             )
         else:
@@ -390,7 +390,7 @@ def check_geometry_type(category, geom_type, label) -> list[str]:
     if geom_type not in allowed:
         return [
             _("{label}: a {category} must be a {allowed} geometry; found {geom_type}").format(
-                label=label, category=category, allowed=" or ".join(allowed), geom_type=geom_type
+                label=label, category=category, allowed=_(" or ").join(allowed), geom_type=geom_type
             )
         ]
     return []
