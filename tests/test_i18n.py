@@ -367,3 +367,65 @@ def test_argparse_is_left_as_it_was_after_our_parser():
     main_parser.format_help()
     assert argparse._("usage: ") == "usage: "
     assert "usage: x" in argparse.ArgumentParser(prog="x").format_help()
+
+
+# --- the translator is not hidden -------------------------------------------------------------
+
+
+def _functions_hiding_the_translator(source: str) -> list:
+    """Functions that call ``_()`` but also bind ``_`` themselves (``a, _ = ...``, ``for _ in``).
+
+    Such a binding makes ``_`` local to the whole function, so its ``_("...")`` calls fail
+    (or call the wrong thing); comprehensions have their own scope and are fine.
+    """
+    import ast
+
+    found = []
+    scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ListComp, ast.SetComp)
+    scopes += (ast.DictComp, ast.GeneratorExp)
+
+    def walk(node, state):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue  # a function of its own, visited on its own
+            if isinstance(child, ast.Name) and child.id == "_":
+                state["binds" if isinstance(child.ctx, ast.Store) else "uses"] = True
+            if isinstance(child, scopes):  # a comprehension's own _ is its own
+                for sub in ast.walk(child):
+                    if (
+                        isinstance(sub, ast.Name)
+                        and sub.id == "_"
+                        and isinstance(sub.ctx, ast.Load)
+                    ):
+                        state["uses"] = True
+                continue
+            walk(child, state)
+
+    def visit(function):
+        state = {"binds": False, "uses": False}
+        walk(function, state)
+        if state["binds"] and state["uses"]:
+            found.append(f"{function.name} (line {function.lineno})")
+
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            visit(node)
+    return found
+
+
+def test_no_function_hides_the_translator_behind_a_throwaway_underscore():
+    hiding = {}
+    for path in sorted((ROOT / "gongshu_geo").rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        if "import gettext as _" in text:
+            found = _functions_hiding_the_translator(text)
+            if found:
+                hiding[path.name] = found
+    assert not hiding, f"name the throwaway something else than _ in: {hiding}"
+
+
+def test_the_hidden_translator_check_finds_one():
+    source = 'def f(x):\n    a, _ = x\n    raise ValueError(_("no"))\n'
+    assert _functions_hiding_the_translator(source) == ["f (line 1)"]
+    fine = 'def g(x):\n    y = [a for a, _ in x]\n    raise ValueError(_("no"))\n'
+    assert _functions_hiding_the_translator(fine) == []
