@@ -122,7 +122,11 @@ def _walk_positions(coords, depth):
         yield coords
         return
     if not isinstance(coords, list):
-        raise TypeError(f"expected a list at nesting depth {depth}, found {type(coords).__name__}")
+        raise TypeError(
+            _("expected a list at nesting depth {depth}, found {type}").format(
+                depth=depth, type=type(coords).__name__
+            )
+        )
     for item in coords:
         yield from _walk_positions(item, depth - 1)
 

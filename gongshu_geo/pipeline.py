@@ -611,7 +611,7 @@ def _checked_layer(frame, streets, *, label, what, skip, key, warnings):
     except InputError as exc:
         if not skip:
             raise
-        message = f"{exc}; the layer is not measured (--skip-invalid)"
+        message = _("{reason}; the layer is not measured (--skip-invalid)").format(reason=exc)
         logger.warning("%s", message)
         if warnings is not None:
             warnings[key] = message

@@ -293,7 +293,7 @@ def parse_status_log(value) -> list | None:
     if isinstance(value, str):
         value = json.loads(value)
     if not isinstance(value, list):
-        raise ValueError(f"a list of entries; found {type(value).__name__}")
+        raise ValueError(_("a list of entries; found {type}").format(type=type(value).__name__))
     return value
 
 

@@ -217,17 +217,24 @@ class SiteChoice:
 
     def summary(self) -> str:
         """One line: method, people added, and for greedy the bound."""
-        text = (
-            f"{len(self.chosen)} sites for {self.layer} ({self.minutes:g} min, "
-            f"{self.distance_m:g} m, {self.mode}): {self.objective:,.0f} people newly within "
-            f"reach ({self.objective / self.population:.1%} of {self.population:,.0f}); "
-            f"method {self.method}"
+        text = _(
+            "{n} sites for {layer} ({minutes:g} min, {distance_m:g} m, {mode}): {people:,.0f} "
+            "people newly within reach ({share:.1%} of {population:,.0f}); method {method}"
+        ).format(
+            n=len(self.chosen),
+            layer=self.layer,
+            minutes=self.minutes,
+            distance_m=self.distance_m,
+            mode=self.mode,
+            people=self.objective,
+            share=self.objective / self.population,
+            population=self.population,
+            method=self.method,
         )
         if self.method == "greedy":
-            text += (
-                f" (at least {self.guarantee:.1%} of the optimum; the optimum is at most "
-                f"{self.upper_bound:,.0f})"
-            )
+            text += _(
+                " (at least {guarantee:.1%} of the optimum; the optimum is at most {bound:,.0f})"
+            ).format(guarantee=self.guarantee, bound=self.upper_bound)
         return text
 
 
