@@ -165,7 +165,7 @@ def collect_layers(
                 _('table name "{name}" is already a layer name; choose another').format(name=name)
             )
         layers[name] = pd.DataFrame(table.drop(columns="geometry", errors="ignore"))
-    logger.info("collected %d layers: %s", len(layers), ", ".join(layers))
+    logger.info(_("collected %d layers: %s"), len(layers), ", ".join(layers))
     return layers
 
 

@@ -102,7 +102,7 @@ def read_graph(path) -> WalkGraph:
         )
         geometry = np.where(shapely.is_missing(parsed), straight, parsed)
     graph = _finish_graph(node_xy, u, v, length, geometry, np.asarray(ids, dtype=object))
-    logger.info("read %r from %s", graph, path)
+    logger.info(_("read %r from %s"), graph, path)
     return graph
 
 
@@ -261,7 +261,7 @@ def graph_from_lines(lines) -> WalkGraph:
     length = shapely.length(pieces)
     keep = length > 0
     graph = _finish_graph(node_xy, u[keep], v[keep], length[keep], pieces[keep], None)
-    logger.info("built %r from %d lines", graph, len(geoms))
+    logger.info(_("built %r from %d lines"), graph, len(geoms))
     return graph
 
 

@@ -286,7 +286,7 @@ def _log_skipped(problems, source) -> None:
     """Log what was skipped: the first few as warnings, the rest at debug level (no flood)."""
     for k, problem in enumerate(problems):
         level = logging.WARNING if k < MAX_LISTED else logging.DEBUG
-        logger.log(level, "%s: skipped %s", source, problem)
+        logger.log(level, _("%s: skipped %s"), source, problem)
     if len(problems) > MAX_LISTED:
         logger.warning(
             _("%s: skipped %d more problems (all of them: -vv, or --report problems.csv)"),

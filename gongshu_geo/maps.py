@@ -634,12 +634,12 @@ def save_map(m: folium.Map, path, *, inline_assets: bool = True) -> Path:
     """
     page = render_map(m, inline_assets=inline_assets)
     path = write_text_atomic(path, page)
-    logger.info(
-        "wrote %s (%.0f kB%s)",
-        path,
-        len(page.encode("utf-8")) / 1024,
-        ", self-contained" if inline_assets else ", Leaflet from CDN",
-    )
+    if inline_assets:
+        logger.info(_("wrote %s (%.0f kB, self-contained)"), path, len(page.encode("utf-8")) / 1024)
+    else:
+        logger.info(
+            _("wrote %s (%.0f kB, Leaflet from CDN)"), path, len(page.encode("utf-8")) / 1024
+        )
     return Path(path)
 
 

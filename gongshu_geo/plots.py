@@ -417,5 +417,5 @@ def _save(fig, path, dpi) -> Path:
     )
     data = buffer.getvalue()
     out = write_bytes_atomic(path, data)
-    logger.info("wrote %s (%.0f kB)", out, len(data) / 1024)
+    logger.info(_("wrote %s (%.0f kB)"), out, len(data) / 1024)
     return Path(out)

@@ -98,7 +98,7 @@ def compare_scenarios(
                "population": population, "population_field": population_field}  # fmt: skip
     frames = []
     for scenario, facilities in (("existing", plan[plan["status"] == "existing"]), ("plan", plan)):
-        logger.info("scenario %s: %d %s facilities", scenario, len(facilities), layer)
+        logger.info(_("scenario %s: %d %s facilities"), scenario, len(facilities), layer)
         frames.append(compute_coverage(streets, facilities, **options).assign(scenario=scenario))
     both = pd.concat(frames, ignore_index=True)
     return both[["scenario", *COVERAGE_COLUMNS]]

@@ -514,7 +514,7 @@ def write_sites(
     written.append(out_dir / "sites.gpkg")
     html = render_map(make_sites_map(choice, streets, basemap=basemap), inline_assets=inline_assets)
     written.append(write_bytes_atomic(out_dir / "sites.html", html.encode("utf-8")))
-    logger.info("wrote %s", ", ".join(p.name for p in written))
+    logger.info(_("wrote %s"), ", ".join(p.name for p in written))
     return written
 
 
