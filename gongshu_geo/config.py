@@ -21,6 +21,8 @@ from pathlib import Path
 
 from gongshu_geo.core.atomic import write_text_atomic
 from gongshu_geo.core.errors import InputError, OutputError
+from gongshu_geo.core.i18n import N_
+from gongshu_geo.core.i18n import gettext as _
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -162,14 +164,14 @@ _TABLE_TITLES = {
     "maps": "地图 maps",
     "outputs": "输出 outputs",
 }
-_EXPECTED = {
-    "str": "a string",
-    "path": "a string (a path or postgresql:// URL)",
-    "paths": "an array of strings (paths)",
-    "bool": "true or false",
-    "int": "an integer",
-    "number": "a number",
-    "numbers": "an array of numbers",
+_EXPECTED = {  # translated where a message names them
+    "str": N_("a string"),
+    "path": N_("a string (a path or postgresql:// URL)"),
+    "paths": N_("an array of strings (paths)"),
+    "bool": N_("true or false"),
+    "int": N_("an integer"),
+    "number": N_("a number"),
+    "numbers": N_("an array of numbers"),
 }
 
 
@@ -201,12 +203,16 @@ def read_config(path) -> dict:
         text = path.read_bytes().decode("utf-8")
     except OSError as exc:
         raise ConfigError(
-            f"cannot read the project file ({exc.strerror}); write one with `gongshu-geo init`",
+            _(
+                "cannot read the project file ({strerror}); write one with `gongshu-geo init`"
+            ).format(strerror=exc.strerror),
             source=str(path),
         ) from exc
     except UnicodeDecodeError as exc:
         raise ConfigError(
-            f"byte {exc.start}: not UTF-8; TOML files are UTF-8 (save it as UTF-8, not GBK)",
+            _("byte {start}: not UTF-8; TOML files are UTF-8 (save it as UTF-8, not GBK)").format(
+                start=exc.start
+            ),
             source=str(path),
         ) from exc
     return parse_config(text, source=str(path), base=path.parent)
@@ -244,11 +250,17 @@ def parse_config(text: str, *, source: str = DEFAULT_CONFIG_NAME, base=None) -> 
         where = _line_of(name, lines)
         key = _BY_NAME.get(name)
         if key is None:
-            problems.append(f"{where}unknown key {name}{_suggest(name)}")
+            problems.append(
+                _("{where}unknown key {name}{suggest}").format(
+                    where=where, name=name, suggest=_suggest(name)
+                )
+            )
             continue
         problem = _type_problem(key, value)
         if problem:
-            problems.append(f"{where}{name}: {problem}")
+            problems.append(
+                _("{where}{name}: {problem}").format(where=where, name=name, problem=problem)
+            )
             continue
         options[key.dest] = _convert(key, value, base)
     if problems:
@@ -303,9 +315,11 @@ def write_template(path=DEFAULT_CONFIG_NAME, *, overwrite: bool = False) -> Path
     """
     path = Path(path)
     if path.exists() and not overwrite:
-        raise OutputError(f"{path}: already exists; choose another name or pass --force")
+        raise OutputError(
+            _("{path}: already exists; choose another name or pass --force").format(path=path)
+        )
     write_text_atomic(path, template_text())
-    logger.info("wrote the project file template %s", path)
+    logger.info(_("wrote the project file template %s"), path)
     return path
 
 
@@ -324,12 +338,16 @@ def _describe_toml_error(exc, text: str) -> str:
     match = re.search(r"\(at line (\d+), column (\d+)\)$", message)
     if match:
         head = message[: match.start()].rstrip()
-        return f"line {match[1]}, column {match[2]}: not valid TOML: {head}"
+        return _("line {line}, column {column}: not valid TOML: {reason}").format(
+            line=match[1], column=match[2], reason=head
+        )
     if message.endswith("(at end of document)"):
         head = message[: -len("(at end of document)")].rstrip()
         last = max(1, len(text.rstrip("\n").splitlines()))
-        return f"line {last} (end of file): not valid TOML: {head}"
-    return f"not valid TOML: {message}"
+        return _("line {line} (end of file): not valid TOML: {reason}").format(
+            line=last, reason=head
+        )
+    return _("not valid TOML: {reason}").format(reason=message)
 
 
 _HEADER = re.compile(r"^\s*\[\[?\s*([^\[\]#]+?)\s*\]\]?\s*(#.*)?$")
@@ -371,7 +389,7 @@ def _line_of(name: str, lines: dict) -> str:
     for n in range(len(parts), 0, -1):
         line = lines.get(".".join(parts[:n]))
         if line is not None:
-            return f"line {line}: "
+            return _("line {line}: ").format(line=line)
     return ""
 
 
@@ -383,13 +401,14 @@ def _suggest(name: str) -> str:
         leaves = {k.rsplit(".", 1)[-1]: k for k in _BY_NAME}
         close = [leaves[m] for m in difflib.get_close_matches(leaf, list(leaves), n=1)]
     if close:
-        return f"; did you mean {close[0]}?"
-    return f"; known tables are {', '.join(f'[{t}]' for t in _TABLES)}"
+        return _("; did you mean {key}?").format(key=close[0])
+    tables = ", ".join(f"[{t}]" for t in _TABLES)
+    return _("; known tables are {tables}").format(tables=tables)
 
 
 def _toml_type(value) -> str:
-    names = {bool: "a boolean", int: "an integer", float: "a float", str: "a string",
-             list: "an array", dict: "a table"}  # fmt: skip
+    names = {bool: _("a boolean"), int: _("an integer"), float: _("a float"), str: _("a string"),
+             list: _("an array"), dict: _("a table")}  # fmt: skip
     kind = names.get(type(value), f"a {type(value).__name__}")
     shown = repr(value) if not isinstance(value, (dict, list)) or len(repr(value)) < 40 else "…"
     if isinstance(value, bool):
@@ -415,8 +434,12 @@ def _type_problem(key: ConfigKey, value) -> str | None:
         return None
     if isinstance(value, list) and key.kind in ("paths", "numbers"):
         bad = next(x for x in value if not checks[key.kind]([x]))
-        return f"expected {_EXPECTED[key.kind]}; found an element that is {_toml_type(bad)}"
-    return f"expected {_EXPECTED[key.kind]}; found {_toml_type(value)}"
+        return _("expected {expected}; found an element that is {found}").format(
+            expected=_(_EXPECTED[key.kind]), found=_toml_type(bad)
+        )
+    return _("expected {expected}; found {found}").format(
+        expected=_(_EXPECTED[key.kind]), found=_toml_type(value)
+    )
 
 
 def _convert(key: ConfigKey, value, base):

@@ -32,6 +32,8 @@ from gongshu_geo.analysis.grid import DEFAULT_CELL_M, make_study_area
 from gongshu_geo.analysis.tiers import DEFAULT_SPEED_M_PER_MIN, resolve_tiers
 from gongshu_geo.core.atomic import LOCK_NAME, ensure_dir, staged_outputs  # noqa: F401 (LOCK_NAME: the API)
 from gongshu_geo.core.errors import InputError
+from gongshu_geo.core.i18n import N_
+from gongshu_geo.core.i18n import gettext as _
 from gongshu_geo.core.progress import track
 from gongshu_geo.data.io import (
     outline_of,
@@ -430,7 +432,7 @@ def build(
         if gpkg:
             _write_gpkg(stage, proj, strt, district, layer_maps, joined, completeness)
     result.written = stage.written
-    logger.info("wrote %d files into %s", len(result.written), out_dir)
+    logger.info(_("wrote %d files into %s"), len(result.written), out_dir)
     return result
 
 
@@ -576,9 +578,13 @@ def _read_user_facilities(facilities, *, streets, skip_invalid=False, warnings=N
         elif not is_dsn(source) and Path(source).suffix.lower() in (".csv", ".xlsx"):
             frame = read_points_csv(source, check_coordinates=False)
         else:
-            frame = read_layer(source, what="facility layer", check_coordinates=False)
+            frame = read_layer(source, what=N_("facility layer"), check_coordinates=False)
         if frame.empty:
-            raise InputError(f"{label}: the facility layer {name!r} has no features")
+            raise InputError(
+                _("{label}: the facility layer {name!r} has no features").format(
+                    label=label, name=name
+                )
+            )
         where = {"key": ("facility layer", name), "warnings": warnings}
         frame = _checked_layer(
             frame, streets, label=label, what=f"facility layer {name!r}", skip=skip_invalid, **where
@@ -602,7 +608,7 @@ def _checked_layer(frame, streets, *, label, what, skip, key, warnings):
     except InputError as exc:
         if not skip:
             raise
-        message = f"{exc}; the layer is not measured (--skip-invalid)"
+        message = _("{reason}; the layer is not measured (--skip-invalid)").format(reason=exc)
         logger.warning("%s", message)
         if warnings is not None:
             warnings[key] = message
@@ -620,7 +626,7 @@ def read_population_layer(source, *, streets, skip_invalid=False, warnings=None)
     from gongshu_geo.data.io import read_layer
 
     label = _source_label(source, "population layer")
-    what = "population layer"
+    what = N_("population layer")
     frame = (
         source
         if isinstance(source, gpd.GeoDataFrame)
@@ -639,11 +645,11 @@ def read_walk_graph(path):
 
     if Path(path).suffix.lower() == ".graphml":
         return graphs.read_graph(path)
-    lines = read_layer(path, what="walkable-lines layer")
+    lines = read_layer(path, what=N_("walkable-lines layer"))
     try:
         return graphs.graph_from_lines(lines)
     except InputError as exc:
-        raise InputError(f"{path}: {exc}") from exc
+        raise InputError(_("{path}: {exc}").format(path=path, exc=exc)) from exc
 
 
 def _write_maps(
@@ -1070,7 +1076,7 @@ def write_sites(
         stage.path("sites.html").write_bytes(html.encode("utf-8"))
     written = [Path(out) / name for name in ("sites.csv", "candidates.csv", "sites.gpkg")]
     written.append(Path(out) / "sites.html")
-    logger.info("wrote %s", ", ".join(p.name for p in written))
+    logger.info(_("wrote %s"), ", ".join(p.name for p in written))
     return written
 
 

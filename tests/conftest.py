@@ -3,6 +3,11 @@
 Hypothesis draws the same examples on every run (``derandomize``), so that the
 suite a newcomer or CI runs passes or fails for the code, not for the luck of
 the draw. ``GONGSHU_GEO_HYPOTHESIS_RANDOM=1`` draws new ones, to look for bugs.
+
+The tests read the messages in English whatever the machine's ``LANG``: a Chinese
+locale is overridden for this process and the commands it runs, and every test
+starts with the language chosen by the environment (tests/test_i18n.py asks for
+Chinese itself).
 """
 
 import json
@@ -11,10 +16,23 @@ import os
 import pytest
 from hypothesis import settings
 
+from gongshu_geo.core import i18n as _i18n
+
 settings.register_profile(
     "gongshu-geo", derandomize=os.environ.get("GONGSHU_GEO_HYPOTHESIS_RANDOM") != "1"
 )
 settings.load_profile("gongshu-geo")
+
+if _i18n.resolve_language() != "en":
+    os.environ["LC_ALL"] = "C.UTF-8"
+
+
+@pytest.fixture(autouse=True)
+def _messages_follow_the_environment():
+    """Undo a test's ``set_language`` (or ``--lang`` given to ``cli.main``)."""
+    _i18n.set_language(None)
+    yield
+    _i18n.set_language(None)
 
 
 def make_feature(fid="P-PARK-001", *, category="park", geometry=None, **props):

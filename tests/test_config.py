@@ -25,12 +25,11 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _build_options() -> dict:
-    """dest -> action of every option of `build` but --help, --config, -v and -q."""
+    """dest -> action of every option of `build` but --help, --config, -v, -q and --lang."""
+    # -v/-q/--lang after the command are logging and language, for every command alike
+    common = ("help", "config", "verbose_after", "quiet_after", "lang_after")
     return {
-        a.dest: a
-        for a in _build_parser()._actions
-        # -v/-q after the command are logging, for every command alike, not build options
-        if a.option_strings and a.dest not in ("help", "config", "verbose_after", "quiet_after")
+        a.dest: a for a in _build_parser()._actions if a.option_strings and a.dest not in common
     }
 
 

@@ -50,3 +50,13 @@ def test_readme_layout_names_every_module():
     named = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", block))
     modules = {p.stem for p in (ROOT / "gongshu_geo").rglob("*.py")} - {"__init__"}
     assert modules <= named, sorted(modules - named)
+
+
+def test_message_catalog_is_declared_for_wheels():
+    """A wheel carries the compiled Chinese catalog, or an installed package speaks English only."""
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    patterns = data["package-data"]["gongshu_geo"]
+    package = ROOT / "gongshu_geo"
+    shipped = {p for pattern in patterns for p in package.glob(pattern)}
+    assert package / "locale/zh_CN/LC_MESSAGES/gongshu_geo.mo" in shipped
+    assert package / "locale/zh_CN/LC_MESSAGES/gongshu_geo.po" in shipped

@@ -58,6 +58,7 @@ from gongshu_geo.core.errors import InputError
 
 if TYPE_CHECKING:
     import geopandas as gpd
+from gongshu_geo.core.i18n import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -155,11 +156,19 @@ def compute_distance_surface(
     DistanceSurface
     """
     if mode not in MODES:
-        raise InputError(f"mode must be one of {', '.join(MODES)}; found {mode!r}")
+        raise InputError(
+            _("mode must be one of {modes}; found {mode!r}").format(
+                modes=", ".join(MODES), mode=mode
+            )
+        )
     geoms = _crs.metric_geometries(facilities, "facilities")
     cap = np.inf if max_distance_m is None else float(max_distance_m)
     if not cap > 0:
-        raise InputError(f"max_distance_m must be a positive number; found {max_distance_m!r}")
+        raise InputError(
+            _("max_distance_m must be a positive number; found {max_distance_m!r}").format(
+                max_distance_m=max_distance_m
+            )
+        )
     metres = np.full(area.grid.size, np.nan)
     inside = area.measured
     if mode == "distance":
@@ -174,7 +183,7 @@ def compute_distance_surface(
                               tile_cells=tile_cells, exact_at=exact_at)  # fmt: skip
         metres[inside] = full[inside]
     logger.info(
-        "distance surface (%s) from %d facilities over %d cells", mode, len(geoms), len(inside)
+        _("distance surface (%s) from %d facilities over %d cells"), mode, len(geoms), len(inside)
     )
     return DistanceSurface(area, metres, mode, cap, band, tuple(float(t) for t in exact_at))
 
@@ -327,7 +336,11 @@ def facility_coordinates(facilities, *, densify_m: float | None = DEFAULT_DENSIF
         geoms = _crs.metric_geometries(facilities, "facilities")
     if densify_m is not None:
         if not densify_m > 0:
-            raise InputError(f"densify_m must be a positive number of metres; found {densify_m!r}")
+            raise InputError(
+                _("densify_m must be a positive number of metres; found {densify_m!r}").format(
+                    densify_m=densify_m
+                )
+            )
         spread = shapely.get_type_id(geoms) != 0
         geoms = geoms.copy()
         geoms[spread] = shapely.segmentize(geoms[spread], float(densify_m))
@@ -338,11 +351,14 @@ def check_graph(graph) -> WalkGraph:
     """Refuse anything but a walking graph with nodes, saying how to get one."""
     if not isinstance(graph, WalkGraph):
         raise InputError(
-            "mode='network' needs a walking graph: pass graph=read_graph('walk.graphml') "
-            f"(see download_walking_graph); found {type(graph).__name__}"
+            _(
+                "mode='network' needs a walking graph: pass "
+                "graph=read_graph('walk.graphml') (see download_walking_graph); found "
+                "{type}"
+            ).format(type=type(graph).__name__)
         )
     if graph.n_nodes == 0:
-        raise InputError("the walking graph has no nodes")
+        raise InputError(_("the walking graph has no nodes"))
     return graph
 
 
@@ -352,7 +368,11 @@ def _check_band(band_m) -> float:
     except (TypeError, ValueError):
         band = np.nan
     if not (np.isfinite(band) and band >= 0):
-        raise InputError(f"band_m must be a non-negative number of metres; found {band_m!r}")
+        raise InputError(
+            _("band_m must be a non-negative number of metres; found {band_m!r}").format(
+                band_m=band_m
+            )
+        )
     return band
 
 
@@ -385,7 +405,11 @@ def network_metres(
         Flat metres over the grid; ``inf`` beyond ``max_m`` or the band.
     """
     if not (isinstance(tile_cells, (int, np.integer)) and tile_cells > 0):
-        raise InputError(f"tile_cells must be a positive integer; found {tile_cells!r}")
+        raise InputError(
+            _("tile_cells must be a positive integer; found {tile_cells!r}").format(
+                tile_cells=tile_cells
+            )
+        )
     out = np.full(grid.shape, np.inf)
     polygons = geoms[np.isin(shapely.get_type_id(geoms), [3, 6])]
     # One search on the whole graph: every tile then takes the same walks, so tiles
@@ -697,8 +721,10 @@ def summarize_surface(surface: DistanceSurface, tiers: pd.DataFrame) -> pd.DataF
     unsettled = [t for t in tiers["distance_m"] if float(t) not in surface.exact_at]
     if unsettled:
         raise InputError(
-            f"the surface was not settled at {unsettled[0]:g} m: make it with "
-            f"compute_distance_surface(..., exact_at={tiers['distance_m'].tolist()})"
+            _(
+                "the surface was not settled at {unsettled:g} m: make it with "
+                "compute_distance_surface(..., exact_at={distance_m})"
+            ).format(unsettled=unsettled[0], distance_m=tiers["distance_m"].tolist())
         )
     area = surface.area
     base = area.streets.frame.copy()

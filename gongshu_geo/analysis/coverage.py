@@ -46,6 +46,7 @@ from gongshu_geo.analysis.tiers import (  # noqa: F401  (the tiers stay importab
 from gongshu_geo.core import crs as _crs
 from gongshu_geo.core.deprecated import deprecated_alias
 from gongshu_geo.core.errors import InputError
+from gongshu_geo.core.i18n import gettext as _
 from gongshu_geo.data.io import filter_projects
 from gongshu_geo.data.roles import check_roles
 from gongshu_geo.data.schema import STATUSES, require_columns
@@ -107,14 +108,20 @@ def select_facilities(
     """
     if layer not in FACILITY_LAYERS:
         known = ", ".join(FACILITY_LAYERS)
-        raise InputError(f"unknown facility layer {layer!r}; expected one of {known}")
+        raise InputError(
+            _("unknown facility layer {layer!r}; expected one of {known}").format(
+                layer=layer, known=known
+            )
+        )
     require_columns(projects, ["category", "status"], "projects", "Read them with read_projects()")
     if statuses is not None:
         statuses = [statuses] if isinstance(statuses, str) else list(statuses)
         unknown = [s for s in statuses if s not in STATUSES]
         if unknown:
             raise InputError(
-                f"unknown status {unknown[0]!r}; expected one of {', '.join(STATUSES)}"
+                _("unknown status {unknown!r}; expected one of {statuses}").format(
+                    unknown=unknown[0], statuses=", ".join(STATUSES)
+                )
             )
     categories = FACILITY_LAYERS[layer]["categories"]
     selected = filter_projects(projects, categories=categories, statuses=statuses)
@@ -122,25 +129,37 @@ def select_facilities(
         which = f" and status {', '.join(statuses)}" if statuses is not None else ""
         found = ", ".join(sorted(map(str, projects["category"].dropna().unique()))) or "none"
         raise InputError(
-            f"facility layer {layer!r} is empty for category {', '.join(categories)}{which}: none "
-            f"of the {len(projects)} projects match (categories found: {found}); check the "
-            "projects file or pass your own facilities GeoDataFrame"
+            _(
+                "facility layer {layer!r} is empty for category {categories}{which}: "
+                "none of the {n_projects} projects match (categories found: {found}); "
+                "check the projects file or pass your own facilities GeoDataFrame"
+            ).format(
+                layer=layer,
+                categories=", ".join(categories),
+                which=which,
+                n_projects=len(projects),
+                found=found,
+            )
         )
     selected.attrs["layer"] = layer
-    logger.info("facility layer %s: %d projects", layer, len(selected))
+    logger.info(_("facility layer %s: %d projects"), layer, len(selected))
     return selected
 
 
 def _facility_geoms(facilities) -> np.ndarray:
     geoms = _crs.metric_geometries(facilities, "facilities")
     if not len(geoms):
-        logger.info("no facilities: nothing is covered")
+        logger.info(_("no facilities: nothing is covered"))
     return geoms
 
 
 def _check_choice(value, allowed, name) -> str:
     if value not in allowed:
-        raise InputError(f"{name} must be one of {', '.join(allowed)}; found {value!r}")
+        raise InputError(
+            _("{name} must be one of {allowed}; found {value!r}").format(
+                name=name, allowed=", ".join(allowed), value=value
+            )
+        )
     return value
 
 
@@ -294,7 +313,7 @@ def _population_parts(population, field, street_table):
     src, street, point = src[keep], street[keep], point[keep]
     lost = len(np.setdiff1d(np.flatnonzero(kind == 0), src))
     if lost:
-        logger.warning("%d population points lie outside every street and are not counted", lost)
+        logger.warning(_("%d population points lie outside every street and are not counted"), lost)
     parts = np.where(point, geoms[src], shapely.intersection(geoms[src], street_geoms[street]))
     whole = np.where(point, np.nan, shapely.area(geoms[src]))
     return street, parts, counts[src], whole
@@ -439,7 +458,7 @@ def _polygon_coverage(
             out["covered_pop_share"] = share_of(out["covered_pop"], out["population"])
         frames.append(out[COVERAGE_COLUMNS])
     logger.info(
-        "coverage of %d streets by %s (%s, polygons, %d tiers)",
+        _("coverage of %d streets by %s (%s, polygons, %d tiers)"),
         len(table), facility, mode, len(areas),
     )  # fmt: skip
     return pd.concat(frames, ignore_index=True)

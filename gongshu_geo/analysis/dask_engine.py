@@ -40,6 +40,7 @@ import numpy as np
 from gongshu_geo.analysis.access import DistanceModel
 from gongshu_geo.analysis.point_sums import PointPlan, is_dask_frame, sum_partition, sum_points
 from gongshu_geo.core.errors import InputError, MissingDependencyError
+from gongshu_geo.core.i18n import gettext as _
 from gongshu_geo.data.pointsrc import frame_xy_weight, iter_parquet_chunks, parquet_pieces
 
 logger = logging.getLogger(__name__)
@@ -60,7 +61,9 @@ def _import_dask():
     try:
         import dask
     except ImportError as exc:
-        raise MissingDependencyError(f"engine='dask' needs dask: {_INSTALL}") from exc
+        raise MissingDependencyError(
+            _("engine='dask' needs dask: {install}").format(install=_INSTALL)
+        ) from exc
     return dask
 
 
@@ -90,7 +93,9 @@ def dask_client(scheduler=None, *, n_workers: int | None = None):
     try:
         from distributed import Client, LocalCluster
     except ImportError as exc:
-        raise MissingDependencyError(f"a Dask cluster needs distributed: {_INSTALL}") from exc
+        raise MissingDependencyError(
+            _("a Dask cluster needs distributed: {install}").format(install=_INSTALL)
+        ) from exc
     if isinstance(scheduler, Client):
         yield scheduler
         return
@@ -102,23 +107,28 @@ def dask_client(scheduler=None, *, n_workers: int | None = None):
             ) as cluster,
             Client(cluster) as client,
         ):
-            logger.info("started a local Dask cluster of %d workers", n)
+            logger.info(_("started a local Dask cluster of %d workers"), n)
             yield client
         return
     if not (isinstance(scheduler, str) and "://" in scheduler):
         raise InputError(
-            f"scheduler must be None (a local cluster), an address such as tcp://host:8786, a "
-            f"distributed.Client or one of {', '.join(LOCAL_SCHEDULERS)}; found {scheduler!r}"
+            _(
+                "scheduler must be None (a local cluster), an address such as "
+                "tcp://host:8786, a distributed.Client or one of {local_schedulers}; "
+                "found {scheduler!r}"
+            ).format(local_schedulers=", ".join(LOCAL_SCHEDULERS), scheduler=scheduler)
         )
     try:
         client = Client(scheduler, timeout="30s")
     except OSError as exc:
         raise InputError(
-            f"cannot reach the Dask scheduler at {scheduler} ({exc}); start one with "
-            "`dask scheduler` and workers with `dask worker {scheduler}`"
+            _(
+                "cannot reach the Dask scheduler at {scheduler} ({exc}); start one with "
+                "`dask scheduler` and workers with `dask worker {{scheduler}}`"
+            ).format(scheduler=scheduler, exc=exc)
         ) from exc
     with client:
-        logger.info("connected to the Dask scheduler at %s", scheduler)
+        logger.info(_("connected to the Dask scheduler at %s"), scheduler)
         yield client
 
 
@@ -192,7 +202,11 @@ def _hilbert_chunks(points, weight, npartitions) -> list:
     patch touching few streets, and only coordinates and weights travel.
     """
     if not (isinstance(npartitions, (int, np.integer)) and npartitions >= 1):
-        raise InputError(f"npartitions must be a positive integer; found {npartitions!r}")
+        raise InputError(
+            _("npartitions must be a positive integer; found {npartitions!r}").format(
+                npartitions=npartitions
+            )
+        )
     xy, w = frame_xy_weight(points, weight)
     if len(xy):
         order = np.argsort(points.geometry.hilbert_distance().to_numpy(), kind="stable")

@@ -33,6 +33,8 @@ import shapely
 
 from gongshu_geo.core import crs as _crs
 from gongshu_geo.core.errors import InputError
+from gongshu_geo.core.i18n import N_
+from gongshu_geo.core.i18n import gettext as _
 from gongshu_geo.data.io import read_layer
 
 logger = logging.getLogger(__name__)
@@ -52,22 +54,29 @@ def read_version(path) -> gpd.GeoDataFrame:
     InputError
         When the file has no ``id`` field, an empty id, or an id used twice.
     """
-    frame = read_layer(path, what="project file")
+    frame = read_layer(path, what=N_("project file"))
     if "id" not in frame.columns:
         raise InputError(
-            f'{path}: no "id" field; versions are matched by id, found fields '
-            f"{', '.join(c for c in frame.columns if c != 'geometry')}"
+            _('{path}: no "id" field; versions are matched by id, found fields {columns}').format(
+                path=path, columns=", ".join(c for c in frame.columns if c != "geometry")
+            )
         )
     ids = frame["id"].map(lambda v: None if v is None or v != v else str(v).strip())
     empty = np.flatnonzero(ids.isna() | (ids == "")).tolist()
     if empty:
-        raise InputError(f'{path}: feature #{empty[0]} has no "id"; every feature needs one')
+        raise InputError(
+            _('{path}: feature #{empty} has no "id"; every feature needs one').format(
+                path=path, empty=empty[0]
+            )
+        )
     dup = ids[ids.duplicated()]
     if len(dup):
         first = int(np.flatnonzero(ids == dup.iloc[0])[0])
         raise InputError(
-            f'{path}: duplicate "id" {dup.iloc[0]!r} (features #{first} and '
-            f"#{dup.index[0]}); versions can only be compared when ids are unique"
+            _(
+                '{path}: duplicate "id" {found!r} (features #{first} and #{index}); '
+                "versions can only be compared when ids are unique"
+            ).format(path=path, found=dup.iloc[0], first=first, index=dup.index[0])
         )
     return frame.assign(id=ids).to_crs(_crs.WGS84)
 

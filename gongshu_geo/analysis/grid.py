@@ -31,6 +31,7 @@ from rasterio import features
 from gongshu_geo.analysis.streets import StreetTable, make_street_table
 from gongshu_geo.core import crs as _crs
 from gongshu_geo.core.errors import InputError
+from gongshu_geo.core.i18n import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -136,8 +137,16 @@ def make_grid(bounds, *, cell_m: float = DEFAULT_CELL_M, margin_m: float = 0.0) 
     n_rows = max(1, int(round((y1 - y0) / cell_m)))
     if n_rows * n_cols > MAX_CELLS:
         raise InputError(
-            f"a grid of {cell_m:g} m cells over {(x1 - x0) / 1e3:.0f} x {(y1 - y0) / 1e3:.0f} km "
-            f"has {n_rows * n_cols:,} cells, more than {MAX_CELLS:,}: use a bigger cell_m"
+            _(
+                "a grid of {cell_m:g} m cells over {x1:.0f} x {y1:.0f} km has {n_rows:,} "
+                "cells, more than {max_cells:,}: use a bigger cell_m"
+            ).format(
+                cell_m=cell_m,
+                x1=(x1 - x0) / 1000.0,
+                y1=(y1 - y0) / 1000.0,
+                n_rows=n_rows * n_cols,
+                max_cells=MAX_CELLS,
+            )
         )
     return Grid(float(x0), float(y1), cell_m, n_rows, n_cols)
 
@@ -148,7 +157,9 @@ def _cell_size(cell_m) -> float:
     except (TypeError, ValueError):
         value = np.nan
     if not (np.isfinite(value) and value > 0):
-        raise InputError(f"cell_m must be a positive number of metres; found {cell_m!r}")
+        raise InputError(
+            _("cell_m must be a positive number of metres; found {cell_m!r}").format(cell_m=cell_m)
+        )
     return value
 
 
@@ -239,7 +250,7 @@ def make_study_area(
     """
     table = streets if isinstance(streets, StreetTable) else make_street_table(streets)
     if not len(table):
-        raise InputError("streets: the layer has no streets")
+        raise InputError(_("streets: the layer has no streets"))
     grid = make_grid(shapely.total_bounds(table.geoms), cell_m=cell_m)
     label = label_cells(grid, table)
     if population is None:
@@ -252,7 +263,7 @@ def make_study_area(
         cell_pop, points = _layer_population(grid, label, table, population, population_field)
         source = "layer"
     logger.info(
-        "grid of %d x %d cells of %g m over %d streets (%d cells inside)",
+        _("grid of %d x %d cells of %g m over %d streets (%d cells inside)"),
         grid.n_rows, grid.n_cols, grid.cell_m, len(table), int((label >= 0).sum()),
     )  # fmt: skip
     return StudyArea(grid, table, label, cell_pop, source, *points)
@@ -326,8 +337,10 @@ def check_population_frame(population, field: str) -> None:
     if not isinstance(population, gpd.GeoDataFrame) or field not in population.columns:
         found = list(getattr(population, "columns", [])) or type(population).__name__
         raise InputError(
-            f'population must be a GeoDataFrame with a "{field}" count column (name it with '
-            f"population_field=...); found {found}"
+            _(
+                'population must be a GeoDataFrame with a "{field}" count column (name '
+                "it with population_field=...); found {found}"
+            ).format(field=field, found=found)
         )
 
 
@@ -359,11 +372,14 @@ def population_counts(population, field: str, geoms) -> tuple[np.ndarray, np.nda
     for k in np.flatnonzero(~(counts >= 0) | ~np.isin(kind, [0, 3, 6]))[:1]:
         if not counts[k] >= 0:
             raise InputError(
-                f'population row #{k}: "{field}" must be a non-negative number; '
-                f"found {population[field].iloc[k]!r}"
+                _(
+                    'population row #{k}: "{field}" must be a non-negative number; found {found!r}'
+                ).format(k=k, field=field, found=population[field].iloc[k])
             )
         raise InputError(
-            f"population row #{k}: must be a Point or Polygon; found {geoms[k].geom_type}"
+            _("population row #{k}: must be a Point or Polygon; found {geom_type}").format(
+                k=k, geom_type=geoms[k].geom_type
+            )
         )
     return counts, kind
 
@@ -403,5 +419,5 @@ def _layer_population(grid, label, table, population, field):
     ok = (street >= 0) & (cell >= 0)
     lost += w[~ok].sum()
     if lost > 0.5:
-        logger.warning("%.0f people of the population layer live outside every street", lost)
+        logger.warning(_("%.0f people of the population layer live outside every street"), lost)
     return pop, (cell[ok], street[ok], w[ok])

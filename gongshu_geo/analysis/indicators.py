@@ -15,6 +15,7 @@ import geopandas as gpd
 import pandas as pd
 
 from gongshu_geo.core import crs as _crs
+from gongshu_geo.core.i18n import gettext as _
 from gongshu_geo.data.roles import check_roles
 
 logger = logging.getLogger(__name__)
@@ -262,6 +263,6 @@ def measure_targets(
     )
     table = pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
     logger.info(
-        "measured %d plan targets (%d answerable)", len(table), int(table["answerable"].sum())
+        _("measured %d plan targets (%d answerable)"), len(table), int(table["answerable"].sum())
     )
     return table

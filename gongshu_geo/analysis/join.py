@@ -19,6 +19,7 @@ import shapely
 
 from gongshu_geo.core import crs as _crs
 from gongshu_geo.core.errors import InputError
+from gongshu_geo.core.i18n import gettext as _
 from gongshu_geo.data.roles import check_roles
 
 logger = logging.getLogger(__name__)
@@ -52,14 +53,22 @@ def _check_join_inputs(projects, streets):
         (streets, "streets", ("street_code", "name")),
     ):
         if not isinstance(frame, gpd.GeoDataFrame):
-            raise InputError(f"{what} must be a GeoDataFrame; found {type(frame).__name__}")
+            raise InputError(
+                _("{what} must be a GeoDataFrame; found {type}").format(
+                    what=_(what), type=type(frame).__name__
+                )
+            )
         missing = [c for c in needed if c not in frame.columns]
         if missing:
             raise InputError(
-                f'{what} has no column "{missing[0]}"; expected columns {", ".join(needed)}'
+                _('{what} has no column "{missing}"; expected columns {needed}').format(
+                    what=_(what), missing=missing[0], needed=", ".join(needed)
+                )
             )
         if frame.crs is None:
-            raise InputError(f"{what} has no CRS; set one with .set_crs(...)")
+            raise InputError(
+                _("{what} has no CRS; set one with .set_crs(...)").format(what=_(what))
+            )
 
 
 def _measure(geoms):

@@ -38,6 +38,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from gongshu_geo.core.errors import InputError, MissingDependencyError
+from gongshu_geo.core.i18n import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +126,7 @@ def _order_within(matrix, weights, rows) -> tuple[list, np.ndarray]:
     """Order a set of rows greedily: most added first, ties by row."""
     covered = np.zeros(matrix.shape[1], dtype=bool)
     left, order, gains = list(rows), [], []
-    for _ in range(len(left)):
+    for _step in range(len(left)):
         g = _gains(matrix[left], weights, covered)
         k = int(np.lexsort((np.asarray(left), -g))[0])
         order.append(left.pop(k))
@@ -182,7 +183,7 @@ def solve_greedy(matrix, weights, n: int) -> Solution:
         heapq.heappush(heap, (-fresh, r, len(order)))
     gains = np.asarray(gains, dtype=np.int64)
     seconds = time.perf_counter() - start
-    logger.info("greedy: %d of %d sites in %.3f s", len(order), m, seconds)
+    logger.info(_("greedy: %d of %d sites in %.3f s"), len(order), m, seconds)
     return Solution(order, gains, "greedy", max(int(bound), total), GREEDY_GUARANTEE, seconds)
 
 
@@ -209,7 +210,7 @@ def solve_exact(matrix, weights, n: int, *, time_limit_s: float = 60.0) -> Solut
         import pulp
     except ImportError as exc:  # pragma: no cover - pulp is a dependency
         raise MissingDependencyError(
-            "the exact method needs pulp: pip install pulp (it brings the CBC solver)"
+            _("the exact method needs pulp: pip install pulp (it brings the CBC solver)")
         ) from exc
     start = time.perf_counter()
     m = matrix.shape[0]
@@ -248,7 +249,9 @@ def solve_exact(matrix, weights, n: int, *, time_limit_s: float = 60.0) -> Solut
     order, gains = _order_within(a, w, rows)
     order, gains = _fill(a, w, order, gains, n)
     seconds = time.perf_counter() - start
-    logger.info("exact (CBC): %d of %d sites, %d merged cells, %.3f s", n, m, a.shape[1], seconds)
+    logger.info(
+        _("exact (CBC): %d of %d sites, %d merged cells, %.3f s"), n, m, a.shape[1], seconds
+    )
     return Solution(order, gains, "exact", int(gains.sum()), None, seconds)
 
 
@@ -290,7 +293,7 @@ def _solved(prob, solver, pulp) -> bool:
     prob.solve(solver)
     if prob.status != pulp.LpStatusOptimal or prob.sol_status != pulp.LpSolutionOptimal:
         logger.warning(
-            "CBC stopped without a proven optimum (%s, %s)",
+            _("CBC stopped without a proven optimum (%s, %s)"),
             pulp.LpStatus[prob.status],
             pulp.LpSolution.get(prob.sol_status, prob.sol_status),
         )
@@ -325,13 +328,15 @@ def solve(matrix, weights, n: int, *, method: str = "auto", time_limit_s: float 
     Solution
     """
     if method not in ("auto", "exact", "greedy"):
-        raise InputError(f"method must be one of auto, exact, greedy; found {method!r}")
+        raise InputError(
+            _("method must be one of auto, exact, greedy; found {method!r}").format(method=method)
+        )
     if method == "greedy":
         return solve_greedy(matrix, weights, n)
     if method == "auto":
         pairs = reduce_matrix(matrix, weights)[0].nnz
         if pairs > AUTO_EXACT_MAX_PAIRS:
-            logger.info("auto: %d merged pairs > %d, greedy", pairs, AUTO_EXACT_MAX_PAIRS)
+            logger.info(_("auto: %d merged pairs > %d, greedy"), pairs, AUTO_EXACT_MAX_PAIRS)
             return solve_greedy(matrix, weights, n)
         time_limit_s = min(time_limit_s, AUTO_TIME_LIMIT_S)
     found = solve_exact(matrix, weights, n, time_limit_s=time_limit_s)
@@ -339,8 +344,10 @@ def solve(matrix, weights, n: int, *, method: str = "auto", time_limit_s: float 
         return found
     if method == "exact":
         raise InputError(
-            f"CBC did not prove the optimum within {time_limit_s:g} s; use method='greedy' "
-            "(or 'auto'), fewer candidates or a larger time limit"
+            _(
+                "CBC did not prove the optimum within {time_limit_s:g} s; use "
+                "method='greedy' (or 'auto'), fewer candidates or a larger time limit"
+            ).format(time_limit_s=time_limit_s)
         )
-    logger.warning("exact solve gave up after %g s; using greedy", time_limit_s)
+    logger.warning(_("exact solve gave up after %g s; using greedy"), time_limit_s)
     return solve_greedy(matrix, weights, n)

@@ -30,6 +30,7 @@ from scipy.sparse.csgraph import dijkstra
 from gongshu_geo.analysis.tiers import resolve_tiers
 from gongshu_geo.core import crs as _crs
 from gongshu_geo.core.errors import InputError
+from gongshu_geo.core.i18n import gettext as _
 from gongshu_geo.data.walkgraph import NODE_PRECISION_M, WalkGraph  # noqa: F401 (part of this module's API)
 
 logger = logging.getLogger(__name__)
@@ -178,10 +179,10 @@ def compute_node_distances(
         ``distance_m``; ``inf`` where no facility is reached.
     """
     geoms = _crs.metric_geometries(facilities, "facilities")
-    nodes, costs, _ = locate_facility_access(graph, geoms)
+    nodes, costs, _access = locate_facility_access(graph, geoms)
     dist = node_walks(graph, nodes, costs, max_distance_m)
     index = graph.node_ids if graph.node_ids is not None else pd.RangeIndex(graph.n_nodes)
-    logger.info("node distances from %d facilities over %r", len(geoms), graph)
+    logger.info(_("node distances from %d facilities over %r"), len(geoms), graph)
     return pd.Series(dist, index=index, name="distance_m")
 
 
@@ -228,7 +229,11 @@ def network_service_areas_metric(graph: WalkGraph, geoms, tiers, band_m) -> gpd.
     """Build the network service areas of :func:`compute_network_service_areas` in EPSG:4549."""
     tiers = resolve_tiers(tiers)
     if not np.isfinite(band_m) or band_m < 0:
-        raise InputError(f"band_m must be a non-negative number of metres; found {band_m!r}")
+        raise InputError(
+            _("band_m must be a non-negative number of metres; found {band_m!r}").format(
+                band_m=band_m
+            )
+        )
     nodes, costs, seeds = locate_facility_access(graph, geoms)
     dist = node_walks(graph, nodes, costs, tiers["distance_m"].max())
     polygons = geoms[np.isin(shapely.get_type_id(geoms), [3, 6])]
@@ -240,7 +245,7 @@ def network_service_areas_metric(graph: WalkGraph, geoms, tiers, band_m) -> gpd.
         )
         areas.append(area)
         logger.debug("network tier %.0f m: %d edge pieces", budget, len(pieces))
-    logger.info("network service areas for %d facilities, %d tiers", len(geoms), len(tiers))
+    logger.info(_("network service areas for %d facilities, %d tiers"), len(geoms), len(tiers))
     return gpd.GeoDataFrame(
         {
             "minutes": tiers["minutes"].to_numpy(),

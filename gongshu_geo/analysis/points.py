@@ -58,6 +58,7 @@ from gongshu_geo.analysis.tiers import resolve_tiers
 from gongshu_geo.core import crs as _crs
 from gongshu_geo.core.deprecated import renamed_keywords
 from gongshu_geo.core.errors import CRSError, InputError
+from gongshu_geo.core.i18n import gettext as _
 from gongshu_geo.core.progress import progress_bar
 from gongshu_geo.data.pointsrc import (  # noqa: F401  (parquet_files/pieces stay importable from here)
     check_weights,
@@ -201,7 +202,11 @@ def compute_point_coverage(
         population=population, facilities=facilities,
     )  # fmt: skip
     if engine not in ENGINES:
-        raise InputError(f"engine must be one of {', '.join(ENGINES)}; found {engine!r}")
+        raise InputError(
+            _("engine must be one of {engines}; found {engine!r}").format(
+                engines=", ".join(ENGINES), engine=engine
+            )
+        )
     chunk_size = _positive_int(chunk_size, "chunk_size")
     street_table = make_street_table(streets)
     table = street_table.frame[["street_code", "name"]]
@@ -225,7 +230,7 @@ def compute_point_coverage(
     mode = "points" if graph is None else "points_network"
     result = _coverage_table(table, tier_table, sums, facility, mode)
     logger.info(
-        "point coverage of %d streets by %s (%s, %s engine): %d points, %d outside every street",
+        _("point coverage of %d streets by %s (%s, %s engine): %d points, %d outside every street"),
         len(table), facility, mode, engine, sums[:, -1].sum(), sums[-1, -1],
     )  # fmt: skip
     return result
@@ -254,13 +259,15 @@ def _check_source(points, weight):
         return Path(points)
     if is_dask_frame(points):
         if points.crs is None:
-            raise CRSError("population: the frame has no CRS: set one with set_crs(...)")
+            raise CRSError(_("population: the frame has no CRS: set one with set_crs(...)"))
         check_weights(points._meta, weight, "population")
         return points
     if not isinstance(points, gpd.GeoDataFrame):
         raise InputError(
-            "population must be a GeoDataFrame of points, the path of a GeoParquet "
-            f"file or folder, or a dask-geopandas frame; found {type(points).__name__}"
+            _(
+                "population must be a GeoDataFrame of points, the path of a GeoParquet "
+                "file or folder, or a dask-geopandas frame; found {type}"
+            ).format(type=type(points).__name__)
         )
     if points.crs is None:
         _crs.to_metric(points)  # raises the CRS error with its advice
@@ -303,5 +310,7 @@ def _coverage_table(table, tier_table, sums, facility, mode) -> pd.DataFrame:
 
 def _positive_int(value, name) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise InputError(f"{name} must be a positive integer; found {value!r}")
+        raise InputError(
+            _("{name} must be a positive integer; found {value!r}").format(name=name, value=value)
+        )
     return int(value)

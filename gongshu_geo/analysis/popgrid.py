@@ -19,6 +19,7 @@ import pandas as pd
 import shapely
 
 from gongshu_geo.core.errors import InputError
+from gongshu_geo.core.i18n import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -61,12 +62,14 @@ def population_cells(streets, *, cell_m, population=None, population_field="popu
     if isinstance(streets, gpd.GeoDataFrame) and population is None:
         if "population" not in streets.columns:
             raise InputError(
-                'streets need a "population" column (read_streets() adds it) or pass a '
-                "population layer"
+                _(
+                    'streets need a "population" column (read_streets() adds it) or pass a '
+                    "population layer"
+                )
             )
         people = pd.to_numeric(streets["population"], errors="coerce").to_numpy(dtype=float)
         for k in np.flatnonzero(~(people >= 0)):
-            logger.warning("street #%d has no population: nobody is counted there", k)
+            logger.warning(_("street #%d has no population: nobody is counted there"), k)
     area = make_study_area(
         streets, cell_m=cell_m, population=population, population_field=population_field
     )
@@ -74,5 +77,5 @@ def population_cells(streets, *, cell_m, population=None, population_field="popu
     np.add.at(pop, area.point_cell, area.point_pop)
     keep = np.flatnonzero(pop > 0)
     xy = area.grid.centres(keep)
-    logger.info("%d populated cells of %g m, %.0f people", len(xy), area.grid.cell_m, pop.sum())
+    logger.info(_("%d populated cells of %g m, %.0f people"), len(xy), area.grid.cell_m, pop.sum())
     return Cells(xy, pop[keep], float(area.grid.cell_m))

@@ -23,6 +23,7 @@ from gongshu_geo.analysis.coverage import (
 from gongshu_geo.analysis.network import DEFAULT_BAND_M
 from gongshu_geo.analysis.tables import share_of
 from gongshu_geo.core.errors import InputError
+from gongshu_geo.core.i18n import gettext as _
 from gongshu_geo.data.roles import check_roles
 from gongshu_geo.data.schema import require_columns
 
@@ -106,7 +107,7 @@ def compare_scenarios(
                "population": population, "population_field": population_field}  # fmt: skip
     frames = []
     for scenario, facilities in (("existing", plan[plan["status"] == "existing"]), ("plan", plan)):
-        logger.info("scenario %s: %d %s facilities", scenario, len(facilities), layer)
+        logger.info(_("scenario %s: %d %s facilities"), scenario, len(facilities), layer)
         frames.append(compute_coverage(streets, facilities, **options).assign(scenario=scenario))
     both = pd.concat(frames, ignore_index=True)
     return both[["scenario", *COVERAGE_COLUMNS]]
@@ -131,7 +132,9 @@ def compute_plan_gain(comparison: pd.DataFrame) -> pd.DataFrame:
     found = set(comparison["scenario"])
     if not {"existing", "plan"} <= found:
         found = ", ".join(sorted(map(str, found)))
-        raise InputError(f"comparison needs scenarios existing and plan; found {found}")
+        raise InputError(
+            _("comparison needs scenarios existing and plan; found {found}").format(found=found)
+        )
     values = ["covered_pop", "covered_area_share"]
     before = comparison.loc[comparison["scenario"] == "existing", ROW_KEYS + values]
     after = comparison.loc[comparison["scenario"] == "plan", ROW_KEYS + ["population", *values]]
@@ -167,7 +170,11 @@ def compute_network_penalty(distance_cov: pd.DataFrame, network_cov: pd.DataFram
         found = set(frame["mode"])
         if found != {mode}:
             found = ", ".join(sorted(map(str, found)))
-            raise InputError(f"{what} must hold mode {mode!r} rows only; found {found}")
+            raise InputError(
+                _("{what} must hold mode {mode!r} rows only; found {found}").format(
+                    what=_(what), mode=mode, found=found
+                )
+            )
     keys = ["scenario"] if "scenario" in distance_cov and "scenario" in network_cov else []
     keys += [k for k in ROW_KEYS if k != "mode"]
     values = ["covered_area_share", "covered_pop_share"]
@@ -176,7 +183,7 @@ def compute_network_penalty(distance_cov: pd.DataFrame, network_cov: pd.DataFram
     )
     if len(out) != len(distance_cov):
         logger.warning(
-            "%d distance rows have no network row to compare with", len(distance_cov) - len(out)
+            _("%d distance rows have no network row to compare with"), len(distance_cov) - len(out)
         )
     out["area_share_penalty"] = (
         out["covered_area_share_distance"] - out["covered_area_share_network"]

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from gongshu_geo.core.errors import InputError
+from gongshu_geo.core.i18n import gettext as _
 from gongshu_geo.data.schema import SCHEDULE_YEARS, parse_status_log
 
 logger = logging.getLogger(__name__)
@@ -42,7 +43,11 @@ def _log_of(value) -> list:
 def _check_year(as_of) -> int:
     lo, hi = SCHEDULE_YEARS
     if isinstance(as_of, bool) or not isinstance(as_of, (int, np.integer)) or not lo <= as_of <= hi:
-        raise InputError(f"as_of must be a whole year from {lo} to {hi}; found {as_of!r}")
+        raise InputError(
+            _("as_of must be a whole year from {lo} to {hi}; found {as_of!r}").format(
+                lo=lo, hi=hi, as_of=as_of
+            )
+        )
     return int(as_of)
 
 
@@ -117,7 +122,7 @@ def compute_schedule_state(projects: gpd.GeoDataFrame, *, as_of: int) -> gpd.Geo
     out["scheduled_state"] = state
     logs = projects["status_log"] if "status_log" in projects else [None] * len(projects)
     out["recorded_status"] = [recorded_status(log, as_of=year) for log in logs]
-    logger.info("schedule in %d: %s", year, pd.Series(state).value_counts().to_dict())
+    logger.info(_("schedule in %d: %s"), year, pd.Series(state).value_counts().to_dict())
     return out
 
 

@@ -42,6 +42,7 @@ from gongshu_geo.analysis import mclp as _mclp
 from gongshu_geo.analysis.popgrid import Cells, population_cells
 from gongshu_geo.core import crs as _crs
 from gongshu_geo.core.errors import InputError
+from gongshu_geo.core.i18n import gettext as _
 from gongshu_geo.data.candidates import check_candidates, default_candidates, read_candidates  # noqa: F401
 
 if TYPE_CHECKING:
@@ -92,21 +93,23 @@ def _cover_matrix(cells: Cells, sites, existing, *, distance_m, mode="distance",
         Boolean candidates x cells, and a boolean mask of the cells already reached.
     """
     if mode not in ("distance", "network"):
-        raise InputError(f"mode must be one of distance, network; found {mode!r}")
+        raise InputError(
+            _("mode must be one of distance, network; found {mode!r}").format(mode=mode)
+        )
     points = shapely.points(cells.xy)
     tree = shapely.STRtree(points)
     shape = (len(sites), len(points))
     if mode == "distance":
         site, cell = tree.query(sites, predicate="dwithin", distance=distance_m)
-        _, done = tree.query(existing, predicate="dwithin", distance=distance_m)
+        _pairs, done = tree.query(existing, predicate="dwithin", distance=distance_m)
     else:
         site, cell = _network_pairs(cells, sites, tree, distance_m, graph)
-        _, done = _network_pairs(cells, existing, tree, distance_m, graph, together=True)
+        _pairs, done = _network_pairs(cells, existing, tree, distance_m, graph, together=True)
     matrix = sp.csr_matrix((np.ones(len(site), dtype=bool), (site, cell)), shape=shape)
     covered = np.zeros(len(points), dtype=bool)
     covered[done] = True
     logger.info(
-        "coverage matrix: %d candidates x %d cells, %d pairs; %d cells already reached",
+        _("coverage matrix: %d candidates x %d cells, %d pairs; %d cells already reached"),
         shape[0], shape[1], matrix.nnz, covered.sum(),
     )  # fmt: skip
     return matrix, covered
@@ -217,17 +220,24 @@ class SiteChoice:
 
     def summary(self) -> str:
         """One line: method, people added, and for greedy the bound."""
-        text = (
-            f"{len(self.chosen)} sites for {self.layer} ({self.minutes:g} min, "
-            f"{self.distance_m:g} m, {self.mode}): {self.objective:,.0f} people newly within "
-            f"reach ({self.objective / self.population:.1%} of {self.population:,.0f}); "
-            f"method {self.method}"
+        text = _(
+            "{n} sites for {layer} ({minutes:g} min, {distance_m:g} m, {mode}): {people:,.0f} "
+            "people newly within reach ({share:.1%} of {population:,.0f}); method {method}"
+        ).format(
+            n=len(self.chosen),
+            layer=self.layer,
+            minutes=self.minutes,
+            distance_m=self.distance_m,
+            mode=self.mode,
+            people=self.objective,
+            share=self.objective / self.population,
+            population=self.population,
+            method=self.method,
         )
         if self.method == "greedy":
-            text += (
-                f" (at least {self.guarantee:.1%} of the optimum; the optimum is at most "
-                f"{self.upper_bound:,.0f})"
-            )
+            text += _(
+                " (at least {guarantee:.1%} of the optimum; the optimum is at most {bound:,.0f})"
+            ).format(guarantee=self.guarantee, bound=self.upper_bound)
         return text
 
 
@@ -304,9 +314,13 @@ def choose_sites(
 
     n = int(n)
     if n < 1:
-        raise InputError(f"n must be a positive number of sites; found {n!r}")
+        raise InputError(_("n must be a positive number of sites; found {n!r}").format(n=n))
     if given not in GIVEN:
-        raise InputError(f"given must be one of {', '.join(GIVEN)}; found {given!r}")
+        raise InputError(
+            _("given must be one of {given}; found {given2!r}").format(
+                given=", ".join(GIVEN), given2=given
+            )
+        )
     if projects is None and (existing is None or candidates is None):
         from gongshu_geo.data.io import read_projects
 
@@ -333,8 +347,10 @@ def choose_sites(
     )
     if not len(cells.pop):
         raise InputError(
-            "nobody lives in the streets: their population is zero or unknown, and no "
-            "population layer with people inside them was given"
+            _(
+                "nobody lives in the streets: their population is zero or unknown, and "
+                "no population layer with people inside them was given"
+            )
         )
     matrix, covered = _cover_matrix(
         cells, sites, have, distance_m=distance_m, mode=mode, graph=graph
@@ -370,7 +386,9 @@ def _layer_categories(layer) -> tuple:
 
     if layer not in FACILITY_LAYERS:
         raise InputError(
-            f"unknown facility layer {layer!r}; expected one of {', '.join(FACILITY_LAYERS)}"
+            _("unknown facility layer {layer!r}; expected one of {facility_layers}").format(
+                layer=layer, facility_layers=", ".join(FACILITY_LAYERS)
+            )
         )
     return FACILITY_LAYERS[layer]["categories"]
 

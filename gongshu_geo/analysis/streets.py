@@ -22,6 +22,7 @@ import shapely
 
 from gongshu_geo.core import crs as _crs
 from gongshu_geo.core.errors import InputError
+from gongshu_geo.core.i18n import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -133,15 +134,18 @@ def make_street_table(streets: gpd.GeoDataFrame, *, require_name: bool = False) 
     needed = ["street_code", "name"] if require_name else ["street_code"]
     if not isinstance(streets, gpd.GeoDataFrame):
         raise InputError(
-            f"streets must be a GeoDataFrame with {', '.join(needed)} and polygons; "
-            f"found {type(streets).__name__}"
+            _("streets must be a GeoDataFrame with {needed} and polygons; found {type}").format(
+                needed=", ".join(needed), type=type(streets).__name__
+            )
         )
     missing = [c for c in needed if c not in streets.columns]
     if missing:
         found = ", ".join(map(str, streets.columns))
         raise InputError(
-            f'streets: column "{missing[0]}" is missing; found {found}. Read them with '
-            "read_streets()"
+            _(
+                'streets: column "{missing}" is missing; found {found}. Read them with '
+                "read_streets()"
+            ).format(missing=missing[0], found=found)
         )
     geoms = np.asarray(_crs.to_metric(streets).geometry.values, dtype=object)
     bad = np.flatnonzero(shapely.is_missing(geoms) | ~np.isin(shapely.get_type_id(geoms), [3, 6]))
@@ -151,13 +155,20 @@ def make_street_table(streets: gpd.GeoDataFrame, *, require_name: bool = False) 
         k = bad[0]
         found = getattr(geoms[k], "geom_type", "nothing") or "nothing"
         raise InputError(
-            f"street #{k} ({streets['street_code'].iloc[k]!r}): must be a Polygon or "
-            f"MultiPolygon; found {'an empty geometry' if found == 'Polygon' else found}"
+            _("street #{k} ({code!r}): must be a Polygon or MultiPolygon; found {value}").format(
+                k=k,
+                code=streets["street_code"].iloc[k],
+                value="an empty geometry" if found == "Polygon" else found,
+            )
         )
     codes = streets["street_code"]
     dup = codes.duplicated()
     if dup.any():
-        raise InputError(f"street_code must be unique; {codes[dup].iloc[0]!r} appears twice")
+        raise InputError(
+            _("street_code must be unique; {found!r} appears twice").format(
+                found=codes[dup].iloc[0]
+            )
+        )
     names = streets["name"] if "name" in streets.columns else pd.Series(None, index=streets.index)
     pop = streets.get("population", pd.Series(np.nan, index=streets.index))
     frame = pd.DataFrame(

@@ -34,6 +34,7 @@ from gongshu_geo.analysis.tiers import DEFAULT_SPEED_M_PER_MIN
 from gongshu_geo.core import crs as _crs
 from gongshu_geo.core.deprecated import deprecated_alias
 from gongshu_geo.core.errors import InputError, MissingDependencyError
+from gongshu_geo.core.i18n import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +64,11 @@ def compute_minutes(
         no facility is within reach.
     """
     if not (np.isfinite(speed_m_per_min) and speed_m_per_min > 0):
-        raise InputError(f"speed_m_per_min must be a positive number; found {speed_m_per_min!r}")
+        raise InputError(
+            _("speed_m_per_min must be a positive number; found {speed_m_per_min!r}").format(
+                speed_m_per_min=speed_m_per_min
+            )
+        )
     metres = surface.raster()
     minutes = np.where(np.isfinite(metres), metres / float(speed_m_per_min), np.nan)
     return minutes.astype(np.float32)
@@ -120,7 +125,7 @@ def write_surface_geotiff(
             dst.write(src.read(1), 1)
             dst.set_band_description(1, description)
             dst.update_tags(**src.tags())
-    logger.info("wrote the surface %s (%d x %d cells)", path, grid.n_cols, grid.n_rows)
+    logger.info(_("wrote the surface %s (%d x %d cells)"), path, grid.n_cols, grid.n_rows)
     return path
 
 
@@ -252,7 +257,7 @@ def aggregate_to_h3(
     try:
         import h3
     except ImportError as exc:  # pragma: no cover - h3 is a dependency
-        raise MissingDependencyError("the hexagon layer needs h3: pip install h3") from exc
+        raise MissingDependencyError(_("the hexagon layer needs h3: pip install h3")) from exc
     from gongshu_geo.analysis.tiers import resolve_tiers
 
     area = surface.area

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from gongshu_geo.core.errors import InputError
+from gongshu_geo.core.i18n import gettext as _
 
 #: Where the default tiers come from.
 STANDARD_SOURCE = (
@@ -73,7 +74,7 @@ def service_tiers(
     if minutes is None and distances_m is None:
         minutes = list(standard)
     elif minutes is not None and distances_m is not None and speed is not None:
-        raise InputError("pass minutes with distances_m or with speed_m_per_min, not all three")
+        raise InputError(_("pass minutes with distances_m or with speed_m_per_min, not all three"))
     mins = None if minutes is None else _positive(minutes, "minutes")
     dists = None if distances_m is None else _positive(distances_m, "distances_m")
     if dists is None:
@@ -89,8 +90,10 @@ def service_tiers(
                  "source": f"{d:g} m given{how}"} for d in dists]  # fmt: skip
     elif len(mins) != len(dists):
         raise InputError(
-            f"minutes and distances_m are paired in order and must be equally long; "
-            f"found {len(mins)} minutes and {len(dists)} distances"
+            _(
+                "minutes and distances_m are paired in order and must be equally long; "
+                "found {n_mins} minutes and {n_dists} distances"
+            ).format(n_mins=len(mins), n_dists=len(dists))
         )
     else:
         rows = [
@@ -99,7 +102,11 @@ def service_tiers(
         ]
     tiers = pd.DataFrame(rows, columns=["minutes", "distance_m", "source"])
     if tiers["distance_m"].duplicated().any():
-        raise InputError(f"tier distances must differ; found {tiers['distance_m'].tolist()} m")
+        raise InputError(
+            _("tier distances must differ; found {distance_m} m").format(
+                distance_m=tiers["distance_m"].tolist()
+            )
+        )
     return tiers.sort_values("distance_m", ignore_index=True)
 
 
@@ -110,7 +117,9 @@ def _positive(values, name) -> list[float]:
     except (TypeError, ValueError):
         out = []
     if not out or not all(np.isfinite(x) and x > 0 for x in out):
-        raise InputError(f"{name} must be positive numbers; found {found!r}")
+        raise InputError(
+            _("{name} must be positive numbers; found {found!r}").format(name=name, found=found)
+        )
     return out
 
 
@@ -150,21 +159,25 @@ def resolve_tiers(
             minutes=minutes, distances_m=distances_m, speed_m_per_min=speed_m_per_min
         )
     if given:
-        raise InputError(f"pass tiers or {', '.join(given)}, not both")
+        raise InputError(_("pass tiers or {given}, not both").format(given=", ".join(given)))
     if not isinstance(tiers, pd.DataFrame):  # metres, named as the caller passed them
         return service_tiers(distances_m=_positive(tiers, "tiers (metres)"))
     if not {"minutes", "distance_m"} <= set(tiers.columns):
         raise InputError(
-            "tiers must be a DataFrame with columns minutes and distance_m (see "
-            f"service_tiers()), or metres; found columns {list(tiers.columns)}"
+            _(
+                "tiers must be a DataFrame with columns minutes and distance_m (see "
+                "service_tiers()), or metres; found columns {columns}"
+            ).format(columns=list(tiers.columns))
         )
     d = pd.to_numeric(tiers["distance_m"], errors="coerce")
     if tiers.empty or not (np.isfinite(d) & (d > 0)).all():
         raise InputError(
-            f"tiers need positive distance_m in metres; found {tiers['distance_m'].tolist()}"
+            _("tiers need positive distance_m in metres; found {distance_m}").format(
+                distance_m=tiers["distance_m"].tolist()
+            )
         )
     if d.duplicated().any():
-        raise InputError(f"tier distances must differ; found {d.tolist()} m")
+        raise InputError(_("tier distances must differ; found {d} m").format(d=d.tolist()))
     out = tiers.assign(distance_m=d.astype(float))
     if "source" not in out.columns:
         out["source"] = "given"

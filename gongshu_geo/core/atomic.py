@@ -23,19 +23,24 @@ import threading
 from pathlib import Path
 
 from gongshu_geo.core.errors import OutputError
+from gongshu_geo.core.i18n import gettext as _
 
 logger = logging.getLogger(__name__)
 
 
 def _describe_os_error(exc: OSError, path: Path) -> str:
     if exc.errno == errno.ENOSPC:
-        return f"{path}: the disk is full; free some space and run again (nothing was replaced)"
+        return _(
+            "{path}: the disk is full; free some space and run again (nothing was replaced)"
+        ).format(path=path)
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return (
-            f"{path.parent}: the output folder is not writable; choose another with --out "
+        return _(
+            "{folder}: the output folder is not writable; choose another with --out "
             "or fix its permissions"
-        )
-    return f"{path}: could not write ({exc.strerror or exc}); nothing was replaced"
+        ).format(folder=path.parent)
+    return _("{path}: could not write ({reason}); nothing was replaced").format(
+        path=path, reason=exc.strerror or exc
+    )
 
 
 def ensure_dir(path) -> Path:
@@ -47,13 +52,16 @@ def ensure_dir(path) -> Path:
         if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC):
             raise OutputError(_describe_os_error(exc, path / "x")) from exc
         raise OutputError(
-            f"{path}: cannot create the output folder ({exc.strerror or exc}); choose another "
-            "with --out"
+            _(
+                "{path}: cannot create the output folder ({value}); choose another with --out"
+            ).format(path=path, value=exc.strerror or exc)
         ) from exc
     if not os.access(path, os.W_OK):
         raise OutputError(
-            f"{path}: the output folder is not writable; choose another with --out "
-            "or fix its permissions"
+            _(
+                "{path}: the output folder is not writable; choose another with --out or "
+                "fix its permissions"
+            ).format(path=path)
         )
     return path
 
@@ -157,7 +165,11 @@ def locked(out_dir):
         try:
             fh = open(lock_path, "a")
         except OSError as exc:
-            raise OutputError(f"{out_dir}: cannot create the lock file ({exc.strerror})") from exc
+            raise OutputError(
+                _("{out_dir}: cannot create the lock file ({strerror})").format(
+                    out_dir=out_dir, strerror=exc.strerror
+                )
+            ) from exc
         logger.debug("waiting for the lock %s", lock_path)
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
@@ -295,6 +307,10 @@ def atomic_fileset(targets):
         return
     folders = {t.parent for t in targets}
     if len(folders) != 1:
-        raise OutputError(f"{targets[0]}: a file set must share one folder; found {len(folders)}")
+        raise OutputError(
+            _("{path}: a file set must share one folder; found {n}").format(
+                path=targets[0], n=len(folders)
+            )
+        )
     with staged_outputs(targets[0].parent) as stage:
         yield {t: stage.path(t.name) for t in targets}

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
 from gongshu_geo.core.errors import CRSError
+from gongshu_geo.core.i18n import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -73,8 +74,10 @@ def normalize_crs_name(crs) -> str:
         parsed = CRS.from_user_input(crs)
     except ProjCRSError as exc:
         raise CRSError(
-            f"unknown CRS {crs!r}: expected one of {', '.join(NAMED_CRS)} or any "
-            "EPSG code / WKT that PROJ understands"
+            _(
+                "unknown CRS {crs!r}: expected one of {named_crs} or any EPSG code / WKT "
+                "that PROJ understands"
+            ).format(crs=crs, named_crs=", ".join(NAMED_CRS))
         ) from exc
     epsg = parsed.to_epsg()
     return f"EPSG:{epsg}" if epsg else parsed.to_wkt()
@@ -163,7 +166,7 @@ def gcj02_to_wgs84(
     glon = np.asarray(lon, dtype=float)
     glat = np.asarray(lat, dtype=float)
     wlon, wlat = glon.copy(), glat.copy()
-    for _ in range(max_iter):
+    for _step in range(max_iter):
         flon, flat = wgs84_to_gcj02(wlon, wlat)
         elon, elat = flon - glon, flat - glat
         wlon = wlon - elon
@@ -244,7 +247,7 @@ def to_gcj02(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
     _require_crs(gdf)
     if gdf.attrs.get("datum") == GCJ02:
-        raise CRSError("frame is already in GCJ-02; shifting it twice would be wrong by ~500 m")
+        raise CRSError(_("frame is already in GCJ-02; shifting it twice would be wrong by ~500 m"))
     out = gdf.to_crs(WGS84)
     out = out.set_geometry(
         shapely.transform(out.geometry.values, _transform_coords(wgs84_to_gcj02))
@@ -270,8 +273,10 @@ def from_gcj02(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
     if gdf.crs is not None and not gdf.crs.is_geographic:
         raise CRSError(
-            f"GCJ-02 coordinates must be longitude/latitude degrees; the frame's CRS is "
-            f"{gdf.crs.to_string()} (projected)"
+            _(
+                "GCJ-02 coordinates must be longitude/latitude degrees; the frame's CRS "
+                "is {crs} (projected)"
+            ).format(crs=gdf.crs.to_string())
         )
     out = gdf.copy()
     out = out.set_geometry(
@@ -305,15 +310,17 @@ def to_metric(gdf):
     """Reproject to the metric CRS (EPSG:4549) used for all areas and lengths."""
     _require_crs(gdf)
     if gdf.attrs.get("datum") == GCJ02:
-        raise CRSError("GCJ-02 coordinates cannot be measured; convert with from_gcj02() first")
+        raise CRSError(_("GCJ-02 coordinates cannot be measured; convert with from_gcj02() first"))
     return gdf.to_crs(METRIC)
 
 
 def _require_crs(gdf):
     if gdf.crs is None:
         raise CRSError(
-            "the frame has no CRS: set one with gdf.set_crs(...) or, on the command "
-            "line, pass --crs (e.g. --crs EPSG:4549)"
+            _(
+                "the frame has no CRS: set one with gdf.set_crs(...) or, on the command "
+                "line, pass --crs (e.g. --crs EPSG:4549)"
+            )
         )
 
 
@@ -339,10 +346,14 @@ def metric_geometries(frame, what: str = "facilities") -> np.ndarray:
 
     if not isinstance(frame, (gpd.GeoDataFrame, gpd.GeoSeries)):
         kind = type(frame).__name__
-        raise InputError(f"{what} must be a GeoDataFrame or GeoSeries with a CRS; found {kind}")
+        raise InputError(
+            _("{what} must be a GeoDataFrame or GeoSeries with a CRS; found {kind}").format(
+                what=_(what), kind=kind
+            )
+        )
     geoms = np.asarray(to_metric(frame).geometry.values, dtype=object)
     bad = np.flatnonzero(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     if len(bad):
         label = f"{what}: row #{bad[0]} (index {frame.index[bad[0]]!r})"
-        raise InputError(f"{label} has no geometry; drop empty rows first")
+        raise InputError(_("{label} has no geometry; drop empty rows first").format(label=label))
     return geoms

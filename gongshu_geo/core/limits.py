@@ -13,6 +13,8 @@ import os
 from pathlib import Path
 
 from gongshu_geo.core.errors import InputError
+from gongshu_geo.core.i18n import N_
+from gongshu_geo.core.i18n import gettext as _
 
 #: The largest input file read into memory, in megabytes (10^6 bytes).
 DEFAULT_MAX_INPUT_MB = 1000
@@ -33,7 +35,9 @@ def max_input_bytes() -> int:
         megabytes = -1.0
     if not megabytes > 0:
         raise InputError(
-            f"{ENV_MAX_INPUT_MB}={text!r}: must be a positive number of megabytes, e.g. 4000"
+            _(
+                "{env_max_input_mb}={text!r}: must be a positive number of megabytes, e.g. 4000"
+            ).format(env_max_input_mb=ENV_MAX_INPUT_MB, text=text)
         )
     return int(megabytes * 1_000_000)
 
@@ -47,6 +51,10 @@ def input_size(path) -> int:
         parts = [path.with_suffix(ext) for ext in _SHAPEFILE_PARTS]
         return sum(p.stat().st_size for p in parts if p.exists())
     return path.stat().st_size
+
+
+#: The default ``what``, for the catalog; messages translate ``what`` where they name it.
+_DEFAULT_WHAT = N_("file")
 
 
 def check_input_size(path, source=None, *, what: str = "file") -> None:
@@ -73,11 +81,19 @@ def check_input_size(path, source=None, *, what: str = "file") -> None:
     limit = max_input_bytes()
     if size > limit:
         raise InputError(
-            f"{source or path}: the {what} is {size / 1e9:.2f} GB, more than the "
-            f"{limit / 1e9:.2f} GB gongshu-geo reads into memory at once (reading takes "
-            "several times the file's size); it was not read. Split it or clip it to the "
-            f"study area, use GeoParquet with coverage-points (read in chunks), or raise the "
-            f"limit with {ENV_MAX_INPUT_MB}=<megabytes> where the memory is there"
+            _(
+                "{value}: the {what} is {size:.2f} GB, more than the {limit:.2f} GB "
+                "gongshu-geo reads into memory at once (reading takes several times the "
+                "file's size); it was not read. Split it or clip it to the study area, "
+                "use GeoParquet with coverage-points (read in chunks), or raise the "
+                "limit with {env_max_input_mb}=<megabytes> where the memory is there"
+            ).format(
+                value=source or path,
+                what=_(what),
+                size=size / 1000000000.0,
+                limit=limit / 1000000000.0,
+                env_max_input_mb=ENV_MAX_INPUT_MB,
+            )
         )
 
 

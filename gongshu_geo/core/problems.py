@@ -6,8 +6,11 @@ was found, for ``--report problems.csv``. Problems written as plain text are
 taken apart by :func:`describe_problem`, which reads the wording every message of
 the package uses (``feature "ID" (#3): "field" must be ...; found ...``).
 
+The wording is read in English and in Chinese (``要素 "ID" (#3): "field" 应为 ...；实际为 ...``),
+the two languages of :mod:`gongshu_geo.core.i18n`.
+
 This module sits at the bottom of the package, beside :mod:`gongshu_geo.core.errors`,
-and imports nothing of it.
+and imports nothing of it but :mod:`gongshu_geo.core.i18n`.
 """
 
 from __future__ import annotations
@@ -15,19 +18,22 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from gongshu_geo.core.i18n import gettext as _
+
 #: How many problems a message lists before it gives only the counts by kind.
 MAX_LISTED = 50
 
 REPORT_COLUMNS = ("file", "feature_index", "id", "field", "expected", "found", "kind", "problem")
 
 _LABEL = re.compile(
-    r'^(?:feature "(?P<fid>[^"]*)" \(#(?P<index>\d+)\)'
-    r"|feature #(?P<index2>\d+)"
-    r"|street \"[^\"]*\" \(#(?P<index3>\d+)\)|street #(?P<index4>\d+)"
-    r"|(?:[^:]* )?row #?(?P<row>\d+))"
+    r'^(?:(?:feature|要素) "(?P<fid>[^"]*)" \(#(?P<index>\d+)\)'
+    r"|(?:feature|要素) #(?P<index2>\d+)"
+    r"|(?:street|街道) \"[^\"]*\" \(#(?P<index3>\d+)\)|(?:street|街道) #(?P<index4>\d+)"
+    r"|(?:[^:]* )?(?:row|第) ?#?(?P<row>\d+)(?: 行)?)"
     r"(?P<rest>.*)$",
     re.S,
 )
+_FOUND = re.compile(r"(; found |；实际为 ?)")
 _FIELD = re.compile(r'"([^"]+)"')
 _VALUES = re.compile(r"'(?:[^'\\]|\\.)*'|\[[^\]]*\]|#\d+")
 
@@ -102,16 +108,16 @@ def describe_problem(problem: str) -> dict:
         elif match.group("row"):  # spreadsheet rows count the header as row 1
             out["feature_index"] = int(match.group("row")) - 2
         out["id"] = match.group("fid")
-        rest = match.group("rest").lstrip(": ")
+        rest = match.group("rest").lstrip(": ：")
     field = _FIELD.search(rest)
     if field:
         out["field"] = field.group(1)
-    elif re.search(r"coordinate|geometr|position|polygon|ring|longitude|latitude", rest):
+    elif re.search(r"coordinate|geometr|position|polygon|ring|longitude|latitude|坐标|几何", rest):
         out["field"] = "geometry"
-    head, sep, found = rest.partition("; found ")
+    head, sep, found = (_FOUND.split(rest, maxsplit=1) + ["", ""])[:3]
     if sep:
         out["found"] = found.strip()
-    for marker in (" must be ", "expected ", " must "):
+    for marker in (" must be ", "expected ", " must ", " 应为 ", "应为"):
         if marker in head:
             out["expected"] = head.split(marker, 1)[1].strip()
             break
@@ -133,9 +139,10 @@ def describe_problem(problem: str) -> dict:
 def problem_kind(text: str) -> str:
     """Return the sort of a problem: its text without the feature and the values found."""
     match = _LABEL.match(text)
-    rest = match.group("rest").lstrip(": ") if match else text
-    rest = rest.split("; found ", 1)[0]
+    rest = match.group("rest").lstrip(": ：") if match else text
+    rest = _FOUND.split(rest, maxsplit=1)[0]
     rest = re.sub(r"\bfound\b.*$", "found …", rest)
+    rest = re.sub(r"实际为.*$", "实际为 …", rest)
     return _VALUES.sub("…", rest).strip()
 
 
@@ -165,8 +172,11 @@ def format_problems(problems, *, source=None, limit: int = MAX_LISTED) -> str:
     problems = list(problems)
     if len(problems) == 1:
         return (f"{source}: " if source else "") + problems[0]
-    where = f" in {source}" if source else ""
-    return "\n".join([f"{len(problems)} problems{where}:", *list_problems(problems, limit=limit)])
+    if source:
+        head = _("{n} problems in {source}:").format(n=len(problems), source=source)
+    else:
+        head = _("{n} problems:").format(n=len(problems))
+    return "\n".join([head, *list_problems(problems, limit=limit)])
 
 
 def list_problems(problems, *, limit: int = MAX_LISTED) -> list[str]:
@@ -176,8 +186,10 @@ def list_problems(problems, *, limit: int = MAX_LISTED) -> list[str]:
     if len(problems) > limit:
         kinds = Counter(_kind_of(p) for p in problems)
         lines.append(
-            f"  ... and {len(problems) - limit} more (write them all with --report problems.csv); "
-            f"all {len(problems)} by kind:"
+            _(
+                "  ... and {more} more (write them all with --report problems.csv); "
+                "all {n} by kind:"
+            ).format(more=len(problems) - limit, n=len(problems))
         )
         lines += [f"  {n:>8} × {kind}" for kind, n in kinds.most_common()]
     return lines

@@ -19,6 +19,8 @@ import numpy as np
 
 from gongshu_geo.core import crs as _crs
 from gongshu_geo.core.errors import InputError
+from gongshu_geo.core.i18n import N_
+from gongshu_geo.core.i18n import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +51,9 @@ def default_candidates(
     unknown = [c for c in categories if c not in CATEGORIES]
     if unknown:
         raise InputError(
-            f"unknown category {unknown[0]!r}; expected one of {', '.join(CATEGORIES)}"
+            _("unknown category {unknown!r}; expected one of {categories}").format(
+                unknown=unknown[0], categories=", ".join(CATEGORIES)
+            )
         )
     blocks = projects["category"].isin(DEFAULT_CANDIDATE_CATEGORIES)
     polygons = projects["category"].isin(categories) & projects.geom_type.isin(
@@ -57,7 +61,7 @@ def default_candidates(
     )
     keep = [c for c in ("id", "name", "category", "status") if c in projects.columns]
     out = projects.loc[blocks | polygons, [*keep, "geometry"]].to_crs(_crs.WGS84)
-    logger.info("%d default candidate sites", len(out))
+    logger.info(_("%d default candidate sites"), len(out))
     return out.reset_index(drop=True)
 
 
@@ -84,7 +88,7 @@ def read_candidates(
     if Path(source).suffix.lower() in (".csv", ".xlsx"):
         frame = read_points_csv(source)
     else:
-        frame = read_layer(source, what="candidate layer")
+        frame = read_layer(source, what=N_("candidate layer"))
     return check_candidates(frame, id_field=id_field, name_field=name_field, source=str(source))
 
 
@@ -96,37 +100,60 @@ def check_candidates(frame, *, id_field="id", name_field="name", source="candida
     is given) and the geometry in EPSG:4326, in the input's order.
     """
     if not isinstance(frame, gpd.GeoDataFrame):
-        raise InputError(f"{source}: expected a GeoDataFrame; found {type(frame).__name__}")
+        raise InputError(
+            _("{source}: expected a GeoDataFrame; found {type}").format(
+                source=source, type=type(frame).__name__
+            )
+        )
     if frame.empty:
-        raise InputError(f"{source}: the candidate layer has no features")
+        raise InputError(_("{source}: the candidate layer has no features").format(source=source))
     if id_field not in frame.columns:
         raise InputError(
-            f'{source}: every candidate needs an id: column "{id_field}" not found; it has '
-            f"{', '.join(map(str, frame.columns))}. Name the id column with --id-field"
+            _(
+                '{source}: every candidate needs an id: column "{id_field}" not found; '
+                "it has {columns}. Name the id column with --id-field"
+            ).format(source=source, id_field=id_field, columns=", ".join(map(str, frame.columns)))
         )
     problems, seen = [], {}
     ids = frame[id_field].tolist()
     kinds = frame.geom_type.tolist()
     for k, (fid, kind, geom) in enumerate(zip(ids, kinds, frame.geometry, strict=True)):
-        label = f'feature "{fid}" (#{k})' if not _blank(fid) else f"feature #{k}"
+        if _blank(fid):
+            label = _("feature #{index}").format(index=k)
+        else:
+            label = _('feature "{id}" (#{index})').format(id=fid, index=k)
         if _blank(fid):
             found = repr(fid) if isinstance(fid, str) else "nothing"
-            problems.append(f'{label}: "{id_field}" must be a non-empty id; found {found}')
+            problems.append(
+                _('{label}: "{id_field}" must be a non-empty id; found {found}').format(
+                    label=label, id_field=id_field, found=found
+                )
+            )
         elif fid in seen:
             problems.append(
-                f'{label}: duplicate "{id_field}" {fid!r}, first used by feature #{seen[fid]}; '
-                "every id must be unique"
+                _(
+                    '{label}: duplicate "{id_field}" {fid!r}, first used by feature #{seen}; '
+                    "every id must be unique"
+                ).format(label=label, id_field=id_field, fid=fid, seen=seen[fid])
             )
         else:
             seen[fid] = k
         if geom is None or geom.is_empty:
-            problems.append(f"{label}: geometry must be a Point or Polygon; found none")
+            problems.append(
+                _("{label}: geometry must be a Point or Polygon; found none").format(label=label)
+            )
         elif kind not in ("Point", "MultiPoint", "Polygon", "MultiPolygon"):
-            problems.append(f"{label}: geometry must be a Point or Polygon; found {kind}")
+            problems.append(
+                _("{label}: geometry must be a Point or Polygon; found {kind}").format(
+                    label=label, kind=kind
+                )
+            )
     if problems:
         raise InputError(problems, source=source)
     if frame.crs is None:
-        raise InputError(f"{source}: the candidate layer has no CRS; give it one")
+        raise InputError(
+            _("{source}: the candidate layer has no CRS; give it one").format(source=source)
+        )
     names = frame[name_field] if name_field in frame.columns else frame[id_field]
     names = [str(fid) if _blank(n) else str(n) for fid, n in zip(ids, names, strict=True)]
     return gpd.GeoDataFrame(

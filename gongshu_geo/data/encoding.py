@@ -12,6 +12,7 @@ import codecs
 from pathlib import Path
 
 from gongshu_geo.core.errors import InputError
+from gongshu_geo.core.i18n import gettext as _
 
 # .cpg spellings -> Python codec names (GDAL understands all of these too).
 _CPG_ALIASES = {"936": "gbk", "cp936": "gbk", "65001": "utf-8", "utf8": "utf-8"}
@@ -28,8 +29,10 @@ def codec_name(encoding: str) -> str:
         info = exc
     if isinstance(info, Exception) or not getattr(info, "_is_text_encoding", True):
         raise InputError(
-            f'unknown encoding "{encoding}"; use UTF-8 (default) or GBK (older ArcGIS on '
-            "Chinese Windows)"
+            _(
+                'unknown encoding "{encoding}"; use UTF-8 (default) or GBK (older ArcGIS '
+                "on Chinese Windows)"
+            ).format(encoding=encoding)
         )
     return info.name
 
@@ -64,7 +67,7 @@ def _codec_for(encoding: str, where: Path) -> str:
     try:
         return codec_name(encoding)
     except InputError as exc:
-        raise InputError(f"{where}: {exc}") from exc
+        raise InputError(_("{where}: {exc}").format(where=where, exc=exc)) from exc
 
 
 def shapefile_encoding(path, encoding: str | None = None) -> str | None:
@@ -108,8 +111,10 @@ def shapefile_encoding(path, encoding: str | None = None) -> str | None:
         return _LDID[header[29]]
     if _dbf_has_non_utf8_text(dbf):
         raise InputError(
-            f"{path}: the attribute text is not UTF-8 and there is no {path.stem}.cpg saying "
-            "what it is; pass --encoding GBK (usual for Chinese government data) or the right "
-            "encoding, or add a .cpg file containing GBK"
+            _(
+                "{path}: the attribute text is not UTF-8 and there is no {stem}.cpg "
+                "saying what it is; pass --encoding GBK (usual for Chinese government "
+                "data) or the right encoding, or add a .cpg file containing GBK"
+            ).format(path=path, stem=path.stem)
         )
     return None

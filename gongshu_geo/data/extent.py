@@ -22,6 +22,7 @@ from pyproj import CRS, Transformer
 
 from gongshu_geo.core import crs as _crs
 from gongshu_geo.core.errors import InputError
+from gongshu_geo.core.i18n import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -70,16 +71,20 @@ def check_coordinate_range(gdf, *, source: str, what: str = "layer") -> None:
     if missing.any():
         k = int(np.flatnonzero(missing)[0])
         raise InputError(
-            f"{source}: feature #{k} of the {what} has no geometry "
-            f"({int(missing.sum())} such features); drop or fix them"
+            _(
+                "{source}: feature #{k} of the {what} has no geometry ({count} such "
+                "features); drop or fix them"
+            ).format(source=source, k=k, what=_(what), count=int(missing.sum()))
         )
     coords, owner = shapely.get_coordinates(np.asarray(gdf.geometry.values), return_index=True)
     finite = np.isfinite(coords).all(axis=1)
     if not finite.all():
         bad_feature = int(owner[np.flatnonzero(~finite)[0]])
         raise InputError(
-            f"{source}: feature #{bad_feature} of the {what} has coordinates that are not finite "
-            "numbers (NaN or infinity); fix or drop it"
+            _(
+                "{source}: feature #{bad_feature} of the {what} has coordinates that are "
+                "not finite numbers (NaN or infinity); fix or drop it"
+            ).format(source=source, bad_feature=bad_feature, what=_(what))
         )
     crs = gdf.crs
     if crs is not None and CRS.from_user_input(crs).is_geographic:
@@ -92,21 +97,35 @@ def check_coordinate_range(gdf, *, source: str, what: str = "layer") -> None:
             x1, y1 = bounds[:, 2:].max(axis=0)
             swapped_ok = -90 <= x0 and x1 <= 90 and -180 <= y0 and y1 <= 180
             if swapped_ok:
-                hint = (
+                hint = _(
                     "longitude and latitude look swapped: put longitude in lon/x, latitude in lat/y"
                 )
             elif np.abs(bounds[bad]).max() > 1000:
-                hint = (
+                hint = _(
                     "they look like metres of a projected CRS (e.g. EPSG:4549): give the layer "
                     "its real CRS (e.g. a .prj file beside a Shapefile)"
                 )
             else:
-                hint = "fix or drop those features"
+                hint = _("fix or drop those features")
             raise InputError(
-                f"{source}: {len(bad)} of the {len(gdf)} features of the {what} (the first: "
-                f"#{k}) have coordinates beyond longitude -180..180 / latitude -90..90, "
-                f"impossible in its CRS ({CRS.from_user_input(crs).name}, degrees): found "
-                f"bounding box x {x0:.6g}..{x1:.6g}, y {y0:.6g}..{y1:.6g}; {hint}"
+                _(
+                    "{source}: {n_bad} of the {n_gdf} features of the {what} (the first: "
+                    "#{k}) have coordinates beyond longitude -180..180 / latitude -90..90, "
+                    "impossible in its CRS ({name}, degrees): found bounding box x "
+                    "{x0:.6g}..{x1:.6g}, y {y0:.6g}..{y1:.6g}; {hint}"
+                ).format(
+                    source=source,
+                    n_bad=len(bad),
+                    n_gdf=len(gdf),
+                    what=_(what),
+                    k=k,
+                    name=CRS.from_user_input(crs).name,
+                    x0=x0,
+                    x1=x1,
+                    y0=y0,
+                    y1=y1,
+                    hint=hint,
+                )
             )
 
 
@@ -149,20 +168,26 @@ def _likely_cause(raw_xy, area, declared) -> str:
                 lon, lat = to_wgs84.transform(xy[:, 0], xy[:, 1])
             if _share_inside(np.column_stack([lon, lat]), area) >= MIN_INSIDE_SHARE:
                 if flipped and code == declared:
-                    axes = "longitude and latitude" if code == "EPSG:4326" else "x and y"
-                    return (
-                        f"{axes} look swapped: exchanged, the features fall inside (put "
+                    axes = _("longitude and latitude") if code == "EPSG:4326" else _("x and y")
+                    return _(
+                        "{axes} look swapped: exchanged, the features fall inside (put "
                         "longitude or easting in lon/x, latitude or northing in lat/y)"
-                    )
+                    ).format(axes=axes)
                 if code != declared:
-                    order = ", with x and y swapped" if flipped else ""
-                    hints.append(
-                        f"the coordinates fit {code} ({name}){order}, not the layer's "
-                        f"{declared}: give the layer its real CRS (e.g. a .prj file)"
-                    )
+                    if flipped:
+                        fit = _(
+                            "the coordinates fit {code} ({name}), with x and y swapped, not the "
+                            "layer's {declared}: give the layer its real CRS (e.g. a .prj file)"
+                        )
+                    else:
+                        fit = _(
+                            "the coordinates fit {code} ({name}), not the layer's "
+                            "{declared}: give the layer its real CRS (e.g. a .prj file)"
+                        )
+                    hints.append(fit.format(code=code, name=name, declared=declared))
     if hints:
         return hints[0]
-    return (
+    return _(
         "check the layer's CRS and the order of its coordinates, or clip the layer to the "
         "study area"
     )
@@ -232,17 +257,32 @@ def check_layer_extent(
     found = _box_text(raw, code)
     sx0, sy0, sx1, sy1 = streets.to_crs(_crs.WGS84).total_bounds
     n_out = int(round((1 - share) * len(layer)))
-    message = (
-        f"{source}: {n_out} of the {len(layer)} features of the {what} lie outside the study "
-        f"area (the streets plus {margin_m / 1000:g} km): found {found}, where the streets span "
-        f"longitude {sx0:.3f}..{sx1:.3f}, latitude {sy0:.3f}..{sy1:.3f}. "
-        + _capitalized(_likely_cause(raw, area, code))
-    )
+    message = _(
+        "{source}: {n_out} of the {n} features of the {what} lie outside the study "
+        "area (the streets plus {margin_km:g} km): found {found}, where the streets span "
+        "longitude {sx0:.3f}..{sx1:.3f}, latitude {sy0:.3f}..{sy1:.3f}. "
+    ).format(
+        source=source,
+        n_out=n_out,
+        n=len(layer),
+        what=_(what),
+        margin_km=margin_m / 1000,
+        found=found,
+        sx0=sx0,
+        sx1=sx1,
+        sy0=sy0,
+        sy1=sy1,
+    ) + _capitalized(_likely_cause(raw, area, code))
     if not skip_invalid:
         raise InputError(
-            message + (f"; or pass {skip_option} to measure it anyway" if skip_option else "")
+            message
+            + (
+                _("; or pass {option} to measure it anyway").format(option=skip_option)
+                if skip_option
+                else ""
+            )
         )
-    logger.warning("%s (measured anyway: --skip-invalid)", message)
+    logger.warning(_("%s (measured anyway: --skip-invalid)"), message)
     return message
 
 

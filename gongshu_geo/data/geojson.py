@@ -17,6 +17,7 @@ from shapely.geometry import shape
 from shapely.validation import explain_validity
 
 from gongshu_geo.core.errors import InputError
+from gongshu_geo.core.i18n import gettext as _
 from gongshu_geo.data.schema import BBOX_TOLERANCE_DEG, DISTRICT_BBOX, coerce_id, feature_label
 
 GEOMETRY_TYPES = (
@@ -32,26 +33,33 @@ GEOMETRY_TYPES = (
 def decode_text(raw: bytes, source: str, *, encoding: str | None = None) -> str:
     """Decode file bytes, explaining a GBK file read as UTF-8."""
     if not raw.strip():
-        raise InputError("the file is empty; expected a GeoJSON FeatureCollection", source=source)
+        raise InputError(
+            _("the file is empty; expected a GeoJSON FeatureCollection"), source=source
+        )
     if encoding:
         try:
             return raw.decode(encoding)
         except (UnicodeDecodeError, LookupError) as exc:
-            raise InputError(f"cannot be decoded as {encoding}: {exc}", source=source) from exc
+            raise InputError(
+                _("cannot be decoded as {encoding}: {exc}").format(encoding=encoding, exc=exc),
+                source=source,
+            ) from exc
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         try:
             raw.decode("gb18030")
         except UnicodeDecodeError:
-            hint = "re-save it as UTF-8"
+            hint = _("re-save it as UTF-8")
         else:
-            hint = (
+            hint = _(
                 "it looks GBK/GB18030-encoded (common for files saved on Chinese Windows); "
                 "re-save it as UTF-8 or pass --encoding gbk"
             )
         raise InputError(
-            f"is not valid UTF-8 (byte {exc.start}: {raw[exc.start : exc.start + 2]!r}); {hint}",
+            _("is not valid UTF-8 (byte {start}: {raw!r}); {hint}").format(
+                start=exc.start, raw=raw[exc.start : exc.start + 2], hint=hint
+            ),
             source=source,
         ) from exc
 
@@ -62,38 +70,48 @@ def load_feature_collection(text: str, source: str) -> list:
         data = json.loads(text)
     except RecursionError as exc:
         raise InputError(
-            "is JSON nested too deeply to read (more than about "
-            f"{sys.getrecursionlimit()} arrays or objects inside each other, where GeoJSON "
-            "needs about ten); the file is broken or not GeoJSON",
+            _(
+                "is JSON nested too deeply to read (more than about {limit} "
+                "arrays or objects inside each other, where GeoJSON needs about ten); "
+                "the file is broken or not GeoJSON"
+            ).format(limit=sys.getrecursionlimit()),
             source=source,
         ) from exc
     except json.JSONDecodeError as exc:
         raise InputError(
-            f"is not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
-            "expected a GeoJSON FeatureCollection",
+            _(
+                "is not JSON (line {lineno}, column {colno}: {msg}); expected a GeoJSON "
+                "FeatureCollection"
+            ).format(lineno=exc.lineno, colno=exc.colno, msg=exc.msg),
             source=source,
         ) from exc
     if not isinstance(data, dict) or "type" not in data:
         found = type(data).__name__ if not isinstance(data, dict) else 'an object without "type"'
         raise InputError(
-            f'is JSON but not GeoJSON: expected an object with "type": "FeatureCollection"; '
-            f"found {found}",
+            _(
+                'is JSON but not GeoJSON: expected an object with "type": '
+                '"FeatureCollection"; found {found}'
+            ).format(found=found),
             source=source,
         )
     if data["type"] != "FeatureCollection":
         raise InputError(
-            f'is JSON but not a GeoJSON FeatureCollection: "type" is {data["type"]!r}',
+            _('is JSON but not a GeoJSON FeatureCollection: "type" is {type!r}').format(
+                type=data["type"]
+            ),
             source=source,
         )
     features = data.get("features")
     if not isinstance(features, list):
         raise InputError(
-            f'"features" must be a list of GeoJSON features; found {type(features).__name__}',
+            _('"features" must be a list of GeoJSON features; found {type}').format(
+                type=type(features).__name__
+            ),
             source=source,
         )
     if not features:
         raise InputError(
-            "the FeatureCollection has no features; expected at least one", source=source
+            _("the FeatureCollection has no features; expected at least one"), source=source
         )
     return features
 
@@ -104,7 +122,11 @@ def _walk_positions(coords, depth):
         yield coords
         return
     if not isinstance(coords, list):
-        raise TypeError(f"expected a list at nesting depth {depth}, found {type(coords).__name__}")
+        raise TypeError(
+            _("expected a list at nesting depth {depth}, found {type}").format(
+                depth=depth, type=type(coords).__name__
+            )
+        )
     for item in coords:
         yield from _walk_positions(item, depth - 1)
 
@@ -125,23 +147,39 @@ def check_coordinates(geom: dict, label: str, *, bbox=DISTRICT_BBOX) -> list[str
     try:
         positions = list(_walk_positions(geom.get("coordinates"), _DEPTH[gtype]))
     except TypeError as exc:
-        return [f'{label}: "coordinates" of a {gtype} are malformed ({exc})']
+        return [
+            _('{label}: "coordinates" of a {gtype} are malformed ({exc})').format(
+                label=label, gtype=gtype, exc=exc
+            )
+        ]
     if not positions:
-        return [f"{label}: the {gtype} has no coordinates"]
+        return [_("{label}: the {gtype} has no coordinates").format(label=label, gtype=gtype)]
     for pos in positions:
         if not isinstance(pos, list) or len(pos) < 2:
-            return [f"{label}: a position must be [longitude, latitude]; found {pos!r}"]
+            return [
+                _("{label}: a position must be [longitude, latitude]; found {pos!r}").format(
+                    label=label, pos=pos
+                )
+            ]
         lon, lat = pos[0], pos[1]
         if isinstance(lon, str) or isinstance(lat, str):
             return [
-                f"{label}: coordinates must be numbers; found text {pos[:2]!r} "
-                "(remove the quotes around the numbers)"
+                _(
+                    "{label}: coordinates must be numbers; found text {pos!r} (remove the "
+                    "quotes around the numbers)"
+                ).format(label=label, pos=pos[:2])
             ]
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lon, lat)):
-            return [f"{label}: coordinates must be numbers; found {pos[:2]!r}"]
+            return [
+                _("{label}: coordinates must be numbers; found {pos!r}").format(
+                    label=label, pos=pos[:2]
+                )
+            ]
         if not (math.isfinite(lon) and math.isfinite(lat)):
             return [
-                f"{label}: coordinates must be finite numbers; found {pos[:2]!r} (NaN or Infinity)"
+                _(
+                    "{label}: coordinates must be finite numbers; found {pos!r} (NaN or Infinity)"
+                ).format(label=label, pos=pos[:2])
             ]
     lons = [p[0] for p in positions]
     lats = [p[1] for p in positions]
@@ -153,19 +191,28 @@ def check_coordinates(geom: dict, label: str, *, bbox=DISTRICT_BBOX) -> list[str
         swapped = minx - tol <= lat_c <= maxx + tol and miny - tol <= lon_c <= maxy + tol
         if swapped:
             return [
-                f"{label}: latitude and longitude appear swapped (first position "
-                f"{positions[0][:2]!r}); GeoJSON positions are [longitude, latitude]"
+                _(
+                    "{label}: latitude and longitude appear swapped (first position "
+                    "{positions!r}); GeoJSON positions are [longitude, latitude]"
+                ).format(label=label, positions=positions[0][:2])
             ]
         if max(map(abs, lons)) > 180 or max(map(abs, lats)) > 90:
             return [
-                f"{label}: coordinates {positions[0][:2]!r} are not longitude/latitude degrees; "
-                "they look like metres in a projected CRS (e.g. EPSG:4549). GeoJSON must be "
-                "WGS 84: reproject the file (e.g. ogr2ogr -t_srs EPSG:4326) or read it with its CRS"
+                _(
+                    "{label}: coordinates {positions!r} are not longitude/latitude degrees; "
+                    "they look like metres in a projected CRS (e.g. EPSG:4549). GeoJSON must "
+                    "be WGS 84: reproject the file (e.g. ogr2ogr -t_srs EPSG:4326) or read "
+                    "it with its CRS"
+                ).format(label=label, positions=positions[0][:2])
             ]
         return [
-            f"{label}: coordinates {positions[0][:2]!r} lie far outside Gongshu District "
-            f"(expected longitude {minx}..{maxx}, latitude {miny}..{maxy}); check the CRS "
-            "and the order of the numbers"
+            _(
+                "{label}: coordinates {positions!r} lie far outside Gongshu District "
+                "(expected longitude {minx}..{maxx}, latitude {miny}..{maxy}); check the "
+                "CRS and the order of the numbers"
+            ).format(
+                label=label, positions=positions[0][:2], minx=minx, maxx=maxx, miny=miny, maxy=maxy
+            )
         ]
     return []
 
@@ -184,14 +231,17 @@ def check_rings_closed(geom: dict, label: str) -> list[str]:
         for ring in poly:
             if len(ring) < 4:
                 problems.append(
-                    f"{label}: a polygon ring needs at least 4 positions (first repeated last); "
-                    f"found {len(ring)}"
+                    _(
+                        "{label}: a polygon ring needs at least 4 positions (first repeated "
+                        "last); found {n_ring}"
+                    ).format(label=label, n_ring=len(ring))
                 )
             elif ring[0][:2] != ring[-1][:2]:
                 problems.append(
-                    f"{label}: a polygon ring is not closed (starts at {ring[0][:2]!r}, ends at "
-                    f"{ring[-1][:2]!r}); repeat the first position at the end, "
-                    "or use --fix-geometry"
+                    _(
+                        "{label}: a polygon ring is not closed (starts at {ring!r}, ends at "
+                        "{ring2!r}); repeat the first position at the end, or use --fix-geometry"
+                    ).format(label=label, ring=ring[0][:2], ring2=ring[-1][:2])
                 )
     return problems
 
@@ -212,7 +262,11 @@ def parse_feature(feature, index: int, *, fix_geometry: bool = False):
         return (
             {},
             None,
-            [f"feature #{index}: expected a GeoJSON Feature object; found {feature!r:.60}"],
+            [
+                _(
+                    "feature #{index}: expected a GeoJSON Feature object; found {feature!r:.60}"
+                ).format(index=index, feature=feature)
+            ],
             [],
         )
     props = feature.get("properties")
@@ -222,7 +276,11 @@ def parse_feature(feature, index: int, *, fix_geometry: bool = False):
         return (
             {},
             None,
-            [f'feature #{index}: "properties" must be an object; found {props!r:.60}'],
+            [
+                _('feature #{index}: "properties" must be an object; found {props!r:.60}').format(
+                    index=index, props=props
+                )
+            ],
             [],
         )
     props = dict(props)
@@ -236,19 +294,29 @@ def parse_feature(feature, index: int, *, fix_geometry: bool = False):
         return (
             props,
             None,
-            [f'{label}: has no "geometry" member; every project needs a location'],
+            [
+                _('{label}: has no "geometry" member; every project needs a location').format(
+                    label=label
+                )
+            ],
             [],
         )
     if geom is None:
-        return props, None, [f"{label}: geometry is null; every project needs a location"], []
+        return (
+            props,
+            None,
+            [_("{label}: geometry is null; every project needs a location").format(label=label)],
+            [],
+        )
     if not isinstance(geom, dict) or geom.get("type") not in GEOMETRY_TYPES:
         found = geom.get("type") if isinstance(geom, dict) else geom
         return (
             props,
             None,
             [
-                f"{label}: unknown geometry type {found!r}; expected one of "
-                f"{', '.join(GEOMETRY_TYPES)}"
+                _(
+                    "{label}: unknown geometry type {found!r}; expected one of {geometry_types}"
+                ).format(label=label, found=found, geometry_types=", ".join(GEOMETRY_TYPES))
             ],
             [],
         )
@@ -261,11 +329,16 @@ def parse_feature(feature, index: int, *, fix_geometry: bool = False):
         if not fix_geometry:
             return props, None, ring_problems, []
         geom = close_rings(geom)
-        fixes.append(f"{label}: closed an unclosed polygon ring")
+        fixes.append(_("{label}: closed an unclosed polygon ring").format(label=label))
     try:
         shp = shape(geom)
     except (ValueError, TypeError, shapely.errors.GEOSException) as exc:
-        return props, None, [f"{label}: geometry cannot be built ({exc})"], []
+        return (
+            props,
+            None,
+            [_("{label}: geometry cannot be built ({exc})").format(label=label, exc=exc)],
+            [],
+        )
     if not shp.is_valid:
         reason = explain_validity(shp)
         if not fix_geometry:
@@ -273,8 +346,10 @@ def parse_feature(feature, index: int, *, fix_geometry: bool = False):
                 props,
                 None,
                 [
-                    f"{label}: invalid {shp.geom_type} ({reason}); fix it in a GIS or pass "
-                    "--fix-geometry to repair it with shapely.make_valid"
+                    _(
+                        "{label}: invalid {geom_type} ({reason}); fix it in a GIS or pass "
+                        "--fix-geometry to repair it with shapely.make_valid"
+                    ).format(label=label, geom_type=shp.geom_type, reason=reason)
                 ],
                 [],
             )
@@ -283,8 +358,17 @@ def parse_feature(feature, index: int, *, fix_geometry: bool = False):
             polys = [g for g in repaired.geoms if g.geom_type in ("Polygon", "MultiPolygon")]
             repaired = shapely.unary_union(polys) if polys else repaired
         fixes.append(
-            f"{label}: repaired invalid {shp.geom_type} ({reason}) with make_valid; "
-            f"area {shp.area:.3g} -> {repaired.area:.3g} deg², now {repaired.geom_type}"
+            _(
+                "{label}: repaired invalid {geom_type} ({reason}) with make_valid; area "
+                "{area:.3g} -> {area2:.3g} deg², now {geom_type2}"
+            ).format(
+                label=label,
+                geom_type=shp.geom_type,
+                reason=reason,
+                area=shp.area,
+                area2=repaired.area,
+                geom_type2=repaired.geom_type,
+            )
         )
         shp = repaired
     return props, shp, [], fixes

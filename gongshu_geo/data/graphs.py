@@ -25,6 +25,8 @@ from gongshu_geo.core import crs as _crs
 from gongshu_geo.core.atomic import atomic_path
 from gongshu_geo.core.crs import metric_geometries
 from gongshu_geo.core.errors import GongshuGeoError, InputError, MissingDependencyError
+from gongshu_geo.core.i18n import N_
+from gongshu_geo.core.i18n import gettext as _
 from gongshu_geo.core.limits import check_input_size
 from gongshu_geo.data.walkgraph import NODE_PRECISION_M, WalkGraph
 
@@ -53,21 +55,27 @@ def read_graph(path: str | os.PathLike) -> WalkGraph:
     """
     path = Path(path)
     if not path.exists():
-        raise InputError(f"{path}: no such file; download one with download_walking_graph()")
-    check_input_size(path, what="GraphML file")
+        raise InputError(
+            _("{path}: no such file; download one with download_walking_graph()").format(path=path)
+        )
+    check_input_size(path, what=N_("GraphML file"))
     try:
         graph_attrs, nodes, edges = _parse_graphml(path)
     except ET.ParseError as exc:
-        raise InputError(f"{path}: not a GraphML (XML) file ({exc})") from exc
+        raise InputError(
+            _("{path}: not a GraphML (XML) file ({exc})").format(path=path, exc=exc)
+        ) from exc
     if not nodes:
-        raise InputError(f"{path}: the graph has no nodes")
+        raise InputError(_("{path}: the graph has no nodes").format(path=path))
     ids = list(nodes)
     try:
         xy = np.array([[float(nodes[i]["x"]), float(nodes[i]["y"])] for i in ids])
     except (KeyError, ValueError, TypeError) as exc:
         raise InputError(
-            f'{path}: every node needs numeric "x" and "y" attributes (as OSMnx writes them); '
-            f"found a node without ({exc})"
+            _(
+                '{path}: every node needs numeric "x" and "y" attributes (as OSMnx '
+                "writes them); found a node without ({exc})"
+            ).format(path=path, exc=exc)
         ) from exc
     source_crs = _graph_crs(graph_attrs.get("crs"), xy, path)
     position = {node_id: k for k, node_id in enumerate(ids)}
@@ -75,7 +83,11 @@ def read_graph(path: str | os.PathLike) -> WalkGraph:
         u = np.array([position[s] for s, _, _ in edges], dtype=np.int64)
         v = np.array([position[t] for _, t, _ in edges], dtype=np.int64)
     except KeyError as exc:
-        raise InputError(f"{path}: an edge names node {exc} that the file does not define") from exc
+        raise InputError(
+            _("{path}: an edge names node {exc} that the file does not define").format(
+                path=path, exc=exc
+            )
+        ) from exc
     length = pd.to_numeric(
         pd.Series([a.get("length") for *_, a in edges], dtype=object), errors="coerce"
     )
@@ -92,7 +104,7 @@ def read_graph(path: str | os.PathLike) -> WalkGraph:
         )
         geometry = np.where(shapely.is_missing(parsed), straight, parsed)
     graph = _finish_graph(node_xy, u, v, length, geometry, np.asarray(ids, dtype=object))
-    logger.info("read %r from %s", graph, path)
+    logger.info(_("read %r from %s"), graph, path)
     return graph
 
 
@@ -109,8 +121,17 @@ def _metric_nodes(to_metric, xy, source_crs, ids, path) -> np.ndarray:
             return node_xy
     k = int(np.flatnonzero(bad)[0])
     raise InputError(
-        f'{path}: node "{ids[k]}" has "x"/"y" {xy[k, 0]!r}/{xy[k, 1]!r}, which are not '
-        f"coordinates in the graph's CRS ({source_crs.name}); {int(bad.sum())} such nodes"
+        _(
+            '{path}: node "{ids}" has "x"/"y" {xy!r}/{xy2!r}, which are not '
+            "coordinates in the graph's CRS ({name}); {count} such nodes"
+        ).format(
+            path=path,
+            ids=ids[k],
+            xy=xy[k, 0],
+            xy2=xy[k, 1],
+            name=source_crs.name,
+            count=int(bad.sum()),
+        )
     )
 
 
@@ -120,7 +141,7 @@ def _parse_graphml(path: Path):
     graph_attrs: dict = {}
     nodes: dict = {}
     edges: list = []
-    for _, elem in ET.iterparse(path, events=("end",)):
+    for _event, elem in ET.iterparse(path, events=("end",)):
         tag = elem.tag.replace(_GRAPHML_NS, "")
         if tag == "key":
             keys[elem.get("id")] = elem.get("attr.name", elem.get("id"))
@@ -152,14 +173,21 @@ def _graph_crs(text, xy, path):
             return CRS.from_user_input(text)
         except Exception as exc:  # pyproj raises its own CRSError
             raise InputError(
-                f'{path}: graph attribute "crs" is {text!r}, which PROJ does not know'
+                _('{path}: graph attribute "crs" is {text!r}, which PROJ does not know').format(
+                    path=path, text=text
+                )
             ) from exc
     if np.all(np.abs(xy[:, 0]) <= 180) and np.all(np.abs(xy[:, 1]) <= 90):
-        logger.warning("%s: the graph names no CRS; taking x/y as WGS 84 longitude/latitude", path)
+        logger.warning(
+            _("%s: the graph names no CRS; taking x/y as WGS 84 longitude/latitude"), path
+        )
         return CRS.from_user_input(_crs.WGS84)
     raise InputError(
-        f'{path}: the graph has no "crs" attribute and its x/y are not longitude/latitude; '
-        'add the CRS as a graph attribute (OSMnx writes crs="epsg:4326")'
+        _(
+            '{path}: the graph has no "crs" attribute and its x/y are not '
+            "longitude/latitude; add the CRS as a graph attribute (OSMnx writes "
+            'crs="epsg:4326")'
+        ).format(path=path)
     )
 
 
@@ -167,7 +195,7 @@ def _finish_graph(node_xy, u, v, length, geometry, node_ids) -> WalkGraph:
     """Fill missing lengths, orient edges u < v and drop reverse duplicates."""
     missing = ~np.isfinite(length)
     if missing.any():
-        logger.info("measuring %d edges without a length in EPSG:4549", int(missing.sum()))
+        logger.info(_("measuring %d edges without a length in EPSG:4549"), int(missing.sum()))
         straight = np.hypot(*(node_xy[u] - node_xy[v]).T)
         measured = straight if geometry is None else shapely.length(geometry)
         length = np.where(missing, measured, length)
@@ -202,12 +230,14 @@ def graph_from_lines(lines: gpd.GeoDataFrame | gpd.GeoSeries) -> WalkGraph:
     if other:
         found = ", ".join(other)
         raise InputError(
-            f"a walking graph is built from LineString or MultiLineString ways; found {found}"
+            _(
+                "a walking graph is built from LineString or MultiLineString ways; found {found}"
+            ).format(found=found)
         )
     parts = shapely.get_parts(geoms)
     coords, line = shapely.get_coordinates(parts, return_index=True)
     key = np.round(coords / NODE_PRECISION_M).astype(np.int64)
-    _, vertex_key, counts = np.unique(key, axis=0, return_inverse=True, return_counts=True)
+    _unique, vertex_key, counts = np.unique(key, axis=0, return_inverse=True, return_counts=True)
     vertex_key = vertex_key.ravel()
     first = np.r_[True, line[1:] != line[:-1]]
     last = np.r_[line[1:] != line[:-1], True]
@@ -233,7 +263,7 @@ def graph_from_lines(lines: gpd.GeoDataFrame | gpd.GeoSeries) -> WalkGraph:
     length = shapely.length(pieces)
     keep = length > 0
     graph = _finish_graph(node_xy, u[keep], v[keep], length[keep], pieces[keep], None)
-    logger.info("built %r from %d lines", graph, len(geoms))
+    logger.info(_("built %r from %d lines"), graph, len(geoms))
     return graph
 
 
@@ -277,7 +307,7 @@ def download_walking_graph(
             import osmnx
         except ImportError as exc:
             raise MissingDependencyError(
-                "downloading the walking network needs osmnx: pip install gongshu-geo[network]"
+                _("downloading the walking network needs osmnx: pip install gongshu-geo[network]")
             ) from exc
 
         def downloader(poly):
@@ -287,12 +317,14 @@ def download_walking_graph(
         graph = downloader(polygon)
     except OSError as exc:
         raise GongshuGeoError(
-            f"could not download the walking network ({exc}); check the internet connection, "
-            "or pass a GraphML file you already have to read_graph()"
+            _(
+                "could not download the walking network ({exc}); check the internet "
+                "connection, or pass a GraphML file you already have to read_graph()"
+            ).format(exc=exc)
         ) from exc
     with atomic_path(out_path) as tmp:
         _write_graphml(graph, tmp, osmnx)
-    logger.info("saved a walking graph of %d nodes to %s", graph.number_of_nodes(), out_path)
+    logger.info(_("saved a walking graph of %d nodes to %s"), graph.number_of_nodes(), out_path)
     return Path(out_path)
 
 
@@ -306,8 +338,8 @@ def _write_graphml(graph, path, osmnx) -> None:
     out = graph.copy()
     out.graph = {k: (v if isinstance(v, plain) else str(v)) for k, v in graph.graph.items()}
     out.graph.setdefault("crs", "epsg:4326")
-    for _, data in out.nodes(data=True):
+    for _node, data in out.nodes(data=True):
         data.update({k: str(v) for k, v in data.items() if not isinstance(v, plain)})
-    for *_, data in out.edges(data=True):
+    for *_ends, data in out.edges(data=True):
         data.update({k: str(v) for k, v in data.items() if not isinstance(v, plain)})
     nx.write_graphml(out, path)

@@ -17,6 +17,8 @@ import shapely
 from gongshu_geo.core import crs as _crs
 from gongshu_geo.core.deprecated import renamed_keywords
 from gongshu_geo.core.errors import CRSError, InputError, ValidationError
+from gongshu_geo.core.i18n import N_
+from gongshu_geo.core.i18n import gettext as _
 from gongshu_geo.core.limits import check_input_size, read_bytes_bounded
 from gongshu_geo.core.problems import MAX_LISTED
 from gongshu_geo.data.extent import check_coordinate_range
@@ -38,6 +40,10 @@ from gongshu_geo.data.schema import (
 )
 
 logger = logging.getLogger(__name__)
+
+#: The readers' default ``what`` (also of extent and postgis), for the catalog; messages
+#: translate ``what`` where they name it.
+_DEFAULT_WHAT = N_("layer")
 
 STREET_COLUMNS = ["street_code", "name", "name_en", "area_km2", "population"]
 
@@ -82,12 +88,15 @@ def _open_vector(path, *, what="layer", encoding=None, layer=None) -> gpd.GeoDat
         return read_postgis_layer(path, what=what)
     path = Path(path)
     if not path.exists():
-        raise InputError(f"{path}: no such file")
+        raise InputError(_("{path}: no such file").format(path=path))
     gdf = _read_ogr(path, encoding=encoding, layer=layer)
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise InputError(
-            f"{path}: the {what} has no geometry (GDAL found a table without points, lines or "
-            "polygons); a CSV of points needs lon/lat columns and goes in --facilities"
+            _(
+                "{path}: the {what} has no geometry (GDAL found a table without points, "
+                "lines or polygons); a CSV of points needs lon/lat columns and goes in "
+                "--facilities"
+            ).format(path=path, what=_(what))
         )
     return gdf
 
@@ -140,7 +149,7 @@ def read_projects(
     ids = {"id_convention": packaged}
     if isinstance(path, Path) and path.suffix.lower() in (".geojson", ".json"):
         if not path.exists():
-            raise InputError(f"{source}: no such file")
+            raise InputError(_("{source}: no such file").format(source=source))
         rows, problems, fixes = _read_geojson_rows(
             path, fix_geometry=fix_geometry, encoding=encoding, **ids
         )
@@ -151,7 +160,9 @@ def read_projects(
         warnings = [w for index, props, _, _ in rows for w in check_id_convention(props, index)]
     gdf = _finish_projects(rows, problems, fixes, source, skip_invalid=skip_invalid)
     for warning in warnings:
-        logger.warning("%s: %s (a convention of the packaged data, not required)", source, warning)
+        logger.warning(
+            _("%s: %s (a convention of the packaged data, not required)"), source, warning
+        )
     gdf.attrs["warnings"] = warnings
     return gdf
 
@@ -159,7 +170,7 @@ def read_projects(
 def _read_geojson_rows(path: Path, *, fix_geometry: bool, encoding, id_convention: bool):
     source = _label(path)
     text = decode_text(
-        read_bytes_bounded(path, source, what="projects file"), source, encoding=encoding
+        read_bytes_bounded(path, source, what=N_("projects file")), source, encoding=encoding
     )
     features = load_feature_collection(text, source)
     rows, problems, fixes = [], [], []
@@ -183,9 +194,11 @@ def _read_geojson_rows(path: Path, *, fix_geometry: bool, encoding, id_conventio
 
 def _read_ogr_rows(path, *, encoding, id_convention: bool):
     source = _label(path)
-    gdf = _open_vector(path, what="projects table", encoding=encoding)
+    gdf = _open_vector(path, what=N_("projects table"), encoding=encoding)
     if gdf.crs is None:
-        raise CRSError(f"{source}: the layer has no CRS (.prj missing?); pass --crs")
+        raise CRSError(
+            _("{source}: the layer has no CRS (.prj missing?); pass --crs").format(source=source)
+        )
     with np.errstate(all="ignore"):
         gdf = gdf.to_crs(_crs.WGS84)
     rows, problems = [], []
@@ -202,7 +215,9 @@ def _read_ogr_rows(path, *, encoding, id_convention: bool):
             props, index, seen_ids=seen, id_convention=id_convention
         )
         if geom is None or geom.is_empty:
-            feature_problems.append(f"{label}: geometry is null; every project needs a location")
+            feature_problems.append(
+                _("{label}: geometry is null; every project needs a location").format(label=label)
+            )
             geom = None
         elif coordinate_problems := _coordinate_problems(positions[index], label):
             feature_problems += coordinate_problems  # as in GeoJSON: swapped, metres, far off
@@ -210,7 +225,9 @@ def _read_ogr_rows(path, *, encoding, id_convention: bool):
         else:
             feature_problems += check_geometry_type(props.get("category"), geom.geom_type, label)
             if not geom.is_valid:
-                feature_problems.append(f"{label}: invalid {geom.geom_type}")
+                feature_problems.append(
+                    _("{label}: invalid {geom_type}").format(label=label, geom_type=geom.geom_type)
+                )
         rows.append((index, props, geom, feature_problems))
         problems += feature_problems
     return rows, problems, []
@@ -253,7 +270,7 @@ def _finish_projects(rows, problems, fixes, source, *, skip_invalid):
     _log_skipped([p for probs in skipped for p in probs], source)
     if not kept:
         raise ValidationError(
-            (problems or []) + ["no valid feature is left after skipping the invalid ones"],
+            (problems or []) + [_("no valid feature is left after skipping the invalid ones")],
             source=source,
         )
     gdf = gpd.GeoDataFrame(
@@ -264,7 +281,7 @@ def _finish_projects(rows, problems, fixes, source, *, skip_invalid):
     gdf.attrs["source"] = source
     gdf.attrs["skipped"] = [p for probs in skipped for p in probs]
     gdf.attrs["fixed"] = list(fixes)
-    logger.info("read %d projects from %s (%d skipped)", len(gdf), source, len(skipped))
+    logger.info(_("read %d projects from %s (%d skipped)"), len(gdf), source, len(skipped))
     return gdf
 
 
@@ -272,10 +289,10 @@ def _log_skipped(problems, source) -> None:
     """Log what was skipped: the first few as warnings, the rest at debug level (no flood)."""
     for k, problem in enumerate(problems):
         level = logging.WARNING if k < MAX_LISTED else logging.DEBUG
-        logger.log(level, "%s: skipped %s", source, problem)
+        logger.log(level, _("%s: skipped %s"), source, problem)
     if len(problems) > MAX_LISTED:
         logger.warning(
-            "%s: skipped %d more problems (all of them: -vv, or --report problems.csv)",
+            _("%s: skipped %d more problems (all of them: -vv, or --report problems.csv)"),
             source,
             len(problems) - MAX_LISTED,
         )
@@ -315,7 +332,11 @@ def read_layer(
     """
     gdf = _open_vector(path, what=what, encoding=encoding, layer=layer)
     if gdf.crs is None:
-        raise CRSError(f"{_label(path)}: the {what} has no CRS (.prj missing?); give it one")
+        raise CRSError(
+            _("{label}: the {what} has no CRS (.prj missing?); give it one").format(
+                label=_label(path), what=_(what)
+            )
+        )
     if check_coordinates:
         check_coordinate_range(gdf, source=_label(path), what=what)
     return gdf
@@ -338,10 +359,15 @@ def _read_ogr(path: Path, *, encoding=None, layer=None) -> gpd.GeoDataFrame:
     try:
         return gpd.read_file(path, engine="pyogrio", **kwargs)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise InputError(f"{source}: cannot be read as a vector layer ({exc})") from exc
+        raise InputError(
+            _("{source}: cannot be read as a vector layer ({exc})").format(source=source, exc=exc)
+        ) from exc
     except UnicodeDecodeError as exc:
         raise InputError(
-            f"{source}: text cannot be decoded ({exc}); pass --encoding gbk (or the right encoding)"
+            _(
+                "{source}: text cannot be decoded ({exc}); pass --encoding gbk (or the "
+                "right encoding)"
+            ).format(source=source, exc=exc)
         ) from exc
 
 
@@ -377,7 +403,9 @@ def filter_projects(
                 unknown = [c for c in wanted if c not in CATEGORIES]
                 if unknown:
                     raise InputError(
-                        f"unknown category {unknown[0]!r}; expected one of {', '.join(CATEGORIES)}"
+                        _("unknown category {unknown!r}; expected one of {categories}").format(
+                            unknown=unknown[0], categories=", ".join(CATEGORIES)
+                        )
                     )
             mask &= projects[column].isin(wanted)
     return projects.loc[mask].copy()
@@ -398,10 +426,10 @@ def read_district(path: str | os.PathLike | None = None) -> gpd.GeoDataFrame:
     """
     path = Path(path) if path is not None else data_path("boundaries", "district.geojson")
     if not path.exists():
-        raise InputError(f"{path}: no such file")
+        raise InputError(_("{path}: no such file").format(path=path))
     gdf = _read_ogr(path)
     if gdf.crs is None:
-        raise CRSError(f"{path}: the layer has no CRS; pass --crs")
+        raise CRSError(_("{path}: the layer has no CRS; pass --crs").format(path=path))
     return gdf.to_crs(_crs.WGS84)
 
 
@@ -454,16 +482,21 @@ def read_streets(
     packaged = path is None
     path = path if path is not None else data_path("boundaries", "streets.geojson")
     source = _label(path)
-    gdf = _open_vector(path, what="street layer", encoding=encoding, layer=layer)
+    gdf = _open_vector(path, what=N_("street layer"), encoding=encoding, layer=layer)
     gdf = _assign_crs(gdf, crs, source)
     name_field = name_field or "name"
     code_field = code_field or "street_code"
     missing = [f for f in (name_field, code_field) if f not in gdf.columns]
     if missing:
         raise InputError(
-            f'{source}: field "{missing[0]}" not found; the layer has fields '
-            f"{', '.join(c for c in gdf.columns if c != 'geometry')}. Name the right ones with "
-            "--name-field and --code-field"
+            _(
+                '{source}: field "{missing}" not found; the layer has fields {columns}. '
+                "Name the right ones with --name-field and --code-field"
+            ).format(
+                source=source,
+                missing=missing[0],
+                columns=", ".join(c for c in gdf.columns if c != "geometry"),
+            )
         )
     gdf = gdf.rename(columns={name_field: "name", code_field: "street_code"})
     gdf["street_code"] = gdf["street_code"].map(_code_text)
@@ -482,7 +515,7 @@ def read_streets(
         check_street_tiling(gdf, source=source)
     gdf.attrs["source"] = source
     gdf.attrs["packaged"] = packaged
-    logger.info("read %d streets from %s", len(gdf), source)
+    logger.info(_("read %d streets from %s"), len(gdf), source)
     return gdf.reset_index(drop=True)
 
 
@@ -499,24 +532,30 @@ def _assign_crs(gdf, crs, source):
         try:
             name = _crs.normalize_crs_name(crs)
         except CRSError as exc:
-            raise CRSError(f"{source}: --crs {crs}: {exc}") from exc
+            raise CRSError(
+                _("{source}: --crs {crs}: {exc}").format(source=source, crs=crs, exc=exc)
+            ) from exc
         if name == _crs.GCJ02:
             if gdf.crs is not None and not gdf.crs.is_geographic:
                 raise CRSError(
-                    f"{source}: --crs GCJ-02 needs longitude/latitude, but the file is in "
-                    f"{gdf.crs.to_string()}"
+                    _(
+                        "{source}: --crs GCJ-02 needs longitude/latitude, but the file is in {crs}"
+                    ).format(source=source, crs=gdf.crs.to_string())
                 )
             # GCJ-02 numbers are degrees too: refuse impossible ones before shifting
             degrees = gdf.set_crs(_crs.WGS84, allow_override=True)
             check_coordinate_range(degrees, source=source)
             return _crs.from_gcj02(degrees)
         if gdf.crs is not None and gdf.crs != name:
-            logger.warning("%s: overriding the file's CRS %s with %s", source, gdf.crs, name)
+            logger.warning(_("%s: overriding the file's CRS %s with %s"), source, gdf.crs, name)
         gdf = gdf.set_crs(name, allow_override=True)
     if gdf.crs is None:
         raise CRSError(
-            f"{source}: the layer has no CRS (a Shapefile without .prj?); say which it is with "
-            "--crs, e.g. --crs EPSG:4549 for CGCS2000 Gauss-Kruger metres or --crs EPSG:4490"
+            _(
+                "{source}: the layer has no CRS (a Shapefile without .prj?); say which "
+                "it is with --crs, e.g. --crs EPSG:4549 for CGCS2000 Gauss-Kruger metres "
+                "or --crs EPSG:4490"
+            ).format(source=source)
         )
     check_coordinate_range(gdf, source=source)
     return gdf.to_crs(_crs.WGS84)
@@ -528,21 +567,36 @@ def _check_street_rows(gdf) -> list[str]:
     for index, (code, name, geom) in enumerate(
         zip(gdf["street_code"], gdf["name"], gdf.geometry, strict=True)
     ):
-        label = f'street "{name}" (#{index})' if not _isna(name) else f"street #{index}"
+        if _isna(name):
+            label = _("street #{index}").format(index=index)
+        else:
+            label = _('street "{name}" (#{index})').format(name=name, index=index)
         if code is None or code == "":
-            problems.append(f'{label}: "street_code" is missing')
+            problems.append(_('{label}: "street_code" is missing').format(label=label))
         elif code in seen:
-            problems.append(f"{label}: duplicate street code {code!r}, first used by #{seen[code]}")
+            problems.append(
+                _("{label}: duplicate street code {code!r}, first used by #{seen}").format(
+                    label=label, code=code, seen=seen[code]
+                )
+            )
         else:
             seen[code] = index
         if geom is None or geom.is_empty:
-            problems.append(f"{label}: geometry is null")
+            problems.append(_("{label}: geometry is null").format(label=label))
         elif geom.geom_type not in ("Polygon", "MultiPolygon"):
-            problems.append(f"{label}: must be a Polygon or MultiPolygon; found {geom.geom_type}")
+            problems.append(
+                _("{label}: must be a Polygon or MultiPolygon; found {geom_type}").format(
+                    label=label, geom_type=geom.geom_type
+                )
+            )
         elif not geom.is_valid:
             from shapely.validation import explain_validity
 
-            problems.append(f"{label}: invalid polygon ({explain_validity(geom)})")
+            problems.append(
+                _("{label}: invalid polygon ({reason})").format(
+                    label=label, reason=explain_validity(geom)
+                )
+            )
     return problems
 
 
@@ -554,20 +608,25 @@ def _join_population(gdf, population, value_field, code_field, source):
     for field in (value_field, code_field):
         if field not in table.columns:
             raise InputError(
-                f'{table_source}: column "{field}" not found; it has '
-                f"{', '.join(map(str, table.columns))}"
+                _('{table_source}: column "{field}" not found; it has {columns}').format(
+                    table_source=table_source,
+                    field=field,
+                    columns=", ".join(map(str, table.columns)),
+                )
             )
     values = pd.to_numeric(table[value_field], errors="coerce")
     bad = table.loc[values.isna(), code_field].tolist()
     if bad:
         raise InputError(
-            f'{table_source}: "{value_field}" must be a number; found non-numeric values for '
-            f"codes {bad[:5]}"
+            _(
+                '{table_source}: "{value_field}" must be a number; found non-numeric '
+                "values for codes {bad}"
+            ).format(table_source=table_source, value_field=value_field, bad=bad[:5])
         )
     lookup = dict(zip(table[code_field].map(_code_text), values, strict=True))
     unmatched = sorted(set(gdf["street_code"]) - set(lookup))
     if unmatched:
-        logger.warning("%s: no population for street codes %s", table_source, unmatched)
+        logger.warning(_("%s: no population for street codes %s"), table_source, unmatched)
     out = gdf.copy()
     out["population"] = out["street_code"].map(lookup)
     return out
@@ -588,30 +647,40 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     """
     path = Path(path)
     if not path.exists():
-        raise InputError(f"{path}: no such file")
-    check_input_size(path, what="table")
+        raise InputError(_("{path}: no such file").format(path=path))
+    check_input_size(path, what=N_("table"))
     if path.suffix.lower() in (".xlsx", ".xls"):
         try:
             return pd.read_excel(path)
         except (ValueError, OSError, KeyError) as exc:
-            raise InputError(f"{path}: cannot be read as an Excel workbook ({exc})") from exc
+            raise InputError(
+                _("{path}: cannot be read as an Excel workbook ({exc})").format(path=path, exc=exc)
+            ) from exc
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             table = pd.read_csv(path, encoding=encoding, dtype=str)
         except UnicodeDecodeError:
-            logger.warning("%s: not UTF-8; reading it as GBK", path)
+            logger.warning(_("%s: not UTF-8; reading it as GBK"), path)
             continue
         except pd.errors.EmptyDataError as exc:
-            raise InputError(f"{path}: the table is empty; expected a header row and data") from exc
+            raise InputError(
+                _("{path}: the table is empty; expected a header row and data").format(path=path)
+            ) from exc
         except (pd.errors.ParserError, ValueError) as exc:
-            raise InputError(f"{path}: cannot be read as CSV ({exc})") from exc
+            raise InputError(
+                _("{path}: cannot be read as CSV ({exc})").format(path=path, exc=exc)
+            ) from exc
         if not isinstance(table.index, pd.RangeIndex):
             raise InputError(
-                f"{path}: the data rows have more fields than the header row; a value with a "
-                "comma must be quoted"
+                _(
+                    "{path}: the data rows have more fields than the header row; a value "
+                    "with a comma must be quoted"
+                ).format(path=path)
             )
         return table
-    raise InputError(f"{path}: is neither UTF-8 nor GBK text; re-save it as UTF-8 CSV")
+    raise InputError(
+        _("{path}: is neither UTF-8 nor GBK text; re-save it as UTF-8 CSV").format(path=path)
+    )
 
 
 def outline_of(streets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -648,17 +717,28 @@ def read_baseline(path: str | os.PathLike | None = None) -> pd.DataFrame:
     table = read_table(path)
     missing = [c for c in ("layer", "completeness", "basis") if c not in table.columns]
     if missing:
-        raise InputError(f"{path}: column(s) {', '.join(missing)} missing; it has {list(table)}")
+        raise InputError(
+            _("{path}: column(s) {missing} missing; it has {table}").format(
+                path=path, missing=", ".join(missing), table=list(table)
+            )
+        )
     bad = table[~table["completeness"].isin(BASELINE_COMPLETENESS)]
     if len(bad):
         row = bad.index[0]
         raise InputError(
-            f'{path}: row {row + 2}: "completeness" must be one of '
-            f"{', '.join(BASELINE_COMPLETENESS)}; found {bad['completeness'].iloc[0]!r}"
+            _(
+                '{path}: row {row}: "completeness" must be one of '
+                "{baseline_completeness}; found {found!r}"
+            ).format(
+                path=path,
+                row=row + 2,
+                baseline_completeness=", ".join(BASELINE_COMPLETENESS),
+                found=bad["completeness"].iloc[0],
+            )
         )
     if table["layer"].duplicated().any():
         dup = table.loc[table["layer"].duplicated(), "layer"].iloc[0]
-        raise InputError(f"{path}: layer {dup!r} is listed twice")
+        raise InputError(_("{path}: layer {dup!r} is listed twice").format(path=path, dup=dup))
     return table.set_index("layer")
 
 
@@ -693,29 +773,35 @@ def read_points_csv(
     for field in (lon_field, lat_field):
         if field not in table.columns:
             raise InputError(
-                f'{source}: column "{field}" not found; it has '
-                f"{', '.join(map(str, table.columns))}. "
-                "Name the coordinate columns with --lon-field/--lat-field"
+                _(
+                    '{source}: column "{field}" not found; it has {columns}. Name the '
+                    "coordinate columns with --lon-field/--lat-field"
+                ).format(source=source, field=field, columns=", ".join(map(str, table.columns)))
             )
     problems = []
     lon = pd.to_numeric(table[lon_field], errors="coerce")
     lat = pd.to_numeric(table[lat_field], errors="coerce")
     for i in table.index[lon.isna() | lat.isna()]:
         problems.append(
-            f"row {i + 2}: {lon_field}/{lat_field} must be numbers; found "
-            f"{table.at[i, lon_field]!r}/{table.at[i, lat_field]!r}"
+            _("row {i}: {lon_field}/{lat_field} must be numbers; found {lon!r}/{lat!r}").format(
+                i=i + 2,
+                lon_field=lon_field,
+                lat_field=lat_field,
+                lon=table.at[i, lon_field],
+                lat=table.at[i, lat_field],
+            )
         )
     if problems:
         raise InputError(problems, source=source)
     if table.empty:
-        raise InputError(f"{source}: the table has no rows")
+        raise InputError(_("{source}: the table has no rows").format(source=source))
     gdf = gpd.GeoDataFrame(
         table.drop(columns=[lon_field, lat_field]),
         geometry=gpd.points_from_xy(lon, lat),
         crs=_crs.WGS84,
     )
     if check_coordinates:
-        check_coordinate_range(gdf, source=source, what="table of points")
+        check_coordinate_range(gdf, source=source, what=N_("table of points"))
     if crs is not None:
         gdf = _assign_crs(gdf.set_crs(None, allow_override=True), crs, source)
     return gdf

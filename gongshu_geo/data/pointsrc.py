@@ -17,6 +17,8 @@ import shapely
 
 from gongshu_geo.core import crs as _crs
 from gongshu_geo.core.errors import CRSError, InputError, MissingDependencyError
+from gongshu_geo.core.i18n import N_
+from gongshu_geo.core.i18n import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +27,9 @@ def frame_xy_weight(frame, weight, label="population"):
     """Metric coordinates and weights of a frame of points (polygons: centroids)."""
     if frame.crs is None:
         raise CRSError(
-            f"{label}: the frame has no CRS: set one with gdf.set_crs(...) (e.g. EPSG:4549)"
+            _(
+                "{label}: the frame has no CRS: set one with gdf.set_crs(...) (e.g. EPSG:4549)"
+            ).format(label=label)
         )
     geoms = np.asarray(frame.geometry.values)
     if not frame.crs.equals(_crs.METRIC):
@@ -40,8 +44,10 @@ def _xy_of(geoms, label, *, first=0) -> np.ndarray:
         k = bad[0]
         found = "no geometry" if kind[k] < 0 or shapely.is_empty(geoms[k]) else geoms[k].geom_type
         raise InputError(
-            f"{label} row #{first + k}: must be a Point (or a Polygon, counted at its centroid); "
-            f"found {found}; drop or fix such rows first"
+            _(
+                "{label} row #{first}: must be a Point (or a Polygon, counted at its "
+                "centroid); found {found}; drop or fix such rows first"
+            ).format(label=label, first=first + k, found=found)
         )
     if (kind != 0).any():
         geoms = np.where(kind == 0, geoms, shapely.centroid(geoms))
@@ -54,16 +60,20 @@ def check_weights(frame, weight, label, *, first=0) -> np.ndarray:
         return np.ones(len(frame))
     if weight not in frame.columns:
         raise InputError(
-            f'{label} has no "{weight}" column; found {", ".join(map(str, frame.columns))}; '
-            "pass population_field=<column of people per point>, or population_field=None to count "
-            "points"
+            _(
+                '{label} has no "{weight}" column; found {columns}; pass population_field='
+                "<column of people per point>, or population_field=None to count points"
+            ).format(label=label, weight=weight, columns=", ".join(map(str, frame.columns)))
         )
     w = pd.to_numeric(frame[weight], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     bad = np.flatnonzero(~(w >= 0))
     if len(bad):
         raise InputError(
-            f'{label} row #{first + bad[0]}: "{weight}" must be a non-negative number; '
-            f"found {frame[weight].iloc[bad[0]]!r}"
+            _(
+                '{label} row #{first}: "{weight}" must be a non-negative number; found {found!r}'
+            ).format(
+                label=label, first=first + bad[0], weight=weight, found=frame[weight].iloc[bad[0]]
+            )
         )
     return w
 
@@ -87,8 +97,12 @@ def parquet_files(path) -> list[Path]:
         return [path]
     files = sorted(path.glob("*.parquet")) if path.is_dir() else []
     if not files:
-        what = "folder has no *.parquet file" if path.is_dir() else "no such file or folder"
-        raise InputError(f"{path}: {what}; expected GeoParquet population points")
+        what = N_("folder has no *.parquet file") if path.is_dir() else N_("no such file or folder")
+        raise InputError(
+            _("{path}: {what}; expected GeoParquet population points").format(
+                path=path, what=_(what)
+            )
+        )
     return files
 
 
@@ -122,7 +136,7 @@ def _import_pyarrow():
         import pyarrow.parquet as pq
     except ImportError as exc:
         raise MissingDependencyError(
-            "reading GeoParquet needs pyarrow: pip install 'gongshu-geo[scale]' (or pyarrow)"
+            _("reading GeoParquet needs pyarrow: pip install 'gongshu-geo[scale]' (or pyarrow)")
         ) from exc
     return pq
 
@@ -155,20 +169,32 @@ def _geo_layout(file, schema, weight):
 
     meta = json.loads((schema.metadata or {}).get(b"geo", b"null") or "null")
     if not meta:
-        raise InputError(f"{file}: not GeoParquet (no 'geo' metadata); write it with to_parquet")
+        raise InputError(
+            _("{file}: not GeoParquet (no 'geo' metadata); write it with to_parquet").format(
+                file=file
+            )
+        )
     column = meta["primary_column"]
     info = meta["columns"][column]
     encoding = info.get("encoding", "WKB").upper()
     if encoding not in ("WKB", "POINT"):
         raise InputError(
-            f"{file}: geometry encoding {info['encoding']!r} is not read here; write the "
-            "points as WKB (the default of to_parquet) or GeoArrow points"
+            _(
+                "{file}: geometry encoding {encoding!r} is not read here; write the "
+                "points as WKB (the default of to_parquet) or GeoArrow points"
+            ).format(file=file, encoding=info["encoding"])
         )
     if not info.get("crs", "OGC:CRS84"):
-        raise CRSError(f"{file}: the geometry has no CRS; rewrite it with one (EPSG:4549)")
+        raise CRSError(
+            _("{file}: the geometry has no CRS; rewrite it with one (EPSG:4549)").format(file=file)
+        )
     crs = CRS.from_user_input(info.get("crs", "OGC:CRS84"))
     if weight is not None and weight not in schema.names:
-        raise InputError(f'{file}: no "{weight}" column; found {", ".join(schema.names)}')
+        raise InputError(
+            _('{file}: no "{weight}" column; found {names}').format(
+                file=file, weight=weight, names=", ".join(schema.names)
+            )
+        )
     shift = (
         None if crs.equals(_crs.METRIC) else Transformer.from_crs(crs, _crs.METRIC, always_xy=True)
     )

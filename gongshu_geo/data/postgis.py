@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import pandas as pd
 
 from gongshu_geo.core.errors import CRSError, InputError, MissingDependencyError
+from gongshu_geo.core.i18n import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -85,8 +86,10 @@ def import_drivers():
         import sqlalchemy
     except ImportError as exc:
         raise MissingDependencyError(
-            f"PostGIS needs SQLAlchemy, GeoAlchemy2 and psycopg ({exc.name} is missing): "
-            "pip install 'gongshu-geo[postgis]'"
+            _(
+                "PostGIS needs SQLAlchemy, GeoAlchemy2 and psycopg ({name} is missing): "
+                "pip install 'gongshu-geo[postgis]'"
+            ).format(name=exc.name)
         ) from exc
     return sqlalchemy, psycopg
 
@@ -106,20 +109,26 @@ def failure_reason(exc, dsn) -> str:
 @contextlib.contextmanager
 def connected(dsn: str, error=InputError):
     """Yield a SQLAlchemy connection; a refused connection raises ``error`` without the password."""
-    sqlalchemy, _ = import_drivers()
-    url, _, _ = _split_dsn(dsn)
+    sqlalchemy, _psycopg = import_drivers()
+    url, _table, _query = _split_dsn(dsn)
     label = redact_dsn(dsn)
     try:
         engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
     except (sqlalchemy.exc.ArgumentError, ValueError) as exc:
-        raise error(f"{label}: not a usable database URL ({failure_reason(exc, dsn)})") from None
+        raise error(
+            _("{label}: not a usable database URL ({reason})").format(
+                label=label, reason=failure_reason(exc, dsn)
+            )
+        ) from None
     try:
         try:
             conn = engine.connect()
         except sqlalchemy.exc.DBAPIError as exc:
             raise error(
-                f"{label}: cannot connect to the database ({failure_reason(exc, dsn)}); check the "
-                "host, port, database name, user and password"
+                _(
+                    "{label}: cannot connect to the database ({reason}); check the "
+                    "host, port, database name, user and password"
+                ).format(label=label, reason=failure_reason(exc, dsn))
             ) from None
         with conn:
             yield conn
@@ -163,24 +172,30 @@ def read_postgis_layer(dsn: str, *, what: str = "layer"):
     import geopandas as gpd
     import shapely
 
-    _, psycopg = import_drivers()
+    _sqlalchemy, psycopg = import_drivers()
     from psycopg import sql as psql
 
-    _, table, query = _split_dsn(dsn)
+    _base, table, query = _split_dsn(dsn)
     label = redact_dsn(dsn)
     if bool(table) == bool(query):
         raise InputError(
-            f"{label}: say which {what} to read with ?table=schema.name or with "
-            '--sql "SELECT ..." (one of them, not both)'
+            _(
+                "{label}: say which {what} to read with ?table=schema.name or with --sql "
+                '"SELECT ..." (one of them, not both)'
+            ).format(label=label, what=_(what))
         )
     with connected(dsn) as conn:
         cur = open_cursor(conn)
         if table:
-            schema, _, name = table.rpartition(".")
+            schema, _dot, name = table.rpartition(".")
             ident = psql.Identifier(*([schema] if schema else []), name)
             found = cur.execute("SELECT to_regclass(%s)", [ident.as_string(cur)]).fetchone()[0]
             if found is None:
-                raise InputError(f'{label}: no such table "{table}"{_tables_hint(cur)}')
+                raise InputError(
+                    _('{label}: no such table "{table}"{tables_hint}').format(
+                        label=label, table=table, tables_hint=_tables_hint(cur)
+                    )
+                )
             query = psql.SQL("SELECT * FROM {}").format(ident).as_string(cur)
         column, srid = _geometry_of(
             cur, query, label, what, f'table "{table}"' if table else "the query", psycopg
@@ -195,7 +210,7 @@ def read_postgis_layer(dsn: str, *, what: str = "layer"):
         if len(values) and values.map(lambda v: isinstance(v, decimal.Decimal)).all():
             frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
     frame.attrs["source"] = label
-    logger.info("read %d rows from %s", len(frame), label)
+    logger.info(_("read %d rows from %s"), len(frame), label)
     return frame
 
 
@@ -214,18 +229,31 @@ def _geometry_of(cur, query, label, what, where, psycopg):
         geometry_oid = cur.execute("SELECT to_regtype('geometry')::oid").fetchone()[0]
         cur.execute(psql.SQL("SELECT * FROM ({}) AS q LIMIT 0").format(psql.SQL(query)))
     except psycopg.Error as exc:
-        raise InputError(f"{label}: the query failed ({failure_reason(exc, '')})") from None
+        raise InputError(
+            _("{label}: the query failed ({reason})").format(
+                label=label, reason=failure_reason(exc, "")
+            )
+        ) from None
     columns = [(c.name, c.type_code) for c in cur.description]
     found = [name for name, oid in columns if geometry_oid and oid == geometry_oid]
     if not found:
         raise InputError(
-            f"{label}: {where} has no geometry column (PostGIS type geometry); found columns "
-            f"{', '.join(name for name, _ in columns)}. A {what} needs one"
+            _(
+                "{label}: {where} has no geometry column (PostGIS type geometry); found "
+                "columns {columns}. A {what} needs one"
+            ).format(
+                label=label,
+                where=where,
+                columns=", ".join((name for name, _ in columns)),
+                what=_(what),
+            )
         )
     if len(found) > 1:
         raise InputError(
-            f"{label}: {where} has several geometry columns ({', '.join(found)}); select one "
-            'with --sql "SELECT ..., <column> FROM ..."'
+            _(
+                "{label}: {where} has several geometry columns ({found}); select one "
+                'with --sql "SELECT ..., <column> FROM ..."'
+            ).format(label=label, where=where, found=", ".join(found))
         )
     column = found[0]
     srids = [
@@ -238,13 +266,17 @@ def _geometry_of(cur, query, label, what, where, psycopg):
     ]
     if 0 in srids:
         raise CRSError(
-            f'{label}: geometry column "{column}" of {where} has no SRID (0); set it, e.g. '
-            f"UPDATE ... SET {column} = ST_SetSRID({column}, 4549) for CGCS2000 Gauss-Kruger "
-            "metres, or 4490 / 4326 for longitude/latitude"
+            _(
+                '{label}: geometry column "{column}" of {where} has no SRID (0); set it, '
+                "e.g. UPDATE ... SET {column} = ST_SetSRID({column}, 4549) for CGCS2000 "
+                "Gauss-Kruger metres, or 4490 / 4326 for longitude/latitude"
+            ).format(label=label, column=column, where=where)
         )
     if len(srids) > 1:
         raise CRSError(
-            f'{label}: geometry column "{column}" of {where} mixes SRIDs {sorted(srids)}; '
-            "transform them to one with ST_Transform"
+            _(
+                '{label}: geometry column "{column}" of {where} mixes SRIDs {srids}; '
+                "transform them to one with ST_Transform"
+            ).format(label=label, column=column, where=where, srids=sorted(srids))
         )
     return column, (srids[0] if srids else 4326)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from gongshu_geo.core.errors import InputError
+from gongshu_geo.core.i18n import gettext as _
 
 #: What each kind of frame carries and the others do not.
 _STREET_MARK = "street_code"
@@ -57,22 +58,30 @@ def check_roles(func: str, streets, order: str, **others) -> None:
         kind = _looks_like(streets)
         if kind == "projects":
             problems.append(
-                f'streets looks like a projects layer (it has "id" and "{_PROJECT_MARK}" '
-                f'columns and no "{_STREET_MARK}")'
+                _(
+                    'streets looks like a projects layer (it has "id" and "{project}" '
+                    'columns and no "{street}")'
+                ).format(project=_PROJECT_MARK, street=_STREET_MARK)
             )
         for name, frame in others.items():
             if isinstance(frame, pd.DataFrame) and _STREET_MARK in frame.columns:
-                problems.append(f'{name} looks like streets (it has a "{_STREET_MARK}" column)')
+                problems.append(
+                    _('{name} looks like streets (it has a "{street}" column)').format(
+                        name=name, street=_STREET_MARK
+                    )
+                )
     projects = others.get("projects")
     if _looks_like(projects) == "streets":
         problems.append(
-            f'projects looks like streets (it has a "{_STREET_MARK}" column and no '
-            f'"{_PROJECT_MARK}")'
+            _('projects looks like streets (it has a "{street}" column and no "{project}")').format(
+                street=_STREET_MARK, project=_PROJECT_MARK
+            )
         )
     if problems:
         raise InputError(
-            f"{func}: {'; '.join(problems)}. Streets come first since gongshu_geo 0.2: "
-            f"call {func}({order})"
+            _(
+                "{func}: {problems}. Streets come first since gongshu_geo 0.2: call {func}({order})"
+            ).format(func=func, problems=_("; ").join(problems), order=order)
         )
 
 
@@ -95,6 +104,8 @@ def check_streets_frame(func: str, streets, order: str) -> None:
     """
     if not isinstance(streets, pd.DataFrame):
         raise InputError(
-            f"{func}: streets must be a GeoDataFrame; found {type(streets).__name__}. "
-            f"Streets come first since gongshu_geo 0.2: call {func}({order})"
+            _(
+                "{func}: streets must be a GeoDataFrame; found {type}. Streets come first "
+                "since gongshu_geo 0.2: call {func}({order})"
+            ).format(func=func, type=type(streets).__name__, order=order)
         )

@@ -12,6 +12,7 @@ import math
 import re
 
 from gongshu_geo.core.errors import InputError, ValidationError
+from gongshu_geo.core.i18n import gettext as _
 from gongshu_geo.core.problems import Problem
 
 #: category -> (Chinese label, id prefix, allowed geometry types)
@@ -85,8 +86,8 @@ BBOX_TOLERANCE_DEG = 0.15
 def feature_label(fid, index) -> str:
     """How problems name a feature: ``feature "P-PARK-001" (#3)``."""
     if fid is None or (isinstance(fid, float) and math.isnan(fid)) or fid == "":
-        return f"feature #{index}"
-    return f'feature "{fid}" (#{index})'
+        return _("feature #{index}").format(index=index)
+    return _('feature "{id}" (#{index})').format(id=fid, index=index)
 
 
 def _one_of(values) -> str:
@@ -124,10 +125,12 @@ def check_id_convention(props: dict, index: int) -> list[str]:
     if not ID_PATTERN.match(fid):
         return [
             Problem(
-                f'{label}: "id" must look like P-PARK-001 '
-                f"(P-, capital letters, -, three or more digits); found {fid!r}",
+                _(
+                    '{label}: "id" must look like P-PARK-001 (P-, capital letters, -, three '
+                    "or more digits); found {fid!r}"
+                ).format(label=label, fid=fid),
                 expected="P-<CATEGORY>-NNN",
-                kind='"id" does not follow the P-<CATEGORY>-NNN convention',
+                kind=_('"id" does not follow the P-<CATEGORY>-NNN convention'),
                 **parts,
             )
         ]
@@ -137,9 +140,11 @@ def check_id_convention(props: dict, index: int) -> list[str]:
         if fid.split("-")[1] != prefix:
             return [
                 Problem(
-                    f'{label}: "id" of a {category} must start with P-{prefix}-; found {fid!r}',
+                    _(
+                        '{label}: "id" of a {category} must start with P-{prefix}-; found {fid!r}'
+                    ).format(label=label, category=category, prefix=prefix, fid=fid),
                     expected=f"P-{prefix}-NNN",
-                    kind='"id" prefix does not match the category',
+                    kind=_('"id" prefix does not match the category'),
                     **parts,
                 )
             ]
@@ -172,7 +177,9 @@ def check_properties(
         if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
             problems.append(
                 Problem(
-                    f'{label}: required property "{field}" is missing',
+                    _('{label}: required property "{field}" is missing').format(
+                        label=label, field=field
+                    ),
                     index=index,
                     fid=fid if isinstance(fid, str) else None,
                     field=field,
@@ -182,13 +189,18 @@ def check_properties(
             )
             continue
         if isinstance(value, bool) or not isinstance(value, kind):
-            expected = "a number" if kind == (int, float) else "text"
+            expected = _("a number") if kind == (int, float) else _("text")
             if field == "id":
-                expected = "text or a whole number"
+                expected = _("text or a whole number")
             problems.append(
                 Problem(
-                    f'{label}: "{field}" must be {expected}; found {value!r} '
-                    f"({type(value).__name__})",
+                    _('{label}: "{field}" must be {expected}; found {value!r} ({type})').format(
+                        label=label,
+                        field=field,
+                        expected=expected,
+                        value=value,
+                        type=type(value).__name__,
+                    ),
                     index=index,
                     field=field,
                     expected=expected,
@@ -200,22 +212,32 @@ def check_properties(
     category = props.get("category")
     if isinstance(category, str) and category and category not in CATEGORIES:
         problems.append(
-            f'{label}: "category" must be one of {_one_of(CATEGORIES)}; found {category!r}'
+            _('{label}: "category" must be one of {one_of}; found {category!r}').format(
+                label=label, one_of=_one_of(CATEGORIES), category=category
+            )
         )
     status = props.get("status")
     if isinstance(status, str) and status and status not in STATUSES:
-        problems.append(f'{label}: "status" must be one of {_one_of(STATUSES)}; found {status!r}')
+        problems.append(
+            _('{label}: "status" must be one of {one_of}; found {status!r}').format(
+                label=label, one_of=_one_of(STATUSES), status=status
+            )
+        )
     method = props.get("location_method")
     if method is not None and method not in LOCATION_METHODS:
         problems.append(
-            f'{label}: "location_method" must be one of {_one_of(LOCATION_METHODS)}; '
-            f"found {method!r}"
+            _('{label}: "location_method" must be one of {one_of}; found {method!r}').format(
+                label=label, one_of=_one_of(LOCATION_METHODS), method=method
+            )
         )
     acc = props.get("location_accuracy_m")
     if isinstance(acc, (int, float)) and not isinstance(acc, bool):
         if not math.isfinite(acc) or acc <= 0:
             problems.append(
-                f'{label}: "location_accuracy_m" must be a positive number of metres; found {acc!r}'
+                _(
+                    '{label}: "location_accuracy_m" must be a positive number of metres; '
+                    "found {acc!r}"
+                ).format(label=label, acc=acc)
             )
     for field in OPTIONAL_NUMERIC:
         value = props.get(field)
@@ -223,21 +245,25 @@ def check_properties(
             continue
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             problems.append(
-                f'{label}: "{field}" must be a non-negative number when given; found {value!r}'
+                _(
+                    '{label}: "{field}" must be a non-negative number when given; found {value!r}'
+                ).format(label=label, field=field, value=value)
             )
     problems += check_schedule(props, label)
     if seen_ids is not None and isinstance(fid, str) and fid:
         if fid in seen_ids:
             problems.append(
                 Problem(
-                    f'{label}: duplicate "id" {fid!r}, first used by feature #{seen_ids[fid]}; '
-                    "every id must be unique",
+                    _(
+                        '{label}: duplicate "id" {fid!r}, first used by feature #{first}; '
+                        "every id must be unique"
+                    ).format(label=label, fid=fid, first=seen_ids[fid]),
                     index=index,
                     fid=fid,
                     field="id",
                     expected="a unique id",
                     found=f"{fid!r}, also used by feature #{seen_ids[fid]}",
-                    kind='duplicate "id"',
+                    kind=_('duplicate "id"'),
                 )
             )
         else:
@@ -267,7 +293,7 @@ def parse_status_log(value) -> list | None:
     if isinstance(value, str):
         value = json.loads(value)
     if not isinstance(value, list):
-        raise ValueError(f"a list of entries; found {type(value).__name__}")
+        raise ValueError(_("a list of entries; found {type}").format(type=type(value).__name__))
     return value
 
 
@@ -289,50 +315,69 @@ def check_schedule(props: dict, label: str) -> list[str]:
         year = _year(value)
         if year is None or not lo <= year <= hi:
             problems.append(
-                f'{label}: "{field}" must be a whole year from {lo} to {hi}; found {value!r}'
+                _(
+                    '{label}: "{field}" must be a whole year from {lo} to {hi}; found {value!r}'
+                ).format(label=label, field=field, lo=lo, hi=hi, value=value)
             )
         else:
             years[field] = year
     if len(years) == 2 and years["start_year"] > years["end_year"]:
         problems.append(
-            f'{label}: "start_year" must not be after "end_year"; found '
-            f"{years['start_year']} > {years['end_year']}"
+            _(
+                '{label}: "start_year" must not be after "end_year"; found {start_year} '
+                "> {end_year}"
+            ).format(label=label, start_year=years["start_year"], end_year=years["end_year"])
         )
     try:
         log = parse_status_log(props.get("status_log"))
     except ValueError as exc:
-        return problems + [f'{label}: "status_log" must be {exc}']
+        return problems + [_('{label}: "status_log" must be {exc}').format(label=label, exc=exc)]
     if not log:
         return problems
     previous = None
     for i, entry in enumerate(log):
-        where = f'{label}: "status_log" entry {i + 1}'
+        where = _('{label}: "status_log" entry {number}').format(label=label, number=i + 1)
         if not isinstance(entry, dict):
-            problems.append(f"{where} must be an object with date, status, source; found {entry!r}")
+            problems.append(
+                _("{where} must be an object with date, status, source; found {entry!r}").format(
+                    where=where, entry=entry
+                )
+            )
             continue
         date = str(entry.get("date", ""))
         match = _LOG_DATE.match(date)
         if not match or not lo <= int(match.group(1)) <= hi:
             problems.append(
-                f'{where}: "date" must be YYYY, YYYY-MM or YYYY-MM-DD from {lo} to {hi}; '
-                f"found {entry.get('date')!r}"
+                _(
+                    '{where}: "date" must be YYYY, YYYY-MM or YYYY-MM-DD from {lo} to {hi}; '
+                    "found {found!r}"
+                ).format(where=where, lo=lo, hi=hi, found=entry.get("date"))
             )
         elif previous is not None and date < previous:
-            problems.append(f"{where}: dates must be in order; found {date!r} after {previous!r}")
+            problems.append(
+                _("{where}: dates must be in order; found {date!r} after {previous!r}").format(
+                    where=where, date=date, previous=previous
+                )
+            )
         else:
             previous = date
         if entry.get("status") not in STATUSES:
             problems.append(
-                f'{where}: "status" must be one of {_one_of(STATUSES)}; '
-                f"found {entry.get('status')!r}"
+                _('{where}: "status" must be one of {one_of}; found {found!r}').format(
+                    where=where, one_of=_one_of(STATUSES), found=entry.get("status")
+                )
             )
         if not isinstance(entry.get("source"), str) or not entry.get("source"):
-            problems.append(f'{where}: "source" must name where the status comes from')
+            problems.append(
+                _('{where}: "source" must name where the status comes from').format(where=where)
+            )
     last = log[-1].get("status") if isinstance(log[-1], dict) else None
     if last in STATUSES and props.get("status") in STATUSES and props["status"] != last:
         problems.append(
-            f'{label}: "status" must be the latest "status_log" entry\'s, {last!r}; '
-            f"found {props['status']!r}"
+            _(
+                '{label}: "status" must be the latest "status_log" entry\'s, {last!r}; '
+                "found {status!r}"
+            ).format(label=label, last=last, status=props["status"])
         )
     return problems
 
@@ -344,7 +389,9 @@ def check_geometry_type(category, geom_type, label) -> list[str]:
     allowed = CATEGORIES[category][2]
     if geom_type not in allowed:
         return [
-            f"{label}: a {category} must be a {' or '.join(allowed)} geometry; found {geom_type}"
+            _("{label}: a {category} must be a {allowed} geometry; found {geom_type}").format(
+                label=label, category=category, allowed=_(" or ").join(allowed), geom_type=geom_type
+            )
         ]
     return []
 
@@ -381,11 +428,15 @@ def require_columns(frame, columns, what: str, fix: str = "", *, geometry: bool 
     >>> require_columns(pd.DataFrame({"a": [1]}), ["a"], "t")
     """
     if geometry and (not hasattr(frame, "geometry") or frame.crs is None):
-        raise InputError(
-            f"{what}: expected a GeoDataFrame with a CRS; found {type(frame).__name__}"
-            + (" without a CRS" if hasattr(frame, "geometry") else "")
-        )
+        if hasattr(frame, "geometry"):
+            message = _("{what}: expected a GeoDataFrame with a CRS; found {type} without a CRS")
+        else:
+            message = _("{what}: expected a GeoDataFrame with a CRS; found {type}")
+        raise InputError(message.format(what=_(what), type=type(frame).__name__))
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         found = ", ".join(map(str, frame.columns))
-        raise InputError(f'{what}: column "{missing[0]}" is missing; found {found}. {fix}'.strip())
+        message = _('{what}: column "{column}" is missing; found {found}.').format(
+            what=_(what), column=missing[0], found=found
+        )
+        raise InputError(f"{message} {fix}".strip())

@@ -35,6 +35,7 @@ import shapely
 from gongshu_geo.core import crs as _crs
 from gongshu_geo.core.atomic import ensure_dir
 from gongshu_geo.core.errors import InputError, OutputError
+from gongshu_geo.core.i18n import gettext as _
 from gongshu_geo.data.io import data_path
 
 logger = logging.getLogger(__name__)
@@ -96,8 +97,11 @@ def read_hangzhou_streets(folder=None, *, districts=HANGZHOU_DISTRICTS) -> gpd.G
                      if (base / f"{district}{ext}").exists()), None)  # fmt: skip
         if path is None:
             raise InputError(
-                f"{base}: no {district}.json or {district}.json.gz; the zjProvince files are in "
-                "a checkout of the repository (data/sources/zjprovince), or pass folder=..."
+                _(
+                    "{base}: no {district}.json or {district}.json.gz; the zjProvince files "
+                    "are in a checkout of the repository (data/sources/zjprovince), or pass "
+                    "folder=..."
+                ).format(base=base, district=district)
             )
         raw = path.read_bytes()
         data = json.loads(gzip.decompress(raw) if path.suffix == ".gz" else raw)
@@ -108,7 +112,7 @@ def read_hangzhou_streets(folder=None, *, districts=HANGZHOU_DISTRICTS) -> gpd.G
     geoms = np.asarray(geoms, dtype=object)
     bad = ~shapely.is_valid(geoms)
     geoms[bad] = [_polygonal(shapely.make_valid(g)) for g in geoms[bad]]
-    logger.info("read %d Hangzhou streets from %s (%d repaired)", len(geoms), base, bad.sum())
+    logger.info(_("read %d Hangzhou streets from %s (%d repaired)"), len(geoms), base, bad.sum())
     return gpd.GeoDataFrame(
         {"street_code": codes, "name": names, "district": owners}, geometry=geoms, crs=_crs.WGS84
     )
@@ -173,7 +177,7 @@ def make_synthetic_region(n_streets: int = 190, *, seed: int = 0) -> gpd.GeoData
         geometry=cells,
         crs=_crs.METRIC,
     )
-    logger.info("synthetic region: %d streets, %.0f km²", n_streets, streets["area_km2"].sum())
+    logger.info(_("synthetic region: %d streets, %.0f km²"), n_streets, streets["area_km2"].sum())
     return streets
 
 
@@ -204,7 +208,7 @@ def _layout(streets, seed) -> _Layout:
 def _street_geoms(streets) -> np.ndarray:
     if not isinstance(streets, gpd.GeoDataFrame) or streets.empty:
         raise InputError(
-            "streets must be a non-empty GeoDataFrame of polygons (e.g. make_synthetic_region())"
+            _("streets must be a non-empty GeoDataFrame of polygons (e.g. make_synthetic_region())")
         )
     return np.asarray(_crs.to_metric(streets).geometry.values)
 
@@ -344,7 +348,9 @@ def make_walking_lattice(streets, n_nodes: int, *, seed: int = 0, drop_share: fl
 
     n_nodes = _positive_int(n_nodes, "n_nodes")
     if not 0 <= drop_share < 1:
-        raise InputError(f"drop_share must be in [0, 1); found {drop_share!r}")
+        raise InputError(
+            _("drop_share must be in [0, 1); found {drop_share!r}").format(drop_share=drop_share)
+        )
     region = shapely.union_all(_street_geoms(streets))
     shapely.prepare(region)
     spacing = float(np.sqrt(region.area / n_nodes))
@@ -364,7 +370,7 @@ def make_walking_lattice(streets, n_nodes: int, *, seed: int = 0, drop_share: fl
     u, v = np.concatenate(u), np.concatenate(v)
     keep = rng.random(len(u)) >= drop_share
     u, v = u[keep], v[keep]
-    logger.info("walking lattice: %d nodes, %d edges, %.0f m apart", len(xy), len(u), spacing)
+    logger.info(_("walking lattice: %d nodes, %d edges, %.0f m apart"), len(xy), len(u), spacing)
     return WalkGraph(xy, u, v, np.hypot(*(xy[u] - xy[v]).T))
 
 
@@ -427,11 +433,13 @@ def write_population_parquet(
         _replace_dir(tmp, target)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise OutputError(f"{target}: could not write the Parquet folder ({exc})") from exc
+        raise OutputError(
+            _("{target}: could not write the Parquet folder ({exc})").format(target=target, exc=exc)
+        ) from exc
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    logger.info("wrote %d population points to %s", n, target)
+    logger.info(_("wrote %d population points to %s"), n, target)
     return target
 
 
@@ -439,7 +447,9 @@ def _replace_dir(tmp: Path, target: Path) -> None:
     old = None
     if target.exists():
         if not target.is_dir():
-            raise InputError(f"{target}: exists and is not a folder; choose another path")
+            raise InputError(
+                _("{target}: exists and is not a folder; choose another path").format(target=target)
+            )
         old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
         os.replace(target, old / target.name)
     os.replace(tmp, target)
@@ -450,5 +460,9 @@ def _replace_dir(tmp: Path, target: Path) -> None:
 def _positive_int(value, name, *, allow_zero=False) -> int:
     low = 0 if allow_zero else 1
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise InputError(f"{name} must be an integer >= {low}; found {value!r}")
+        raise InputError(
+            _("{name} must be an integer >= {low}; found {value!r}").format(
+                name=name, low=low, value=value
+            )
+        )
     return int(value)

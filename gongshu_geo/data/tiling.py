@@ -8,6 +8,7 @@ import shapely
 
 from gongshu_geo.core import crs as _crs
 from gongshu_geo.core.errors import ValidationError
+from gongshu_geo.core.i18n import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -72,14 +73,18 @@ def check_street_tiling(
     names = streets["name"].tolist() if "name" in streets else list(map(str, streets.index))
     for a, b, area in find_overlaps(streets, tolerance_share=tolerance_share):
         problems.append(
-            f'streets "{names[a]}" (#{a}) and "{names[b]}" (#{b}) overlap by {area:,.0f} m²; '
-            "street polygons must not overlap"
+            _(
+                'streets "{names}" (#{a}) and "{names2}" (#{b}) overlap by {area:,.0f} '
+                "m²; street polygons must not overlap"
+            ).format(names=names[a], a=a, names2=names[b], b=b, area=area)
         )
     for gap in find_gaps(streets, tolerance_share=tolerance_share):
         c = _crs_point_wgs84(gap.representative_point())
         problems.append(
-            f"a gap of {gap.area:,.0f} m² near lon {c[0]:.5f}, lat {c[1]:.5f} belongs to no "
-            "street; street polygons must cover the district without gaps"
+            _(
+                "a gap of {area:,.0f} m² near lon {c:.5f}, lat {c2:.5f} belongs to no "
+                "street; street polygons must cover the district without gaps"
+            ).format(area=gap.area, c=c[0], c2=c[1])
         )
     if problems:
         raise ValidationError(problems, source=source)

@@ -16,6 +16,7 @@ import scipy.sparse as sp
 import shapely
 
 from gongshu_geo.core.errors import InputError
+from gongshu_geo.core.i18n import gettext as _
 
 #: Coordinates of line-layer vertices are rounded to this many metres to find nodes.
 NODE_PRECISION_M = 0.01
@@ -51,14 +52,22 @@ class WalkGraph:
         n, shape = len(self.node_xy), np.shape(self.node_xy)
         geometry = () if self.edge_geometry is None else (len(self.edge_geometry),)
         sizes = {len(self.u), len(self.v), len(self.length_m), *geometry}
-        problems = [f"node_xy must have shape (n, 2); found {shape}"] if shape[1:] != (2,) else []
+        problems = []
+        if shape[1:] != (2,):
+            problems.append(_("node_xy must have shape (n, 2); found {shape}").format(shape=shape))
         if len(sizes) != 1:
-            problems.append(f"u, v, length_m, edge_geometry must be equally long; found {sizes}")
+            problems.append(
+                _("u, v, length_m, edge_geometry must be equally long; found {sizes}").format(
+                    sizes=sizes
+                )
+            )
         for name, ends in (("u", self.u), ("v", self.v)):
             if len(ends) and (np.min(ends) < 0 or np.max(ends) >= n):
-                problems.append(f"{name} must hold node positions 0..{n - 1}")
+                problems.append(
+                    _("{name} must hold node positions 0..{n}").format(name=name, n=n - 1)
+                )
         if not np.all(np.asarray(self.length_m) >= 0):
-            problems.append("length_m must be non-negative metres")
+            problems.append(_("length_m must be non-negative metres"))
         if problems:
             raise InputError(problems, source="walking graph")
 

@@ -24,6 +24,7 @@ import pandas as pd
 from gongshu_geo.core import crs as _crs
 from gongshu_geo.core.atomic import atomic_fileset, atomic_path, ensure_dir, write_text_atomic
 from gongshu_geo.core.errors import CRSError, InputError
+from gongshu_geo.core.i18n import gettext as _
 from gongshu_geo.data.roles import check_roles
 from gongshu_geo.data.schema import CATEGORIES, STATUSES
 from gongshu_geo.exchange import gdb as _gdb
@@ -110,14 +111,18 @@ def collect_layers(
     for column in ("category", "status"):
         if column not in projects.columns:
             raise InputError(
-                f'projects: column "{column}" is missing; read them with read_projects()'
+                _('projects: column "{column}" is missing; read them with read_projects()').format(
+                    column=column
+                )
             )
     unknown = sorted(set(projects["category"].dropna()) - set(CATEGORIES))
     if unknown:
         raise InputError(
-            f'projects: "category" must be one of {", ".join(CATEGORIES)}; found {unknown[0]!r}'
+            _('projects: "category" must be one of {categories}; found {unknown!r}').format(
+                categories=", ".join(CATEGORIES), unknown=unknown[0]
+            )
         )
-    for category, (label, _, _) in CATEGORIES.items():
+    for category, (label, _kind, _geoms) in CATEGORIES.items():
         rows = projects.loc[projects["category"] == category].copy()
         if rows.empty:
             continue
@@ -131,9 +136,11 @@ def collect_layers(
         layers["gaps"] = gaps.copy()
     for name, table in (tables or {}).items():
         if name in layers:
-            raise InputError(f'table name "{name}" is already a layer name; choose another')
+            raise InputError(
+                _('table name "{name}" is already a layer name; choose another').format(name=name)
+            )
         layers[name] = pd.DataFrame(table.drop(columns="geometry", errors="ignore"))
-    logger.info("collected %d layers: %s", len(layers), ", ".join(layers))
+    logger.info(_("collected %d layers: %s"), len(layers), ", ".join(layers))
     return layers
 
 
@@ -210,7 +217,7 @@ def export_layers(
     }[fmt]
     options = {"baselines": baselines or {}} if fmt == "qgz" else {}
     written = writer(prepared, Path(out), crs=crs, codec=codec, themes=themes, **options)
-    logger.info("exported %d layers as %s (%s) to %s", len(prepared), fmt, crs, out)
+    logger.info(_("exported %d layers as %s (%s) to %s"), len(prepared), fmt, crs, out)
     return written
 
 
@@ -218,20 +225,32 @@ def _check_export_args(fmt, crs, encoding):
     fmt = str(fmt).lower().lstrip(".")
     fmt = {"geopackage": "gpkg", "shapefile": "shp", "json": "geojson", "qgs": "qgz"}.get(fmt, fmt)
     if fmt not in FORMATS:
-        raise InputError(f'unknown export format "{fmt}"; expected one of {", ".join(FORMATS)}')
+        raise InputError(
+            _('unknown export format "{fmt}"; expected one of {formats}').format(
+                fmt=fmt, formats=", ".join(FORMATS)
+            )
+        )
     name = _crs.normalize_crs_name(crs)
     if name not in EXPORT_CRS:
-        raise CRSError(f'cannot export in CRS "{crs}"; expected one of {", ".join(EXPORT_CRS)}')
+        raise CRSError(
+            _('cannot export in CRS "{crs}"; expected one of {export_crs}').format(
+                crs=crs, export_crs=", ".join(EXPORT_CRS)
+            )
+        )
     if fmt == "kml" and name != _crs.WGS84:
         raise CRSError(
-            f"KML is always WGS 84 longitude/latitude (EPSG:4326); it cannot hold {name}. "
-            "Export KML with --crs EPSG:4326, or choose --format gpkg, shp or geojson for "
-            f"{name}"
+            _(
+                "KML is always WGS 84 longitude/latitude (EPSG:4326); it cannot hold "
+                "{name}. Export KML with --crs EPSG:4326, or choose --format gpkg, shp "
+                "or geojson for {name}"
+            ).format(name=name)
         )
     codec = _shp.codec_name(encoding)
     if codec != "utf-8" and fmt not in ("shp", "csv"):
         raise InputError(
-            f"{fmt} files are always UTF-8; --encoding {encoding} only applies to shp and csv"
+            _(
+                "{fmt} files are always UTF-8; --encoding {encoding} only applies to shp and csv"
+            ).format(fmt=fmt, encoding=encoding)
         )
     return fmt, name, codec
 
@@ -240,14 +259,26 @@ def _rename_layers(layers, layer_names):
     layer_names = dict(layer_names or {})
     unknown = sorted(set(layer_names) - set(layers))
     if unknown:
-        raise InputError(f'layer_names: no layer "{unknown[0]}"; layers are {", ".join(layers)}')
+        raise InputError(
+            _('layer_names: no layer "{unknown}"; layers are {layers}').format(
+                unknown=unknown[0], layers=", ".join(layers)
+            )
+        )
     named = {}
     for key, frame in layers.items():
         name = str(layer_names.get(key, key)).strip()
         if not name or _BAD_NAME_CHARS & set(name):
-            raise InputError(f'layer name {name!r} cannot be a file name; avoid / \\ : * ? " < > |')
+            raise InputError(
+                _('layer name {name!r} cannot be a file name; avoid / \\ : * ? " < > |').format(
+                    name=name
+                )
+            )
         if name in named:
-            raise InputError(f'two layers would be written as "{name}"; name them differently')
+            raise InputError(
+                _('two layers would be written as "{name}"; name them differently').format(
+                    name=name
+                )
+            )
         named[name] = frame
     return named
 
@@ -256,11 +287,17 @@ def _reproject(frame, crs, name):
     if not is_spatial(frame):
         return pd.DataFrame(frame)
     if frame.crs is None:
-        raise CRSError(f'layer "{name}" has no CRS; set one with gdf.set_crs(...) before exporting')
+        raise CRSError(
+            _('layer "{name}" has no CRS; set one with gdf.set_crs(...) before exporting').format(
+                name=name
+            )
+        )
     if frame.attrs.get("datum") == _crs.GCJ02:
         raise CRSError(
-            f'layer "{name}" is already GCJ-02; convert it back with from_gcj02() and export '
-            "with crs='GCJ-02' instead of shifting it twice"
+            _(
+                'layer "{name}" is already GCJ-02; convert it back with from_gcj02() and '
+                "export with crs='GCJ-02' instead of shifting it twice"
+            ).format(name=name)
         )
     out = _crs.to_crs_named(frame, crs)
     if out.geometry.name != "geometry":

@@ -13,6 +13,7 @@ import logging
 import geopandas as gpd
 
 from gongshu_geo.core import crs as _crs
+from gongshu_geo.core.i18n import gettext as _
 from gongshu_geo.data.schema import CATEGORIES
 from gongshu_geo.exchange.qgis.styles import geometry_family
 
@@ -97,7 +98,7 @@ def split_by_family(frame, name) -> dict:
     dropped = int(families.isna().sum())
     if dropped:
         logger.warning(
-            "%s: %d rows without a point, line or polygon geometry skipped", name, dropped
+            _("%s: %d rows without a point, line or polygon geometry skipped"), name, dropped
         )
     present = [f for f in FAMILIES if (families == f).any()]
     if len(present) <= 1:

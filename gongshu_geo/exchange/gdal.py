@@ -21,6 +21,7 @@ import os
 from pathlib import Path
 
 from gongshu_geo.core.errors import OutputError
+from gongshu_geo.core.i18n import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -140,19 +141,27 @@ def apply_field_schema(path, *, domains: dict, fields: dict) -> None:
     OutputError
         When the dataset cannot be opened or GDAL refuses a change, with GDAL's reason.
     """
-    lib, _ = _load()
+    lib, _ffi = _load()
     if lib is None:
-        raise OutputError("cannot set field aliases and domains: no usable GDAL library")
+        raise OutputError(_("cannot set field aliases and domains: no usable GDAL library"))
     ds = lib.GDALOpenEx(os.fsencode(str(path)), _OF_VECTOR | _OF_UPDATE, None, None, None)
     if not ds:
-        raise OutputError(f"{path}: cannot be opened for update ({_last_error(lib)})")
+        raise OutputError(
+            _("{path}: cannot be opened for update ({last_error})").format(
+                path=path, last_error=_last_error(lib)
+            )
+        )
     try:
         for name, (description, codes) in domains.items():
             _add_coded_domain(lib, ds, name, description, codes, path)
         for layer_name, columns in fields.items():
             layer = lib.GDALDatasetGetLayerByName(ds, layer_name.encode())
             if not layer:
-                raise OutputError(f'{path}: no layer "{layer_name}" to set field aliases on')
+                raise OutputError(
+                    _('{path}: no layer "{layer_name}" to set field aliases on').format(
+                        path=path, layer_name=layer_name
+                    )
+                )
             for column, (alias, domain) in columns.items():
                 _alter_field(lib, layer, column, alias, domain, f"{path}: {layer_name}")
     finally:
@@ -168,12 +177,20 @@ def _add_coded_domain(lib, ds, name, description, codes, path):
         name.encode(), description.encode(), _OFT_STRING, _OFST_NONE, ctypes.cast(values, _P)
     )
     if not domain:
-        raise OutputError(f'{path}: GDAL cannot create domain "{name}" ({_last_error(lib)})')
+        raise OutputError(
+            _('{path}: GDAL cannot create domain "{name}" ({last_error})').format(
+                path=path, name=name, last_error=_last_error(lib)
+            )
+        )
     reason = _S()
     try:
         if not lib.GDALDatasetAddFieldDomain(ds, domain, ctypes.byref(reason)):
             why = reason.value.decode("utf-8", "replace") if reason.value else _last_error(lib)
-            raise OutputError(f'{path}: domain "{name}" was refused ({why})')
+            raise OutputError(
+                _('{path}: domain "{name}" was refused ({why})').format(
+                    path=path, name=name, why=why
+                )
+            )
     finally:
         lib.OGR_FldDomain_Destroy(domain)
 
@@ -182,7 +199,11 @@ def _alter_field(lib, layer, column, alias, domain, where):
     defn = lib.OGR_L_GetLayerDefn(layer)
     index = lib.OGR_FD_GetFieldIndex(defn, column.encode())
     if index < 0:
-        raise OutputError(f'{where}: no field "{column}" to set an alias or domain on')
+        raise OutputError(
+            _('{where}: no field "{column}" to set an alias or domain on').format(
+                where=where, column=column
+            )
+        )
     old = lib.OGR_FD_GetFieldDefn(defn, index)
     new = lib.OGR_Fld_Create(column.encode(), lib.OGR_Fld_GetType(old))
     flags = 0
@@ -195,7 +216,9 @@ def _alter_field(lib, layer, column, alias, domain, where):
             flags |= _ALTER_DOMAIN_FLAG
         if flags and lib.OGR_L_AlterFieldDefn(layer, index, new, flags) != 0:
             raise OutputError(
-                f'{where}: GDAL refused the alias/domain of "{column}" ({_last_error(lib)})'
+                _('{where}: GDAL refused the alias/domain of "{column}" ({last_error})').format(
+                    where=where, column=column, last_error=_last_error(lib)
+                )
             )
     finally:
         lib.OGR_Fld_Destroy(new)

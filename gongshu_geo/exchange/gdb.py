@@ -26,6 +26,7 @@ import pandas as pd
 
 from gongshu_geo.core.atomic import ensure_dir
 from gongshu_geo.core.errors import OutputError
+from gongshu_geo.core.i18n import gettext as _
 from gongshu_geo.data.schema import CATEGORIES, STATUSES
 
 logger = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ def write_gdb(prepared, out: Path, *, crs, codec, themes) -> list[Path]:
     target = out if out.suffix.lower() == ".gdb" else out / f"{GDB_NAME}{_fields.crs_tag(crs)}.gdb"
     supported, why = gdal_schema_support()
     if not supported:
-        logger.warning("%s: written without field aliases and domains: %s", target.name, why)
+        logger.warning(_("%s: written without field aliases and domains: %s"), target.name, why)
     fields, used_domains = {}, set()
     with _atomic_dir(target) as tmp:
         for name, frame in prepared.items():
@@ -98,7 +99,7 @@ def write_gdb(prepared, out: Path, *, crs, codec, themes) -> list[Path]:
         if supported:
             domains = {n: d for n, d in DOMAINS.items() if n in used_domains}
             apply_field_schema(tmp, domains=domains, fields=fields)
-    logger.info("wrote %d tables into %s", len(fields), target)
+    logger.info(_("wrote %d tables into %s"), len(fields), target)
     return [target]
 
 
@@ -146,7 +147,9 @@ def _gdb_types(frame, name):
         if fits:
             out[column] = values.astype("Int32" if values.isna().any() else "int32")
         else:
-            logger.warning("%s: %s holds integers beyond 32 bits; written as reals", name, column)
+            logger.warning(
+                _("%s: %s holds integers beyond 32 bits; written as reals"), name, column
+            )
             out[column] = values.astype("float64")
     return out
 
@@ -157,13 +160,19 @@ def _atomic_dir(target: Path):
     target = Path(target)
     ensure_dir(target.parent)
     if target.exists() and not target.is_dir():
-        raise OutputError(f"{target}: exists and is not a geodatabase folder; remove it first")
+        raise OutputError(
+            _("{target}: exists and is not a geodatabase folder; remove it first").format(
+                target=target
+            )
+        )
     scratch = Path(tempfile.mkdtemp(prefix=f".{target.stem}.", dir=target.parent))
     tmp = scratch / target.name  # GDAL wants to create the .gdb folder itself
     try:
         yield tmp
         if not tmp.is_dir():
-            raise OutputError(f"{target}: GDAL wrote no geodatabase; nothing was replaced")
+            raise OutputError(
+                _("{target}: GDAL wrote no geodatabase; nothing was replaced").format(target=target)
+            )
         old = scratch / f"old-{target.name}"
         if target.exists():
             os.replace(target, old)
@@ -175,7 +184,9 @@ def _atomic_dir(target: Path):
             raise
     except OSError as exc:
         raise OutputError(
-            f"{target}: could not write ({exc.strerror or exc}); nothing was replaced"
+            _("{target}: could not write ({value}); nothing was replaced").format(
+                target=target, value=exc.strerror or exc
+            )
         ) from exc
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

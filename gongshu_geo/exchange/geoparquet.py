@@ -15,6 +15,7 @@ import pandas as pd
 
 from gongshu_geo.core.atomic import atomic_path, ensure_dir
 from gongshu_geo.core.errors import MissingDependencyError
+from gongshu_geo.core.i18n import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ def write_geoparquet(prepared, out: Path, *, crs, codec, themes) -> list[Path]:
         import pyarrow  # noqa: F401
     except ImportError as exc:
         raise MissingDependencyError(
-            "GeoParquet export needs pyarrow: pip install 'gongshu-geo[scale]' (or pyarrow)"
+            _("GeoParquet export needs pyarrow: pip install 'gongshu-geo[scale]' (or pyarrow)")
         ) from exc
     ensure_dir(out)
     tag = fields.crs_tag(crs)

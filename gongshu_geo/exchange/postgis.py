@@ -17,6 +17,7 @@ import logging
 import pandas as pd
 
 from gongshu_geo.core.errors import InputError, OutputError
+from gongshu_geo.core.i18n import gettext as _
 from gongshu_geo.data.postgis import (
     connected,
     failure_reason,
@@ -71,7 +72,9 @@ def _check_identifier(name, what) -> str:
     name = str(name)
     if not name or "\x00" in name or len(name.encode()) > MAX_IDENTIFIER_BYTES:
         raise InputError(
-            f"{what} {name!r} cannot be a PostgreSQL name: 1 to {MAX_IDENTIFIER_BYTES} bytes"
+            _(
+                "{what} {name!r} cannot be a PostgreSQL name: 1 to {max_identifier_bytes} bytes"
+            ).format(what=_(what), name=name, max_identifier_bytes=MAX_IDENTIFIER_BYTES)
         )
     return name
 
@@ -141,10 +144,12 @@ def write_postgis(prepared, dsn: str, *, schema=DEFAULT_SCHEMA, crs, themes) -> 
         except (sqlalchemy.exc.DBAPIError, psycopg.Error, pd.errors.DatabaseError) as exc:
             where = f"writing {schema}.{current}" if current else "committing"
             raise OutputError(
-                f"{label}: {where} failed ({failure_reason(exc, dsn)}); the transaction was rolled "
-                f'back, so schema "{schema}" is as it was'
+                _(
+                    "{label}: {where} failed ({reason}); the transaction was rolled back, so "
+                    'schema "{schema}" is as it was'
+                ).format(label=label, where=where, reason=failure_reason(exc, dsn), schema=schema)
             ) from None
-    logger.info("wrote %d tables into %s (schema %s)", len(written), label, schema)
+    logger.info(_("wrote %d tables into %s (schema %s)"), len(written), label, schema)
     return written
 
 

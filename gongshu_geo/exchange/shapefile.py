@@ -14,6 +14,7 @@ import re
 import unicodedata
 
 from gongshu_geo.core.errors import InputError
+from gongshu_geo.core.i18n import gettext as _
 from gongshu_geo.data.encoding import codec_name
 
 logger = logging.getLogger(__name__)
@@ -173,15 +174,19 @@ def make_encodable(frame, *, encoding: str, source: str):
                 continue
             row = f'feature "{ids[index]}" (#{index})' if ids is not None else f"row #{index}"
             problems.append(
-                f'{row}: "{column}" value {value!r} cannot be written in {encoding}; '
-                "export with --encoding UTF-8, which can store every character"
+                _(
+                    '{row}: "{column}" value {value!r} cannot be written in {encoding}; '
+                    "export with --encoding UTF-8, which can store every character"
+                ).format(row=row, column=column, value=value, encoding=encoding)
             )
     if problems:
         raise InputError(problems, source=source)
     if changed:
         logger.warning(
-            "%s: %d text values had characters %s lacks, written in their plain form "
-            "(e.g. m² as m2); export with --encoding UTF-8 to keep them",
+            _(
+                "%s: %d text values had characters %s lacks, written in their plain form "
+                "(e.g. m² as m2); export with --encoding UTF-8 to keep them"
+            ),
             source,
             changed,
             encoding,

@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 
 from gongshu_geo.core.errors import MissingDependencyError
+from gongshu_geo.core.i18n import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -41,14 +42,18 @@ def leaflet_dir() -> Path:
         import xstatic.pkg.leaflet as xleaflet
     except ImportError as exc:
         raise MissingDependencyError(
-            "self-contained maps need Leaflet from the xstatic-leaflet package: "
-            "pip install xstatic-leaflet (or save with inline_assets=False / --cdn)"
+            _(
+                "self-contained maps need Leaflet from the xstatic-leaflet package: pip "
+                "install xstatic-leaflet (or save with inline_assets=False / --cdn)"
+            )
         ) from exc
     base = Path(xleaflet.BASE_DIR)
     if not (base / "leaflet.js").is_file() or not (base / "leaflet.css").is_file():
         raise MissingDependencyError(
-            f"{base}: leaflet.js or leaflet.css is missing; reinstall with "
-            "pip install --force-reinstall xstatic-leaflet"
+            _(
+                "{base}: leaflet.js or leaflet.css is missing; reinstall with pip "
+                "install --force-reinstall xstatic-leaflet"
+            ).format(base=base)
         )
     return base
 
@@ -137,14 +142,17 @@ def inline_assets(html: str) -> str:
         version = re.search(r"leaflet@([\d.]+)", url)
         if version and version.group(1) != leaflet_version():
             logger.info(
-                "folium asks for Leaflet %s; inlining the installed %s",
+                _("folium asks for Leaflet %s; inlining the installed %s"),
                 version.group(1),
                 leaflet_version(),
             )
     remaining = external_assets(html)
     if remaining:
         logger.warning(
-            "the map still links %d external file(s) and needs the internet to display fully: %s",
+            _(
+                "the map still links %d external file(s) and needs "
+                "the internet to display fully: %s"
+            ),
             len(remaining),
             ", ".join(remaining),
         )

@@ -25,6 +25,8 @@ import os
 from dataclasses import dataclass
 
 from gongshu_geo.core.errors import InputError
+from gongshu_geo.core.i18n import N_
+from gongshu_geo.core.i18n import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -42,11 +44,11 @@ _TIANDITU_URL = (
     "&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
 )
 _TIANDITU_ATTRIBUTION = '&copy; <a href="https://www.tianditu.gov.cn/">天地图 Tianditu</a>'
-_TIANDITU_HELP = (
+_TIANDITU_HELP = N_(
     'basemap "tianditu" needs a 天地图 (Tianditu) API key: register for a free '
     '"browser" (浏览器端) key at https://console.tianditu.gov.cn/ and pass it with '
-    f"tianditu_key=... (command line: --tianditu-key KEY) or set the environment variable "
-    f"{TIANDITU_KEY_ENV}; or choose another basemap"
+    "tianditu_key=... (command line: --tianditu-key KEY) or set the environment variable "
+    "{env}; or choose another basemap"
 )
 
 _ORDER = ("osm", "carto", "amap", "amap-satellite", "tianditu", "none")
@@ -126,7 +128,9 @@ def _carto() -> Basemap:
     key = os.environ.get(CARTO_KEY_ENV)
     url = p["url"].replace("{apikey}", key) if key else p["url"].removesuffix("?key={apikey}")
     if not key:
-        logger.info("CARTO tiles may ask for an API key; set %s if they do not load", CARTO_KEY_ENV)
+        logger.info(
+            _("CARTO tiles may ask for an API key; set %s if they do not load"), CARTO_KEY_ENV
+        )
     return Basemap(
         "carto",
         url,
@@ -238,7 +242,7 @@ def get_basemap(name: str, *, tianditu_key: str | None = None) -> Basemap:
     if key == "tianditu":
         token = _tianditu_key(tianditu_key)
         if not token:
-            raise InputError(_TIANDITU_HELP)
+            raise InputError(_(_TIANDITU_HELP).format(env=TIANDITU_KEY_ENV))
         return _tianditu(token)
     builders = {
         "osm": _osm,
@@ -249,6 +253,8 @@ def get_basemap(name: str, *, tianditu_key: str | None = None) -> Basemap:
     }
     if key not in builders:
         raise InputError(
-            f"unknown basemap {name!r}: expected one of {', '.join(_ORDER)} (tianditu needs a key)"
+            _("unknown basemap {name!r}: expected one of {order} (tianditu needs a key)").format(
+                name=name, order=", ".join(_ORDER)
+            )
         )
     return builders[key]()

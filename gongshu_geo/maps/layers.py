@@ -17,6 +17,7 @@ import shapely
 
 from gongshu_geo.core import crs as _crs
 from gongshu_geo.core.errors import CRSError
+from gongshu_geo.core.i18n import gettext as _
 from gongshu_geo.data.schema import CATEGORIES, OPTIONAL_NUMERIC, STATUSES
 from gongshu_geo.maps.style import (
     CATEGORY_STYLE,
@@ -236,8 +237,10 @@ def display_frame(gdf, *, gcj02: bool, what: str):
     """Simplify, shift to the basemap's datum and round, for drawing only."""
     if gdf.attrs.get("datum") == _crs.GCJ02:
         raise CRSError(
-            f"{what}: the frame is already in GCJ-02; pass WGS 84 data "
-            "(gongshu_geo.from_gcj02) and let the basemap decide"
+            _(
+                "{what}: the frame is already in GCJ-02; pass WGS 84 data "
+                "(gongshu_geo.from_gcj02) and let the basemap decide"
+            ).format(what=_(what))
         )
     out = gdf[~gdf.geometry.isna() & ~gdf.geometry.is_empty].to_crs(_crs.WGS84)
     out = out.set_geometry(out.geometry.make_valid())

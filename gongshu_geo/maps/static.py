@@ -20,6 +20,7 @@ from matplotlib import patheffects
 
 from gongshu_geo.core import crs as _crs
 from gongshu_geo.core.atomic import write_bytes_atomic
+from gongshu_geo.core.i18n import gettext as _
 from gongshu_geo.data.schema import CATEGORIES, STATUSES
 from gongshu_geo.maps.style import (
     CATEGORY_STYLE,
@@ -75,7 +76,7 @@ def _font_setup():
     path = find_cjk_font()
     if path is None:
         logger.warning(
-            "no CJK font found (install fonts-noto-cjk); PNG labels are in pinyin/English"
+            _("no CJK font found (install fonts-noto-cjk); PNG labels are in pinyin/English")
         )
         return {"font.family": ["DejaVu Sans"], "axes.unicode_minus": False}, False
     font_manager.fontManager.addfont(str(path))
@@ -416,5 +417,5 @@ def _save(fig, path, dpi) -> Path:
     )
     data = buffer.getvalue()
     out = write_bytes_atomic(path, data)
-    logger.info("wrote %s (%.0f kB)", out, len(data) / 1024)
+    logger.info(_("wrote %s (%.0f kB)"), out, len(data) / 1024)
     return Path(out)

@@ -16,6 +16,7 @@ import pandas as pd
 import shapely
 
 from gongshu_geo.core import crs as _crs
+from gongshu_geo.core.i18n import gettext as _
 from gongshu_geo.data.schema import CATEGORIES, STATUSES
 from gongshu_geo.maps.style import CATEGORY_STYLE, category_label, status_label
 
@@ -294,7 +295,7 @@ def write_street_pages(stage_path, *, streets, projects, joined, schedule, cover
         .groupby(joined["street_code"].astype(str))["project_id"]
         .nunique()
     )
-    for _, street in streets.sort_values("street_code").iterrows():
+    for _row, street in streets.sort_values("street_code").iterrows():
         code = str(street["street_code"])
         text = render_street_page(
             street, streets=streets, projects=projects, joined=joined,
@@ -315,5 +316,5 @@ def write_street_pages(stage_path, *, streets, projects, joined, schedule, cover
     )
     stage_path("streets/index.html").write_text(_page("街道规划项目进度", body), encoding="utf-8")
     written.append("streets/index.html")
-    logger.info("wrote %d street pages", len(written) - 1)
+    logger.info(_("wrote %d street pages"), len(written) - 1)
     return written

@@ -22,6 +22,7 @@ import warnings
 
 import numpy as np
 
+from gongshu_geo.core.i18n import gettext as _
 from gongshu_geo.data.schema import CATEGORIES, STATUSES
 
 logger = logging.getLogger(__name__)
@@ -244,6 +245,8 @@ def coverage_value_column(coverage) -> str:
     from gongshu_geo.core.errors import InputError
 
     raise InputError(
-        "coverage: expected a covered_pop_share (or covered_area_share) column; it has "
-        f"{', '.join(map(str, coverage.columns))}"
+        _(
+            "coverage: expected a covered_pop_share (or covered_area_share) column; "
+            "it has {columns}"
+        ).format(columns=", ".join(map(str, coverage.columns)))
     )

@@ -31,6 +31,7 @@ from gongshu_geo.analysis.timeline import YearSlider, year_range
 from gongshu_geo.core.atomic import write_text_atomic
 from gongshu_geo.core.deprecated import deprecated_alias
 from gongshu_geo.core.errors import InputError
+from gongshu_geo.core.i18n import gettext as _
 from gongshu_geo.data.roles import check_roles, check_streets_frame
 from gongshu_geo.data.schema import CATEGORIES, require_columns
 from gongshu_geo.maps import assets as _assets
@@ -163,7 +164,7 @@ def make_overview_map(
             as_of = min(max(int(as_of), first), last)
         YearSlider(first, last, as_of=as_of).add_to(m)
     logger.info(
-        "overview map: %d projects in %d categories on %s (%s)",
+        _("overview map: %d projects in %d categories on %s (%s)"),
         len(projects),
         shown["category"].nunique(),
         bm.name,
@@ -331,13 +332,16 @@ def make_street_stats_map(
             c for c in street_stats.columns if pd.api.types.is_numeric_dtype(street_stats[c])
         ]
         raise InputError(
-            f'street_stats: column "{column}" not found; numeric columns are {", ".join(numeric)}'
+            _('street_stats: column "{column}" not found; numeric columns are {numeric}').format(
+                column=column, numeric=", ".join(numeric)
+            )
         )
     values = pd.to_numeric(street_stats[column], errors="coerce")
     if values.notna().sum() == 0 and street_stats[column].notna().any():
         raise InputError(
-            f'street_stats: column "{column}" must be numeric; found '
-            f"{street_stats[column].dropna().iloc[0]!r}"
+            _('street_stats: column "{column}" must be numeric; found {found!r}').format(
+                column=column, found=street_stats[column].dropna().iloc[0]
+            )
         )
     bm = get_basemap(basemap, tianditu_key=tianditu_key)
     shown = _mapdata.display_frame(street_stats, gcj02=bm.needs_gcj02, what="street_stats")
@@ -647,12 +651,12 @@ def write_map(m: folium.Map, path: str | os.PathLike, *, inline_assets: bool = T
     """
     page = render_map(m, inline_assets=inline_assets)
     path = write_text_atomic(path, page)
-    logger.info(
-        "wrote %s (%.0f kB%s)",
-        path,
-        len(page.encode("utf-8")) / 1024,
-        ", self-contained" if inline_assets else ", Leaflet from CDN",
-    )
+    if inline_assets:
+        logger.info(_("wrote %s (%.0f kB, self-contained)"), path, len(page.encode("utf-8")) / 1024)
+    else:
+        logger.info(
+            _("wrote %s (%.0f kB, Leaflet from CDN)"), path, len(page.encode("utf-8")) / 1024
+        )
     return Path(path)
 
 

@@ -35,6 +35,7 @@ from pathlib import Path
 from gongshu_geo.core import crs as _crs
 from gongshu_geo.core.atomic import atomic_path
 from gongshu_geo.core.errors import InputError
+from gongshu_geo.core.i18n import gettext as _
 from gongshu_geo.data.schema import CATEGORIES
 from gongshu_geo.exchange.qgis.labels import layer_labeling
 from gongshu_geo.exchange.qgis.notes import basemap_layers, project_notes
@@ -104,9 +105,9 @@ def write_qgis_project(
     gpkg = Path(gpkg)
     target = Path(target) if target is not None else gpkg.with_suffix(".qgz")
     if target.suffix.lower() != ".qgz":
-        raise InputError(f"{target}: a QGIS project file must end in .qgz")
+        raise InputError(_("{target}: a QGIS project file must end in .qgz").format(target=target))
     if not gpkg.is_file():
-        raise InputError(f"{gpkg}: no such GeoPackage; export the layers first")
+        raise InputError(_("{gpkg}: no such GeoPackage; export the layers first").format(gpkg=gpkg))
     relative = Path(os.path.relpath(gpkg.resolve(), target.resolve().parent)).as_posix()
     plan = plan_project(
         gpkg,
@@ -126,7 +127,7 @@ def write_qgis_project(
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, document.encode("utf-8"))
     logger.info(
-        "wrote QGIS project %s: %d project layers, %d facility layers' coverage",
+        _("wrote QGIS project %s: %d project layers, %d facility layers' coverage"),
         target,
         len(plan.projects),
         len(plan.coverage),
@@ -213,8 +214,10 @@ def plan_project(
             gap_layers.append((layer, frame))
     if district is None and streets is None:
         raise InputError(
-            f"{gpkg}: no district or streets layer; export with collect_layers() so the project "
-            "has a map to show"
+            _(
+                "{gpkg}: no district or streets layer; export with collect_layers() so "
+                "the project has a map to show"
+            ).format(gpkg=gpkg)
         )
     order = {c: i for i, c in enumerate(CATEGORIES)}
     projects.sort(key=lambda t: (_FAMILY_ORDER.index(t[1].family), order.get(t[0], 99)))
