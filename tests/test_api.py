@@ -60,8 +60,8 @@ def _needs_annotation(p) -> bool:
     return p.kind is not p.KEYWORD_ONLY or p.default is None or p.default is p.empty
 
 
-#: build mirrors the CLI's flags, and pipeline.py is being reorganised under issue #12:
-#: its options get their hints with that change (the positional rule holds for it already).
+#: build's options mirror the CLI's flags and the project file's keys, and get their hints
+#: when those are renamed to the new vocabulary (the positional rule holds for it already).
 OPTIONS_UNHINTED = {"build"}
 
 

@@ -5,6 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gongshu_geo import pipeline, read_streets
+from gongshu_geo.pipeline.inputs import read_user_facilities
 from tests._fuzz import FUZZ, frame_from, only_own_errors, write_or_none
 
 _cells = st.one_of(
@@ -21,9 +22,7 @@ def streets():
 
 def _facilities(path, streets, skip):
     warnings = {}
-    return pipeline._read_user_facilities(
-        {"f": path}, streets=streets, skip_invalid=skip, warnings=warnings
-    )
+    return read_user_facilities({"f": path}, streets=streets, skip_invalid=skip, warnings=warnings)
 
 
 def _population(path, streets, skip):
