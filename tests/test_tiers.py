@@ -119,3 +119,11 @@ def test_build_refuses_the_same_tiers(tmp_path, tiers, match):
     with pytest.raises(InputError, match=match):
         gg.build(out=tmp_path / "out", tiers=tiers, png=False, gpkg=False, surfaces=False)
     assert not (tmp_path / "out" / "index.html").exists()
+
+
+def test_build_refuses_tiers_with_minutes(tmp_path):
+    """tiers and minutes are two answers to one question: build refuses the pair, as
+    resolve_tiers does, instead of quietly keeping one (the speed may still come with tiers)."""
+    with pytest.raises(InputError, match=r"pass tiers or minutes, not both"):
+        gg.build(out=tmp_path / "out", tiers=[300.0], minutes=[5], png=False, gpkg=False)
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -173,7 +173,7 @@ def build(
     street_stats = join.summarize_streets(strt, proj, joined)
 
     if tiers is not None:  # the speed then only turns the surfaces' metres into minutes
-        tier_table = resolve_tiers(tiers)
+        tier_table = resolve_tiers(tiers, minutes=minutes, distances_m=distances_m)
     else:
         tier_table = resolve_tiers(
             minutes=minutes, distances_m=distances_m, speed_m_per_min=speed_m_per_min
