@@ -12,7 +12,7 @@ from gongshu_geo.analysis.access import compute_distance_surface
 from gongshu_geo.analysis.coverage import COVERAGE_COLUMNS
 from gongshu_geo.analysis.grid import DEFAULT_CELL_M, make_study_area
 from gongshu_geo.analysis.tiers import DEFAULT_SPEED_M_PER_MIN, resolve_tiers
-from gongshu_geo.core.atomic import LOCK_NAME, ensure_dir, staged_outputs  # noqa: F401 (LOCK_NAME: the API)
+from gongshu_geo.core.atomic import ensure_dir, staged_outputs
 from gongshu_geo.core.errors import InputError
 from gongshu_geo.core.i18n import gettext as _
 from gongshu_geo.core.progress import track

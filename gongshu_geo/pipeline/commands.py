@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import pandas as pd
 
-from gongshu_geo.core.atomic import LOCK_NAME, ensure_dir, staged_outputs  # noqa: F401 (LOCK_NAME: the API)
+from gongshu_geo.core.atomic import staged_outputs
 from gongshu_geo.core.errors import InputError
 from gongshu_geo.core.i18n import gettext as _
 from gongshu_geo.data.io import (

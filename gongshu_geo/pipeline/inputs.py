@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 import geopandas as gpd
 
-from gongshu_geo.core.atomic import LOCK_NAME, ensure_dir, staged_outputs  # noqa: F401 (LOCK_NAME: the API)
 from gongshu_geo.core.errors import InputError
 from gongshu_geo.core.i18n import N_
 from gongshu_geo.core.i18n import gettext as _
