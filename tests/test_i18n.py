@@ -320,6 +320,23 @@ def test_ok_line_in_chinese(capsys):
     assert out.startswith("通过：") and "18 个街道" in out
 
 
+@pytest.mark.parametrize(
+    ("argv", "chinese", "english"),
+    [
+        (["export", "--layers", "nope"], "未知的图层 'nope'；可用图层：", "unknown layer 'nope'"),
+        (["site", "--mode", "network"], "需要 --graph", "needs --graph"),
+    ],
+)
+def test_pipeline_refusals_answer_in_both_languages(tmp_path, capsys, argv, chinese, english):
+    """Refusals made in pipeline (not cli) are translated too, and write nothing."""
+    for lang, wanted, unwanted in (("zh", chinese, english), ("en", english, chinese)):
+        out = tmp_path / lang
+        assert main(["--lang", lang, *argv, "--out", str(out)]) == 1
+        err = capsys.readouterr().err
+        assert wanted in err and unwanted not in err and "Traceback" not in err
+        assert not out.exists() or not any(out.iterdir())
+
+
 # --- (d) help and argparse's own words --------------------------------------------------------
 
 

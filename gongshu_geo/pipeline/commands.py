@@ -136,7 +136,10 @@ def export_data(
         unknown = [name for name in layers if name not in found]
         if unknown:
             raise InputError(
-                f"--layers: unknown layer {unknown[0]!r}; available: {', '.join(found)}"
+                "--layers: "
+                + _("unknown layer {layer!r}; available: {layers}").format(
+                    layer=unknown[0], layers=", ".join(found)
+                )
             )
         found = {k: v for k, v in found.items() if k in layers}
     options = {"fmt": fmt, "crs": crs, "encoding": encoding, "schema": schema}
@@ -203,7 +206,7 @@ def select_sites(
     from gongshu_geo.data.candidates import read_candidates
 
     if mode == "network" and input_options.get("graph") is None:
-        raise InputError("--mode network needs --graph walk.graphml (or a line layer)")
+        raise InputError(_("--mode network needs --graph walk.graphml (or a line layer)"))
     inputs = read_inputs(**input_options)
     found = None
     if candidates is not None:
@@ -503,8 +506,10 @@ def attach_sql(sources: dict, sql: str) -> dict:
         slots += [(name, i) for i, v in enumerate(values) if is_dsn(v) and with_sql(v, sql) != v]
     if len(slots) != 1:
         raise InputError(
-            "--sql needs exactly one postgresql:// input without ?table=; found "
-            f"{len(slots)}. Give the others ?table=schema.name"
+            _(
+                "--sql needs exactly one postgresql:// input without ?table=; found "
+                "{n}. Give the others ?table=schema.name"
+            ).format(n=len(slots))
         )
     (name, index), out = slots[0], dict(sources)
     if isinstance(out[name], list):
